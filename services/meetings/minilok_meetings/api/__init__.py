@@ -1,0 +1,1 @@
+"""HTTP routes of the meetings service, one module per resource."""

@@ -1,0 +1,31 @@
+"""Who may see and change what, by token role (contract: Auth)."""
+
+from __future__ import annotations
+
+from minilok_meetings import models
+from minilok_shared.auth import Principal, forbidden
+
+
+def check_puskesmas(principal: Principal, puskesmas_id: int | None) -> None:
+    """Admins reach every puskesmas; a puskesmas token only its own; agencies manage nothing here."""
+    if principal.is_admin:
+        return
+    if principal.role == "puskesmas" and puskesmas_id is not None and principal.puskesmas_id == str(puskesmas_id):
+        return
+    raise forbidden()
+
+
+def can_read_followup(principal: Principal, followup: models.FollowUp) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.role == "puskesmas":
+        return principal.puskesmas_id == str(followup.puskesmas_id)
+    agency = principal.agency_id
+    return agency is not None and (
+        agency == str(followup.owner_agency_id) or agency in {str(a) for a in followup.supporting_agency_ids}
+    )
+
+
+def check_read_followup(principal: Principal, followup: models.FollowUp) -> None:
+    if not can_read_followup(principal, followup):
+        raise forbidden()

@@ -1,0 +1,82 @@
+from fastapi import APIRouter, Query, status
+from sqlalchemy import or_, select
+
+from minilok_meetings import models
+from minilok_meetings.api.schemas import AgencyCreate, AgencyKind, AgencyOut
+from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
+from minilok_shared.errors import not_found, unprocessable
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.web import SessionDep
+
+router = APIRouter(prefix="/agencies", tags=["agencies"])
+
+
+def _visible(principal: Principal, agency: models.Agency) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.role == "puskesmas":
+        return agency.puskesmas_id is None or str(agency.puskesmas_id) == principal.puskesmas_id
+    return str(agency.id) == principal.agency_id
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AgencyOut)
+def create_agency(body: AgencyCreate, session: SessionDep, principal: CurrentPrincipal):
+    if principal.role == "agency":
+        raise forbidden()
+    puskesmas_id = body.puskesmas_id
+    if principal.role == "puskesmas":
+        if puskesmas_id is None:
+            puskesmas_id = int(principal.puskesmas_id)
+        elif str(puskesmas_id) != principal.puskesmas_id:
+            raise forbidden("Hanya untuk puskesmas sendiri / only for your own puskesmas")
+    if puskesmas_id is not None and session.get(models.Puskesmas, puskesmas_id) is None:
+        raise unprocessable("puskesmas_id", f"puskesmas {puskesmas_id} tidak ada / does not exist")
+    if body.parent_id is not None:
+        parent = session.get(models.Agency, body.parent_id)
+        if parent is None or not _visible(principal, parent):
+            raise unprocessable("parent_id", f"lembaga induk {body.parent_id} tidak ada / parent agency does not exist")
+    agency = models.Agency(
+        name=body.name, kind=body.kind, parent_id=body.parent_id, puskesmas_id=puskesmas_id,
+        area_code=body.area_code, contacts=[models.AgencyContact(**c.model_dump()) for c in body.contacts],
+    )
+    session.add(agency)
+    session.commit()
+    return agency
+
+
+@router.get("", response_model=Page[AgencyOut])
+def list_agencies(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    puskesmas_id: int | None = None,
+    kind: AgencyKind | None = Query(None),
+    limit: int = LimitQuery,
+    cursor: str | None = None,
+):
+    query = select(models.Agency).order_by(models.Agency.id)
+    if principal.role == "puskesmas":
+        query = query.where(or_(models.Agency.puskesmas_id == int(principal.puskesmas_id),
+                                models.Agency.puskesmas_id.is_(None)))
+    elif principal.role == "agency":
+        query = query.where(models.Agency.id == int(principal.agency_id))
+    if puskesmas_id is not None:
+        query = query.where(models.Agency.puskesmas_id == puskesmas_id)
+    if kind is not None:
+        query = query.where(models.Agency.kind == kind)
+    if cursor:
+        (after,) = decode_cursor(cursor)
+        query = query.where(models.Agency.id > after)
+    rows = session.scalars(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+
+
+@router.get("/{agency_id}", response_model=AgencyOut)
+def get_agency(agency_id: int, session: SessionDep, principal: CurrentPrincipal):
+    agency = session.get(models.Agency, agency_id)
+    if agency is None:
+        raise not_found("Lembaga / agency", agency_id)
+    if not _visible(principal, agency):
+        raise forbidden()
+    return agency

@@ -1,0 +1,131 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query, status
+from pydantic import AwareDatetime
+from sqlalchemy import or_, select
+
+from minilok_meetings import models
+from minilok_meetings.api.access import check_puskesmas, check_read_followup
+from minilok_meetings.api.schemas import FollowUpCreate, FollowUpOut
+from minilok_meetings.domain.calendar import WorkingCalendar
+from minilok_meetings.domain.followup import ACTIVE, STATUSES, is_overdue, resolve_due_at
+from minilok_meetings.events import emit_followup_event
+from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.db import utcnow
+from minilok_shared.errors import not_found, unprocessable
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.web import SessionDep
+
+router = APIRouter(tags=["follow-ups"])
+
+
+def followups_out(session, followups: list[models.FollowUp]) -> list[FollowUpOut]:
+    """Render follow-ups with due times in their puskesmas's own timezone (one query for all)."""
+    ids = {f.puskesmas_id for f in followups}
+    zones = dict(session.execute(select(models.Puskesmas.id, models.Puskesmas.timezone)
+                                 .where(models.Puskesmas.id.in_(ids))).all()) if ids else {}
+    now = utcnow()
+    out = []
+    for f in followups:
+        tz = ZoneInfo(zones[f.puskesmas_id])
+        out.append(FollowUpOut(
+            id=f.id, meeting_id=f.meeting_id, puskesmas_id=f.puskesmas_id, title=f.title, action=f.action,
+            problem=f.problem, owner_agency_id=f.owner_agency_id, supporting_agency_ids=f.supporting_agency_ids,
+            due_at=f.due_at.astimezone(tz), status=f.status, is_overdue=is_overdue(f.status, f.due_at, now),
+            escalation_level=f.escalation_level, percent=f.percent, priority=f.priority, area_code=f.area_code,
+            indicator_code=f.indicator_code, created_at=f.created_at, updated_at=f.updated_at,
+            completed_at=f.completed_at,
+        ))
+    return out
+
+
+def _check_agency(session, field: str, agency_id: int, puskesmas_id: int) -> None:
+    agency = session.get(models.Agency, agency_id)
+    if agency is None or agency.puskesmas_id not in (None, puskesmas_id):
+        raise unprocessable(field, f"lembaga {agency_id} tidak ada di puskesmas ini / agency not found for this puskesmas")
+
+
+@router.post("/meetings/{meeting_id}/follow-ups", status_code=status.HTTP_201_CREATED, response_model=FollowUpOut)
+def create_followup(meeting_id: int, body: FollowUpCreate, session: SessionDep, principal: CurrentPrincipal):
+    meeting = session.get(models.Meeting, meeting_id)
+    if meeting is None:
+        raise not_found("Rapat / meeting", meeting_id)
+    check_puskesmas(principal, meeting.puskesmas_id)
+    puskesmas = session.get(models.Puskesmas, meeting.puskesmas_id)
+    _check_agency(session, "owner_agency_id", body.owner_agency_id, puskesmas.id)
+    supporters = list(dict.fromkeys(body.supporting_agency_ids))
+    for agency_id in supporters:
+        _check_agency(session, "supporting_agency_ids", agency_id, puskesmas.id)
+    due_at = resolve_due_at(
+        tz=puskesmas.timezone, now=utcnow(), calendar=WorkingCalendar(puskesmas.extra_holidays),
+        due_date=body.due_date, due_at=body.due_at, due_in_working_days=body.due_in_working_days,
+    )
+    followup = models.FollowUp(
+        meeting_id=meeting.id, puskesmas_id=puskesmas.id, title=body.title, action=body.action,
+        problem=body.problem, owner_agency_id=body.owner_agency_id, due_at=due_at,
+        area_code=body.area_code or None, indicator_code=body.indicator_code, priority=body.priority,
+        status="open", escalation_level=0,
+        supporters=[models.FollowUpSupporter(agency_id=a) for a in supporters],
+    )
+    session.add(followup)
+    session.flush()
+    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="created",
+                                       data={"status": "open", "due_at": due_at.isoformat()}))
+    emit_followup_event(session, "followup.created", followup, actor=principal.subject)
+    session.commit()
+    return followups_out(session, [followup])[0]
+
+
+@router.get("/follow-ups", response_model=Page[FollowUpOut])
+def list_followups(
+    session: SessionDep,
+    principal: CurrentPrincipal,
+    status_: str | None = Query(None, alias="status", description="open, in_progress, done or cancelled"),
+    owner_agency_id: int | None = None,
+    puskesmas_id: int | None = None,
+    meeting_id: int | None = None,
+    overdue: bool | None = None,
+    due_before: AwareDatetime | None = None,
+    limit: int = LimitQuery,
+    cursor: str | None = None,
+):
+    FollowUp = models.FollowUp
+    query = select(FollowUp).order_by(FollowUp.id.desc())
+    if principal.role == "puskesmas":
+        query = query.where(FollowUp.puskesmas_id == int(principal.puskesmas_id))
+    elif principal.role == "agency":
+        agency = int(principal.agency_id)
+        supported = select(models.FollowUpSupporter.followup_id).where(models.FollowUpSupporter.agency_id == agency)
+        query = query.where(or_(FollowUp.owner_agency_id == agency, FollowUp.id.in_(supported)))
+    if status_ is not None:
+        if status_ not in STATUSES:
+            raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
+        query = query.where(FollowUp.status == status_)
+    for column, value in ((FollowUp.owner_agency_id, owner_agency_id), (FollowUp.puskesmas_id, puskesmas_id),
+                          (FollowUp.meeting_id, meeting_id)):
+        if value is not None:
+            query = query.where(column == value)
+    now = utcnow()
+    if overdue is True:
+        query = query.where(FollowUp.status.in_(ACTIVE), FollowUp.due_at < now)
+    elif overdue is False:
+        query = query.where(or_(FollowUp.status.not_in(ACTIVE), FollowUp.due_at >= now))
+    if due_before is not None:
+        query = query.where(FollowUp.due_at < due_before)
+    if cursor:
+        (before,) = decode_cursor(cursor)
+        query = query.where(FollowUp.id < before)
+    rows = session.scalars(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=followups_out(session, rows), next_cursor=encode_cursor([rows[-1].id]) if more else None)
+
+
+@router.get("/follow-ups/{followup_id}", response_model=FollowUpOut)
+def get_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
+    followup = session.get(models.FollowUp, followup_id)
+    if followup is None:
+        raise not_found("Tindak lanjut / follow-up", followup_id)
+    check_read_followup(principal, followup)
+    return followups_out(session, [followup])[0]

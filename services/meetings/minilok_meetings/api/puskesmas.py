@@ -1,0 +1,51 @@
+from fastapi import APIRouter, status
+from sqlalchemy import select
+
+from minilok_meetings import models
+from minilok_meetings.api.schemas import PuskesmasCreate, PuskesmasOut
+from minilok_shared.auth import CurrentPrincipal, forbidden
+from minilok_shared.errors import conflict, not_found
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.web import SessionDep
+
+router = APIRouter(prefix="/puskesmas", tags=["puskesmas"])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PuskesmasOut)
+def create_puskesmas(body: PuskesmasCreate, session: SessionDep, principal: CurrentPrincipal):
+    if not principal.is_admin:
+        raise forbidden("Hanya admin yang bisa menambah puskesmas / only admins add puskesmas")
+    if session.scalar(select(models.Puskesmas.id).where(models.Puskesmas.code == body.code)):
+        raise conflict(f"Kode puskesmas {body.code} sudah ada / puskesmas code already exists")
+    puskesmas = models.Puskesmas(**body.model_dump(exclude={"extra_holidays"}),
+                                 extra_holidays=[d.isoformat() for d in body.extra_holidays])
+    session.add(puskesmas)
+    session.commit()
+    return puskesmas
+
+
+@router.get("", response_model=Page[PuskesmasOut])
+def list_puskesmas(session: SessionDep, principal: CurrentPrincipal, limit: int = LimitQuery,
+                   cursor: str | None = None):
+    query = select(models.Puskesmas).order_by(models.Puskesmas.id)
+    if principal.role == "puskesmas":
+        query = query.where(models.Puskesmas.id == int(principal.puskesmas_id))
+    elif not principal.is_admin:
+        raise forbidden()
+    if cursor:
+        (after,) = decode_cursor(cursor)
+        query = query.where(models.Puskesmas.id > after)
+    rows = session.scalars(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+
+
+@router.get("/{puskesmas_id}", response_model=PuskesmasOut)
+def get_puskesmas(puskesmas_id: int, session: SessionDep, principal: CurrentPrincipal):
+    if not (principal.is_admin or principal.puskesmas_id == str(puskesmas_id)):
+        raise forbidden()
+    puskesmas = session.get(models.Puskesmas, puskesmas_id)
+    if puskesmas is None:
+        raise not_found("Puskesmas", puskesmas_id)
+    return puskesmas

@@ -1,0 +1,16 @@
+"""The meetings service's HTTP app (`minilok serve meetings`)."""
+
+from fastapi import FastAPI
+
+from minilok_meetings.api import agencies, followups, meetings, puskesmas
+from minilok_meetings.config import get_settings
+from minilok_shared.web import create_app as create_service_app
+
+
+def create_app() -> FastAPI:
+    return create_service_app(
+        get_settings(),
+        title="Minilok meetings",
+        description="Puskesmas, lintas-sektor agencies, lokakarya mini meetings and their follow-ups (RTL).",
+        routers=[puskesmas.router, agencies.router, meetings.router, followups.router],
+    )

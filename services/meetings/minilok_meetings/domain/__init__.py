@@ -1,0 +1,1 @@
+"""Pure domain rules of the meetings service (no I/O)."""

@@ -1,0 +1,105 @@
+"""Signed bearer tokens (JWT, HS256 with MINILOK_SECRET), verified by every service alone."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Annotated, Literal
+
+import jwt
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+Role = Literal["admin", "puskesmas", "agency"]
+ROLES: tuple[str, ...] = ("admin", "puskesmas", "agency")
+ISSUER = "minilok"
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    subject: str
+    puskesmas_id: str | None = None
+    agency_id: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+def create_token(
+    secret: str,
+    role: str,
+    *,
+    puskesmas_id: str | int | None = None,
+    agency_id: str | int | None = None,
+    ttl_seconds: int | None = None,
+    subject: str | None = None,
+) -> str:
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {', '.join(ROLES)}")
+    if role == "puskesmas" and puskesmas_id is None:
+        raise ValueError("a puskesmas token needs --puskesmas ID")
+    if role == "agency" and agency_id is None:
+        raise ValueError("an agency token needs --agency ID")
+    now = datetime.now(timezone.utc)
+    claims: dict = {"iss": ISSUER, "sub": subject or f"{role}:{uuid.uuid4().hex[:12]}", "role": role, "iat": now,
+                    "jti": uuid.uuid4().hex}
+    if puskesmas_id is not None:
+        claims["puskesmas_id"] = str(puskesmas_id)
+    if agency_id is not None:
+        claims["agency_id"] = str(agency_id)
+    if ttl_seconds is not None:
+        claims["exp"] = now + timedelta(seconds=ttl_seconds)
+    return jwt.encode(claims, secret, algorithm="HS256")
+
+
+class InvalidToken(Exception):
+    pass
+
+
+def decode_token(secret: str, token: str) -> Principal:
+    try:
+        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["sub", "iat"]})
+    except jwt.ExpiredSignatureError as exc:
+        raise InvalidToken("token expired") from exc
+    except jwt.PyJWTError as exc:
+        raise InvalidToken("invalid token") from exc
+    role = claims.get("role")
+    if role not in ROLES:
+        raise InvalidToken("invalid token role")
+    return Principal(role=role, subject=claims["sub"], puskesmas_id=claims.get("puskesmas_id"),
+                     agency_id=claims.get("agency_id"))
+
+
+_bearer = HTTPBearer(auto_error=False)
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Token tidak ada / missing bearer token",
+                            headers={"WWW-Authenticate": "Bearer"})
+    try:
+        return decode_token(request.app.state.settings.minilok_secret, credentials.credentials)
+    except InvalidToken as exc:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"Token tidak sah / {exc}",
+                            headers={"WWW-Authenticate": "Bearer"}) from exc
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
+
+
+def forbidden(message: str = "Tidak diizinkan / not allowed") -> HTTPException:
+    return HTTPException(status.HTTP_403_FORBIDDEN, message)
+
+
+def require_roles(*roles: str):
+    def check(principal: CurrentPrincipal) -> Principal:
+        if principal.role not in roles:
+            raise forbidden(f"Peran {principal.role} tidak diizinkan / role {principal.role} not allowed")
+        return principal
+
+    return Depends(check)

@@ -1,0 +1,201 @@
+"""`minilok`: tokens, migrations, and every process of every installed service.
+
+    minilok token create --role admin
+    minilok db upgrade                 # all services (or name some)
+    minilok serve meetings             # API
+    minilok relay meetings             # outbox relay
+    minilok consume notifications      # event consumer
+    minilok worker notifications       # Celery worker
+    minilok beat                       # the one Celery beat
+    minilok check                      # are RabbitMQ and Redis reachable?
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from minilok_shared.auth import ROLES, create_token
+from minilok_shared.config import CommonSettings
+from minilok_shared.db import make_engine, upgrade
+from minilok_shared.logs import configure_logging
+from minilok_shared.service import ServiceSpec, all_services, get_service
+
+app = typer.Typer(help="Minilok: lokakarya mini follow-ups, indicators and notifications.", no_args_is_help=True,
+                  pretty_exceptions_enable=False)
+token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
+db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
+app.add_typer(token_app, name="token")
+app.add_typer(db_app, name="db")
+
+
+def _service(name: str) -> ServiceSpec:
+    try:
+        return get_service(name)
+    except KeyError as exc:
+        raise typer.BadParameter(str(exc.args[0])) from exc
+
+
+def prepare(spec: ServiceSpec):
+    """Settings, logging and an up-to-date schema: what every process does first."""
+    settings = spec.settings()
+    configure_logging(spec.name, settings.log_level, settings.log_format)
+    upgrade(spec.migrations, settings.database_url, spec.name)
+    return settings
+
+
+@token_app.command("create")
+def token_create(
+    role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
+    puskesmas: Annotated[Optional[str], typer.Option(help="Puskesmas id (role puskesmas)")] = None,
+    agency: Annotated[Optional[str], typer.Option(help="Agency id (role agency)")] = None,
+    ttl: Annotated[Optional[int], typer.Option(help="Lifetime in seconds", min=1)] = None,
+    subject: Annotated[Optional[str], typer.Option(help="Who the token is for (audit)")] = None,
+) -> None:
+    """Print a signed token on stdout."""
+    try:
+        token = create_token(CommonSettings().minilok_secret, role, puskesmas_id=puskesmas, agency_id=agency,
+                             ttl_seconds=ttl, subject=subject)
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(token)
+
+
+@db_app.command("upgrade")
+def db_upgrade(services: Annotated[Optional[list[str]], typer.Argument(help="Services (default: all)")] = None) -> None:
+    """Migrate each service's database to the latest schema."""
+    specs = [_service(name) for name in services] if services else list(all_services().values())
+    for spec in specs:
+        settings = spec.settings()
+        upgrade(spec.migrations, settings.database_url, spec.name)
+        typer.echo(f"{spec.name}: database at the latest schema ({_safe_url(settings.database_url)})")
+
+
+@db_app.command("revision")
+def db_revision(service: str, message: Annotated[str, typer.Option("-m", "--message")]) -> None:
+    """Autogenerate a migration from the service's models (for developers)."""
+    from alembic import command
+
+    from minilok_shared.db import alembic_config
+
+    spec = _service(service)
+    settings = spec.settings()
+    upgrade(spec.migrations, settings.database_url, spec.name)
+    command.revision(alembic_config(spec.migrations, settings.database_url), message=message, autogenerate=True)
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+@app.command()
+def serve(service: str) -> None:
+    """Run a service's HTTP API (host and port from <SERVICE>_HOST / <SERVICE>_PORT)."""
+    import uvicorn
+
+    spec = _service(service)
+    settings = prepare(spec)
+    typer.echo(f"{spec.name} API on http://{settings.host}:{settings.port} (docs at /docs)")
+    uvicorn.run(spec.app, factory=True, host=settings.host, port=settings.port, log_config=None,
+                access_log=False, proxy_headers=True)
+
+
+@app.command()
+def relay(service: str) -> None:
+    """Publish a service's committed outbox events to RabbitMQ."""
+    from minilok_shared.events.outbox import OutboxRelay
+
+    spec = _service(service)
+    settings = prepare(spec)
+    OutboxRelay(make_engine(settings.database_url), spec.metadata.tables["outbox"], settings.rabbitmq_url,
+                spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds).run_forever()
+
+
+@app.command()
+def consume(service: str) -> None:
+    """Consume the events a service handles (several may run: competing consumers)."""
+    from minilok_shared.events.consumer import EventConsumer
+
+    spec = _service(service)
+    settings = prepare(spec)
+    EventConsumer(spec.name, make_engine(settings.database_url), spec.metadata.tables["inbox"],
+                  spec.load_handlers(), settings.rabbitmq_url, prefetch=settings.consumer_prefetch,
+                  max_attempts=settings.consumer_max_attempts,
+                  retry_delay_ms=settings.consumer_retry_delay_ms).run_forever()
+
+
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def worker(ctx: typer.Context, service: str) -> None:
+    """Run a service's Celery worker; extra arguments go to `celery worker` (e.g. --concurrency 8)."""
+    spec = _service(service)
+    prepare(spec)
+    celery_app = spec.load(spec.celery)
+    celery_app.worker_main(["worker", "--queues", spec.name, "--loglevel", "INFO", *ctx.args])
+
+
+@app.command()
+def beat() -> None:
+    """Run the one Celery beat that schedules every service's periodic tasks."""
+    from minilok_shared.beat import build_beat_app
+
+    beat_app, settings = build_beat_app()
+    configure_logging("beat", settings.log_level, settings.log_format)
+    Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
+    beat_app.start(["beat", "--loglevel", "INFO", "--schedule", str(Path(settings.var_dir) / "celerybeat-schedule")])
+
+
+@app.command()
+def check() -> None:
+    """Say whether RabbitMQ and Redis are reachable, and how to start them if not."""
+    import pika
+    import redis
+
+    settings = CommonSettings()
+    problems = []
+    try:
+        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=2)
+        client.ping()
+        client.close()
+    except Exception as exc:
+        problems.append(f"Redis unreachable at {settings.redis_url} ({type(exc).__name__}); start it with: "
+                        "redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' --appendonly no")
+    try:
+        params = pika.URLParameters(settings.rabbitmq_url)
+        params.connection_attempts = 1
+        params.socket_timeout = 2
+        pika.BlockingConnection(params).close()
+    except Exception as exc:
+        problems.append(f"RabbitMQ unreachable at {_safe_url_amqp(settings.rabbitmq_url)} ({type(exc).__name__}); "
+                        "start it with: rabbitmq-server -detached")
+    for line in problems:
+        typer.echo(line, err=True)
+    if problems:
+        raise typer.Exit(1)
+    typer.echo("RabbitMQ and Redis are reachable.")
+
+
+def _safe_url_amqp(url: str) -> str:
+    import re
+
+    return re.sub(r"//[^@/]*@", "//***@", url)
+
+
+def _add_service_commands() -> None:
+    for name, spec in all_services().items():
+        if spec.cli is not None:
+            app.add_typer(spec.cli, name=name)
+
+
+def main() -> None:
+    _add_service_commands()
+    app(prog_name="minilok")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Settings read from the environment, with the names and defaults of shared/contract.md."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from pydantic import AliasChoices, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "minilok-development-secret-change-me-in-production"
+
+log = logging.getLogger(__name__)
+
+
+class CommonSettings(BaseSettings):
+    """What every Minilok process reads: brokers, secret, logging and event-pipeline tuning."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    # Prefix of every Redis key we write (Celery queues included): several deployments, or
+    # test runs, can share one Redis.
+    redis_key_prefix: str = ""
+    minilok_secret: str = DEFAULT_SECRET
+    var_dir: Path = Field(Path("var"), validation_alias=AliasChoices("MINILOK_VAR_DIR", "var_dir"))
+    log_level: str = "INFO"
+    log_format: str = "json"  # "json" or "text"
+
+    # Event pipeline: the relay polls the outbox; the consumer retries a failing handler
+    # after a delay and dead-letters the event after the last attempt.
+    relay_poll_seconds: float = 0.1
+    relay_batch_size: int = 500
+    consumer_prefetch: int = 50
+    consumer_max_attempts: int = 5
+    consumer_retry_delay_ms: int = 5000
+
+    max_body_bytes: int = 1_000_000
+
+    def uses_default_secret(self) -> bool:
+        return self.minilok_secret == DEFAULT_SECRET
+
+
+def sqlite_url(var_dir: Path, service: str) -> str:
+    return f"sqlite:///{Path(var_dir) / f'{service}.db'}"
+
+
+class ServiceSettings(CommonSettings):
+    """A service's own settings. Subclasses bind `database_url`, `host` and `port` to their
+    `<SERVICE>_DATABASE_URL`, `<SERVICE>_HOST` and `<SERVICE>_PORT` variables."""
+
+    service_name: str = ""
+    database_url: str = ""
+    host: str = "127.0.0.1"
+    port: int = 0
+
+    def model_post_init(self, __context) -> None:
+        if not self.database_url:
+            self.database_url = sqlite_url(self.var_dir, self.service_name)

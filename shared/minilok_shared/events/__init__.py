@@ -1,0 +1,3 @@
+"""Events between services: CloudEvents envelope, transactional outbox, relay, inbox, consumer."""
+
+EXCHANGE = "minilok.events"

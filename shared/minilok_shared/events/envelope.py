@@ -1,0 +1,71 @@
+"""The CloudEvents 1.0 structured-JSON envelope of every Minilok event, built and parsed with
+the CloudEvents SDK so that what leaves us and what we accept is checked by the spec's own code."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import datetime, timezone
+from typing import Any
+
+from cloudevents.core.exceptions import BaseCloudEventException
+from cloudevents.core.formats.json import JSONFormat
+from cloudevents.core.v1.event import CloudEvent
+
+CONTENT_TYPE = "application/cloudevents+json"
+_FORMAT = JSONFormat()
+
+
+class InvalidEvent(ValueError):
+    """The body is not a CloudEvent we can handle; the reason goes with it to the dead letters."""
+
+
+def new_event(
+    type: str,
+    source: str,
+    subject: str | int,
+    data: dict[str, Any],
+    *,
+    puskesmasid: str | int | None = None,
+    ownerid: str | int | None = None,
+    id: str | None = None,
+    time: datetime | None = None,
+) -> dict[str, Any]:
+    """A CloudEvent as a plain dict, as it is stored in the outbox and sent on the wire."""
+    attributes: dict[str, Any] = {
+        "specversion": "1.0",
+        "id": id or str(uuid.uuid4()),
+        "source": source,
+        "type": type,
+        "subject": str(subject),
+        "time": time or datetime.now(timezone.utc),
+        "datacontenttype": "application/json",
+    }
+    if puskesmasid is not None:
+        attributes["puskesmasid"] = str(puskesmasid)
+    if ownerid is not None:
+        attributes["ownerid"] = str(ownerid)
+    return json.loads(_FORMAT.write(CloudEvent(attributes, data)))
+
+
+def dumps(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def parse_event(body: bytes | str) -> dict[str, Any]:
+    """Validate a structured CloudEvent and return it as a dict (attributes plus `data`)."""
+    try:
+        raw = json.loads(body)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent(f"body is not JSON: {exc}") from exc
+    if not isinstance(raw, dict):
+        raise InvalidEvent("body is not a JSON object")
+    if raw.get("specversion") != "1.0":
+        raise InvalidEvent(f"specversion must be '1.0', got {raw.get('specversion')!r}")
+    try:
+        _FORMAT.read(None, body)
+    except (BaseCloudEventException, ValueError, TypeError, KeyError) as exc:
+        raise InvalidEvent(f"not a valid CloudEvent: {exc}") from exc
+    if not isinstance(raw.get("data", {}), dict):
+        raise InvalidEvent("data must be a JSON object")
+    return raw

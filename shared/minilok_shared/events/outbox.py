@@ -1,0 +1,197 @@
+"""Transactional outbox: an event row is written in the same transaction as the change that
+caused it; the relay publishes committed rows to RabbitMQ and marks them sent."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+import time
+from typing import Any
+
+import pika
+from pika.exceptions import AMQPError
+from sqlalchemy import Column, Engine, Index, MetaData, String, Table, Text, insert, select, update
+from sqlalchemy.orm import Session
+
+from minilok_shared.db import BigId, LeaderLock, UTCDateTime, utcnow
+from minilok_shared.events import EXCHANGE
+from minilok_shared.events.envelope import CONTENT_TYPE, dumps, new_event
+from minilok_shared.logs import event_context
+from minilok_shared.metrics import EVENTS_PUBLISHED
+
+log = logging.getLogger(__name__)
+
+
+def outbox_table(metadata: MetaData) -> Table:
+    table = Table(
+        "outbox",
+        metadata,
+        Column("id", BigId, primary_key=True, autoincrement=True),
+        Column("event_id", String(36), nullable=False, unique=True),
+        Column("type", String(100), nullable=False),
+        Column("subject", String(100), nullable=False),
+        Column("body", Text, nullable=False),
+        Column("created_at", UTCDateTime, nullable=False),
+        Column("published_at", UTCDateTime, nullable=True),
+    )
+    # The relay reads only unpublished rows, in order; a partial index keeps that read small
+    # however large the table grows.
+    Index(
+        "ix_outbox_pending",
+        table.c.id,
+        postgresql_where=table.c.published_at.is_(None),
+        sqlite_where=table.c.published_at.is_(None),
+    )
+    return table
+
+
+class Outbox:
+    """Writes events into a service's outbox inside the caller's transaction."""
+
+    def __init__(self, table: Table, source: str):
+        self.table, self.source = table, source
+
+    def add(
+        self,
+        session: Session,
+        type: str,
+        subject: str | int,
+        data: dict[str, Any],
+        **extensions: Any,
+    ) -> dict[str, Any]:
+        event = new_event(type, self.source, subject, data, **extensions)
+        session.execute(
+            insert(self.table).values(
+                event_id=event["id"],
+                type=type,
+                subject=str(subject),
+                body=dumps(event).decode(),
+                created_at=utcnow(),
+            )
+        )
+        return event
+
+
+def declare_exchange(channel) -> None:
+    channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+
+
+class OutboxRelay:
+    """Publishes pending outbox rows with publisher confirms, oldest first.
+
+    Only the leader publishes (several relays may run for availability), which keeps events of
+    one subject in commit order. A row is marked sent only after RabbitMQ confirmed it, so a
+    crash in between republishes it with the same event id, and consumers' inboxes drop the copy.
+    """
+
+    def __init__(self, engine: Engine, table: Table, rabbitmq_url: str, service: str,
+                 batch_size: int = 500, poll_seconds: float = 0.1):
+        self.engine, self.table = engine, table
+        self.rabbitmq_url, self.service = rabbitmq_url, service
+        self.batch_size, self.poll_seconds = batch_size, poll_seconds
+        self.leader = LeaderLock(engine, f"minilok-relay-{service}")
+        self.stopping = threading.Event()
+        self._connection = None
+        self._channel = None
+
+    def stop(self, *_args) -> None:
+        self.stopping.set()
+
+    def _connect(self) -> None:
+        params = pika.URLParameters(self.rabbitmq_url)
+        params.heartbeat = 30
+        self._connection = pika.BlockingConnection(params)
+        self._channel = self._connection.channel()
+        self._channel.confirm_delivery()
+        declare_exchange(self._channel)
+        log.info("relay connected to RabbitMQ", extra={"service": self.service})
+
+    def _disconnect(self) -> None:
+        try:
+            if self._connection is not None and self._connection.is_open:
+                self._connection.close()
+        except Exception:  # already broken: nothing to close cleanly
+            pass
+        self._connection = self._channel = None
+
+    def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were published."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                select(self.table.c.id, self.table.c.event_id, self.table.c.type, self.table.c.body)
+                .where(self.table.c.published_at.is_(None))
+                .order_by(self.table.c.id)
+                .limit(self.batch_size)
+            ).all()
+            conn.rollback()
+        if not rows:
+            return 0
+        published = []
+        try:
+            for row in rows:
+                with event_context(row.event_id):
+                    self._channel.basic_publish(
+                        EXCHANGE,
+                        row.type,
+                        row.body.encode(),
+                        pika.BasicProperties(
+                            content_type=CONTENT_TYPE,
+                            delivery_mode=pika.DeliveryMode.Persistent,
+                            message_id=row.event_id,
+                            type=row.type,
+                        ),
+                    )
+                published.append(row.id)
+                EVENTS_PUBLISHED.labels(self.service, row.type).inc()
+        finally:
+            # Whatever was confirmed is marked, even when a later publish failed.
+            if published:
+                with self.engine.begin() as conn:
+                    conn.execute(
+                        update(self.table).where(self.table.c.id.in_(published)).values(published_at=utcnow())
+                    )
+        return len(published)
+
+    def run_forever(self) -> None:
+        signal.signal(signal.SIGTERM, self.stop)
+        signal.signal(signal.SIGINT, self.stop)
+        backoff = 0.5
+        while not self.stopping.is_set():
+            try:
+                if not self.leader.try_acquire():
+                    self.stopping.wait(1.0)
+                    continue
+                if self._channel is None:
+                    self._connect()
+                    backoff = 0.5
+                sent = self.publish_pending()
+                if sent < self.batch_size:
+                    # Idle or a partial batch: wait a little, keeping the AMQP heartbeat alive.
+                    self._connection.process_data_events(time_limit=self.poll_seconds)
+                    if not self.leader.held():
+                        continue
+            except AMQPError as exc:
+                log.warning("relay lost RabbitMQ (%s); reconnecting in %.1fs", exc, backoff)
+                self._disconnect()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 30)
+            except Exception as exc:  # database unavailable and the like: retry, never die
+                log.exception("relay error (%s); retrying in %.1fs", exc, backoff)
+                self._disconnect()
+                self.stopping.wait(backoff)
+                backoff = min(backoff * 2, 30)
+        self._disconnect()
+        self.leader.release()
+        log.info("relay stopped", extra={"service": self.service})
+
+
+def wait_until_published(engine: Engine, table: Table, timeout: float = 10.0) -> bool:
+    """For tests and demos: True once every outbox row has been published."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with engine.connect() as conn:
+            if conn.execute(select(table.c.id).where(table.c.published_at.is_(None)).limit(1)).first() is None:
+                return True
+        time.sleep(0.05)
+    return False
