@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import signal
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -94,6 +95,12 @@ def _safe_url(url: str) -> str:
     return make_url(url).render_as_string(hide_password=True)
 
 
+def _stop_on_signals(stop) -> None:
+    """Finish the message or batch at hand, then exit (Ctrl-C under honcho, SIGTERM in containers)."""
+    signal.signal(signal.SIGTERM, lambda *_: stop())
+    signal.signal(signal.SIGINT, lambda *_: stop())
+
+
 @app.command()
 def serve(service: str) -> None:
     """Run a service's HTTP API (host and port from <SERVICE>_HOST / <SERVICE>_PORT)."""
@@ -113,8 +120,10 @@ def relay(service: str) -> None:
 
     spec = _service(service)
     settings = prepare(spec)
-    OutboxRelay(make_engine(settings.database_url), spec.metadata.tables["outbox"], settings.rabbitmq_url,
-                spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds).run_forever()
+    runner = OutboxRelay(make_engine(settings.database_url), spec.metadata.tables["outbox"], settings.rabbitmq_url,
+                         spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
+    _stop_on_signals(runner.stop)
+    runner.run_forever()
 
 
 @app.command()
@@ -124,10 +133,12 @@ def consume(service: str) -> None:
 
     spec = _service(service)
     settings = prepare(spec)
-    EventConsumer(spec.name, make_engine(settings.database_url), spec.metadata.tables["inbox"],
-                  spec.load_handlers(), settings.rabbitmq_url, prefetch=settings.consumer_prefetch,
-                  max_attempts=settings.consumer_max_attempts,
-                  retry_delay_ms=settings.consumer_retry_delay_ms).run_forever()
+    runner = EventConsumer(spec.name, make_engine(settings.database_url), spec.metadata.tables["inbox"],
+                           spec.load_handlers(), settings.rabbitmq_url, prefetch=settings.consumer_prefetch,
+                           max_attempts=settings.consumer_max_attempts,
+                           retry_delay_ms=settings.consumer_retry_delay_ms)
+    _stop_on_signals(runner.stop)
+    runner.run_forever()
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})

@@ -10,7 +10,6 @@ the inbox drops it.
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +26,7 @@ from sqlalchemy.orm import Session
 from minilok_shared.db import UTCDateTime, utcnow
 from minilok_shared.events.envelope import InvalidEvent, parse_event
 from minilok_shared.events.outbox import declare_exchange
+from minilok_shared.faults import crash_point
 from minilok_shared.logs import event_context
 from minilok_shared.metrics import EVENTS_CONSUMED
 
@@ -162,8 +162,9 @@ class EventConsumer:
                 insert(self.inbox)
                 .values(consumer=self.service, event_id=event["id"], event_type=event["type"], handled_at=utcnow())
                 .on_conflict_do_nothing()
-            )
-            if recorded.rowcount == 0:
+                .returning(self.inbox.c.event_id)
+            ).first()
+            if recorded is None:
                 return "duplicate"
             ctx = HandlerContext(session, event)
             for handler in handlers:
@@ -235,6 +236,8 @@ class EventConsumer:
             except Exception as exc:
                 outcome = self._retry_or_dead_letter(body, properties, routing_key, attempts, exc)
             EVENTS_CONSUMED.labels(self.service, event["type"], outcome).inc()
+            if outcome == "handled":
+                crash_point("consumer.after_commit", event["type"])
             if outcome in ("handled", "duplicate"):
                 log.info("event %s %s", event["type"], outcome)
             channel.basic_ack(method.delivery_tag)
@@ -267,8 +270,6 @@ class EventConsumer:
         log.info("consuming %s bound to %s", self.queue, ", ".join(self.handlers.bindings))
 
     def run_forever(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
         backoff = 0.5
         while not self.stopping.is_set():
             try:

@@ -4,7 +4,6 @@ caused it; the relay publishes committed rows to RabbitMQ and marks them sent.""
 from __future__ import annotations
 
 import logging
-import signal
 import threading
 import time
 from typing import Any
@@ -17,6 +16,7 @@ from sqlalchemy.orm import Session
 from minilok_shared.db import BigId, LeaderLock, UTCDateTime, utcnow
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps, new_event
+from minilok_shared.faults import crash_point
 from minilok_shared.logs import event_context
 from minilok_shared.metrics import EVENTS_PUBLISHED
 
@@ -145,6 +145,7 @@ class OutboxRelay:
                 published.append(row.id)
                 EVENTS_PUBLISHED.labels(self.service, row.type).inc()
         finally:
+            crash_point("relay.after_publish")
             # Whatever was confirmed is marked, even when a later publish failed.
             if published:
                 with self.engine.begin() as conn:
@@ -154,8 +155,6 @@ class OutboxRelay:
         return len(published)
 
     def run_forever(self) -> None:
-        signal.signal(signal.SIGTERM, self.stop)
-        signal.signal(signal.SIGINT, self.stop)
         backoff = 0.5
         while not self.stopping.is_set():
             try:

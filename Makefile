@@ -1,0 +1,48 @@
+# Minilok: `make run` starts the whole system, `make test` runs every test.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PACKAGES := shared services/meetings services/indicators services/notifications
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --timeout 300
+
+.PHONY: install run test test-unit test-sqlite test-postgresql lint compose-config clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
+	touch $@
+
+run: install
+	@$(BIN)/minilok check
+	@$(BIN)/minilok db upgrade
+	@echo "Minilok is starting (Ctrl-C stops everything):"
+	@echo "  meetings API + dashboard  http://$${MEETINGS_HOST:-127.0.0.1}:$${MEETINGS_PORT:-8001}/  (docs /docs)"
+	@echo "  indicators API            http://$${INDICATORS_HOST:-127.0.0.1}:$${INDICATORS_PORT:-8002}/docs"
+	@echo "  notifications API         http://$${NOTIFICATIONS_HOST:-127.0.0.1}:$${NOTIFICATIONS_PORT:-8003}/docs"
+	@echo "  admin token: $(BIN)/minilok token create --role admin"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+# Unit tests once; integration and end-to-end tests on SQLite and then on PostgreSQL.
+test: install test-unit test-sqlite test-postgresql
+
+test-unit: install
+	$(PYTEST) tests/unit -q
+
+test-sqlite: install
+	MINILOK_TEST_DB=sqlite $(PYTEST) tests/integration tests/e2e -q
+
+test-postgresql: install
+	MINILOK_TEST_DB=postgresql $(PYTEST) tests/integration tests/e2e -q
+
+lint: install
+	$(BIN)/ruff check shared services tests
+
+compose-config:
+	docker-compose config -q
+
+clean:
+	rm -rf var $(VENV)

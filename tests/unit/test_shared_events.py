@@ -1,0 +1,64 @@
+import json
+
+import pytest
+
+from minilok_shared.events.consumer import Handlers, topic_matches
+from minilok_shared.events.envelope import InvalidEvent, dumps, new_event, parse_event
+
+
+def test_new_event_is_a_structured_cloudevent_with_our_extensions():
+    event = new_event("followup.created", "/meetings", 42, {"followup": {"id": 42}}, puskesmasid=3, ownerid=7)
+    assert event["specversion"] == "1.0"
+    assert event["type"] == "followup.created" and event["source"] == "/meetings"
+    assert event["subject"] == "42" and event["puskesmasid"] == "3" and event["ownerid"] == "7"
+    assert event["datacontenttype"] == "application/json"
+    assert event["time"].endswith("Z")
+    assert parse_event(dumps(event)) == event
+
+
+def test_event_ids_are_unique():
+    assert len({new_event("a.b", "/x", 1, {})["id"] for _ in range(100)}) == 100
+
+
+@pytest.mark.parametrize(
+    "body, reason",
+    [
+        (b"{nope", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (json.dumps({"specversion": "0.3", "id": "1", "source": "/x", "type": "t"}).encode(), "specversion"),
+        (json.dumps({"specversion": "1.0", "id": "1", "type": "t"}).encode(), "source"),
+        (json.dumps({"specversion": "1.0", "id": "1", "source": "/x", "type": "t", "data": [1]}).encode(), "data"),
+    ],
+)
+def test_parse_event_rejects_what_is_not_a_cloudevent(body, reason):
+    with pytest.raises(InvalidEvent, match=reason):
+        parse_event(body)
+
+
+@pytest.mark.parametrize(
+    "pattern, key, matches",
+    [
+        ("followup.*", "followup.created", True),
+        ("followup.*", "followup", False),
+        ("followup.*", "meeting.scheduled", False),
+        ("#", "followup.created", True),
+        ("followup.#", "followup", True),
+        ("*.created", "followup.created", True),
+        ("followup.overdue", "followup.overdue", True),
+        ("followup.overdue", "followup.due_soon", False),
+    ],
+)
+def test_topic_matching_follows_amqp(pattern, key, matches):
+    assert topic_matches(pattern, key) is matches
+
+
+def test_handlers_bind_their_patterns_and_dispatch_by_type():
+    handlers = Handlers()
+    seen = []
+    handlers.on("followup.*")(lambda ctx: seen.append("any"))
+    handlers.on("followup.completed")(lambda ctx: seen.append("completed"))
+    assert handlers.bindings == ["followup.*", "followup.completed"]
+    for handler in handlers.for_type("followup.completed"):
+        handler(None)
+    assert seen == ["any", "completed"]
+    assert handlers.for_type("meeting.scheduled") == []
