@@ -31,6 +31,8 @@ token_app = typer.Typer(help="Access tokens.", no_args_is_help=True)
 db_app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
+broker_app = typer.Typer(help="RabbitMQ topology and dead letters.", no_args_is_help=True)
+app.add_typer(broker_app, name="broker")
 
 
 def _service(name: str) -> ServiceSpec:
@@ -121,7 +123,8 @@ def relay(service: str) -> None:
     spec = _service(service)
     settings = prepare(spec)
     runner = OutboxRelay(make_engine(settings.database_url), spec.metadata.tables["outbox"], settings.rabbitmq_url,
-                         spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds)
+                         spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
+                         declare_topology=declare_all_queues)
     _stop_on_signals(runner.stop)
     runner.run_forever()
 
@@ -159,6 +162,29 @@ def beat() -> None:
     configure_logging("beat", settings.log_level, settings.log_format)
     Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
     beat_app.start(["beat", "--loglevel", "INFO", "--schedule", str(Path(settings.var_dir) / "celerybeat-schedule")])
+
+
+def declare_all_queues(channel) -> None:
+    """Every installed consuming service's queues and bindings (idempotent)."""
+    from minilok_shared.events.consumer import declare_queues
+
+    settings = CommonSettings()
+    for spec in all_services().values():
+        if spec.handlers:
+            declare_queues(channel, spec.name, spec.load_handlers().bindings, settings.consumer_retry_delay_ms)
+
+
+@broker_app.command("setup")
+def broker_setup() -> None:
+    """Declare the event exchange and every service's queues, bindings and dead-letter queues."""
+    import pika
+
+    connection = pika.BlockingConnection(pika.URLParameters(CommonSettings().rabbitmq_url))
+    try:
+        declare_all_queues(connection.channel())
+    finally:
+        connection.close()
+    typer.echo("RabbitMQ: exchange minilok.events and every service's queues are declared")
 
 
 @app.command()

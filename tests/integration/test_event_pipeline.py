@@ -9,6 +9,7 @@ import uuid
 import pika
 import pytest
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy.orm import Session
 
 from minilok_shared.db import make_engine, new_metadata
 from minilok_shared.events import EXCHANGE
@@ -79,13 +80,10 @@ def test_relay_publishes_committed_events_in_order_and_never_rolled_back_ones(en
     kind = f"test{unique}.happened"
     queue = tap(channel, kind)
     box = Outbox(outbox, "/test")
-    with engine.begin() as conn:
-        from sqlalchemy.orm import Session
-
-        with Session(bind=conn) as session:
-            for i in range(20):
-                box.add(session, kind, "same-subject", {"n": i})
-            session.flush()
+    with Session(engine) as session:
+        for i in range(20):
+            box.add(session, kind, "same-subject", {"n": i})
+        session.commit()
     with Session(engine) as session:
         box.add(session, kind, "same-subject", {"n": "rolled back"})
         session.rollback()
@@ -106,8 +104,6 @@ def test_relay_publishes_committed_events_in_order_and_never_rolled_back_ones(en
 def test_two_relays_publish_each_event_once(engine, channel, rabbitmq_url, unique):
     kind = f"test{unique}.pair"
     queue = tap(channel, kind)
-    from sqlalchemy.orm import Session
-
     with Session(engine) as session:
         for i in range(50):
             Outbox(outbox, "/test").add(session, kind, i, {"n": i})
@@ -151,7 +147,7 @@ def test_consumer_handles_a_redelivered_event_once(engine, channel, rabbitmq_url
     consumer = make_consumer(engine, rabbitmq_url, f"test{unique}", handlers)
     thread = run_in_thread(consumer)
     try:
-        wait_for(lambda: consumer._channel is not None, message="consumer connected")
+        assert consumer.ready.wait(20), "consumer not ready"
         first = new_event(kind, "/test", "a", {})
         second = new_event(kind, "/test", "b", {})
         for event in (first, first, second, first):
@@ -181,7 +177,7 @@ def test_failing_handler_is_retried_then_dead_lettered_and_the_consumer_goes_on(
     consumer = make_consumer(engine, rabbitmq_url, f"test{unique}", handlers, max_attempts=3, retry_delay_ms=200)
     thread = run_in_thread(consumer)
     try:
-        wait_for(lambda: consumer._channel is not None, message="consumer connected")
+        assert consumer.ready.wait(20), "consumer not ready"
         publish(channel, new_event(kind, "/test", "poison", {}))
         publish(channel, new_event(kind, "/test", "flaky", {}))
         channel.basic_publish(EXCHANGE, kind, b"{not json", pika.BasicProperties(delivery_mode=2))
@@ -212,7 +208,7 @@ def test_unknown_event_id_shape_is_rejected_to_dead_letters(engine, channel, rab
     consumer = make_consumer(engine, rabbitmq_url, f"test{unique}", handlers)
     thread = run_in_thread(consumer)
     try:
-        wait_for(lambda: consumer._channel is not None, message="consumer connected")
+        assert consumer.ready.wait(20), "consumer not ready"
         bad = {"specversion": "1.0", "type": kind, "id": str(uuid.uuid4())}  # no source
         channel.basic_publish(EXCHANGE, kind, json.dumps(bad).encode())
         method, props, _ = wait_for(

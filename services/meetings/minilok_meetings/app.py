@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from minilok_meetings.api import agencies, followups, meetings, puskesmas
+from minilok_meetings.api import agencies, escalation, followups, meetings, minutes, proposals, puskesmas
 from minilok_meetings.config import get_settings
 from minilok_shared.web import create_app as create_service_app
 
@@ -12,5 +12,6 @@ def create_app() -> FastAPI:
         get_settings(),
         title="Minilok meetings",
         description="Puskesmas, lintas-sektor agencies, lokakarya mini meetings and their follow-ups (RTL).",
-        routers=[puskesmas.router, agencies.router, meetings.router, followups.router],
+        routers=[puskesmas.router, agencies.router, meetings.router, minutes.router, followups.router,
+                 escalation.router, proposals.router],
     )

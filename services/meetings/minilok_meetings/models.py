@@ -97,6 +97,7 @@ class FollowUp(Base):
         Index("ix_followups_puskesmas_id", "puskesmas_id", "id"),
         Index("ix_followups_owner_id", "owner_agency_id", "id"),
         Index("ix_followups_meeting_id", "meeting_id", "id"),
+        Index("ix_followups_next_reminder", "next_reminder_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -116,6 +117,12 @@ class FollowUp(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     completed_at: Mapped[datetime | None]
+    # Reminders and escalation: the scan reads only follow-ups whose `next_reminder_at` has come
+    # (one indexed column, however many follow-ups exist). `reminder_stage` says which steps
+    # already fired for the current due time, so each (follow-up, step, due time) fires once;
+    # rescheduling resets both.
+    next_reminder_at: Mapped[datetime | None]
+    reminder_stage: Mapped[int] = mapped_column(default=0)
 
     supporters: Mapped[list[FollowUpSupporter]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="FollowUpSupporter.agency_id"
@@ -145,3 +152,61 @@ class FollowUpHistory(Base):
     actor: Mapped[str] = mapped_column(String(120))
     kind: Mapped[str] = mapped_column(String(32))
     data: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AgendaItem(Base):
+    __tablename__ = "agenda_items"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(default=0)
+    title: Mapped[str] = mapped_column(String(300))
+    presenter_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    indicator_code: Mapped[str | None] = mapped_column(String(64))
+    notes: Mapped[str | None] = mapped_column(Text)
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Attendance(Base):
+    """Daftar hadir: who came to a meeting, for which agency."""
+
+    __tablename__ = "attendance"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    person_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str | None] = mapped_column(String(120))
+    present: Mapped[bool] = mapped_column(default=True)
+
+
+class Proposal(Base):
+    """An agenda item proposed from an `indicator.below_target` event, for the next meeting."""
+
+    __tablename__ = "proposals"
+    __table_args__ = (Index("ix_proposals_puskesmas_status", "puskesmas_id", "status", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    puskesmas_id: Mapped[int] = mapped_column(ForeignKey("puskesmas.id"))
+    event_id: Mapped[str] = mapped_column(String(36), unique=True)
+    indicator_code: Mapped[str] = mapped_column(String(64))
+    area_code: Mapped[str] = mapped_column(String(64))
+    period: Mapped[str] = mapped_column(String(16))
+    title: Mapped[str] = mapped_column(String(300))
+    value: Mapped[float | None]
+    target: Mapped[float | None]
+    status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | accepted | dismissed
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class EscalationPolicy(Base):
+    """A puskesmas's reminder and escalation ladder (the contract's default when absent)."""
+
+    __tablename__ = "escalation_policies"
+
+    puskesmas_id: Mapped[int] = mapped_column(ForeignKey("puskesmas.id"), primary_key=True)
+    due_soon_before: Mapped[str] = mapped_column(String(32))
+    steps: Mapped[list[Any]] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

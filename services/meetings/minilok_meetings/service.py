@@ -10,4 +10,14 @@ spec = ServiceSpec(
     metadata=metadata,
     migrations=str(Path(__file__).parent / "migrations"),
     app="minilok_meetings.app:create_app",
+    handlers="minilok_meetings.handlers:handlers",
+    celery="minilok_meetings.tasks:celery_app",
+    beat_schedule={
+        "scan-reminders": {
+            "task": "meetings.scan_reminders",
+            "schedule": get_settings().scan_interval_seconds,
+            # A scan that could not start before the next one is due is dropped, not piled up.
+            "options": {"expires": get_settings().scan_interval_seconds},
+        },
+    },
 )

@@ -24,6 +24,7 @@ from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from minilok_shared.db import UTCDateTime, utcnow
+from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import InvalidEvent, parse_event
 from minilok_shared.events.outbox import declare_exchange
 from minilok_shared.faults import crash_point
@@ -102,6 +103,26 @@ class Handlers:
         return [fn for p, fn in self._routes if topic_matches(p, event_type)]
 
 
+def queue_names(service: str, retry_delay_ms: int) -> tuple[str, str, str]:
+    """The service's queue, its delayed-retry queue and its dead-letter queue. The delay is in
+    the retry queue's name: a queue's TTL cannot change once declared."""
+    queue = f"minilok.{service}"
+    return queue, f"{queue}.retry.{retry_delay_ms}ms", f"{queue}.dlq"
+
+
+def declare_queues(channel, service: str, bindings: list[str], retry_delay_ms: int) -> None:
+    """Declare (idempotently) a consuming service's queues and bind them to the exchange."""
+    queue, retry_queue, dead_letter_queue = queue_names(service, retry_delay_ms)
+    declare_exchange(channel)
+    channel.queue_declare(dead_letter_queue, durable=True)
+    channel.queue_declare(retry_queue, durable=True, arguments={
+        "x-message-ttl": retry_delay_ms, "x-dead-letter-exchange": "", "x-dead-letter-routing-key": queue})
+    channel.queue_declare(queue, durable=True, arguments={
+        "x-dead-letter-exchange": "", "x-dead-letter-routing-key": dead_letter_queue})
+    for pattern in bindings:
+        channel.queue_bind(queue, EXCHANGE, routing_key=pattern)
+
+
 class EventConsumer:
     def __init__(
         self,
@@ -118,35 +139,16 @@ class EventConsumer:
         self.service, self.engine, self.inbox, self.handlers = service, engine, inbox, handlers
         self.rabbitmq_url = rabbitmq_url
         self.prefetch, self.max_attempts, self.retry_delay_ms = prefetch, max_attempts, retry_delay_ms
-        self.queue = f"minilok.{service}"
-        self.dead_letter_queue = f"{self.queue}.dlq"
-        # The delay is in the name: a queue's TTL cannot change once declared.
-        self.retry_queue = f"{self.queue}.retry.{retry_delay_ms}ms"
+        self.queue, self.retry_queue, self.dead_letter_queue = queue_names(service, retry_delay_ms)
         self.stopping = threading.Event()
+        self.ready = threading.Event()  # set once the queue is bound and consuming
         self._connection = None
         self._channel = None
 
     # --- topology ------------------------------------------------------------------------
 
     def declare(self, channel) -> None:
-        declare_exchange(channel)
-        channel.queue_declare(self.dead_letter_queue, durable=True)
-        channel.queue_declare(
-            self.retry_queue,
-            durable=True,
-            arguments={
-                "x-message-ttl": self.retry_delay_ms,
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": self.queue,
-            },
-        )
-        channel.queue_declare(
-            self.queue,
-            durable=True,
-            arguments={"x-dead-letter-exchange": "", "x-dead-letter-routing-key": self.dead_letter_queue},
-        )
-        for pattern in self.handlers.bindings:
-            channel.queue_bind(self.queue, "minilok.events", routing_key=pattern)
+        declare_queues(channel, self.service, self.handlers.bindings, self.retry_delay_ms)
 
     # --- handling ------------------------------------------------------------------------
 
@@ -267,6 +269,7 @@ class EventConsumer:
         self.declare(self._channel)
         self._channel.basic_qos(prefetch_count=self.prefetch)
         self._channel.basic_consume(self.queue, self.on_message)
+        self.ready.set()
         log.info("consuming %s bound to %s", self.queue, ", ".join(self.handlers.bindings))
 
     def run_forever(self) -> None:
@@ -286,6 +289,7 @@ class EventConsumer:
         log.info("consumer stopped")
 
     def _close(self) -> None:
+        self.ready.clear()
         try:
             if self._connection is not None and self._connection.is_open:
                 self._connection.close()

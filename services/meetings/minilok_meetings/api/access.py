@@ -29,3 +29,12 @@ def can_read_followup(principal: Principal, followup: models.FollowUp) -> bool:
 def check_read_followup(principal: Principal, followup: models.FollowUp) -> None:
     if not can_read_followup(principal, followup):
         raise forbidden()
+
+
+def check_owner_or_manager(principal: Principal, followup: models.FollowUp) -> None:
+    """Progress and completion: the owning agency, its puskesmas, or an admin."""
+    if principal.role == "agency":
+        if principal.agency_id != str(followup.owner_agency_id):
+            raise forbidden("Hanya lembaga penanggung jawab / only the owning agency")
+        return
+    check_puskesmas(principal, followup.puskesmas_id)

@@ -1,19 +1,26 @@
-from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 from pydantic import AwareDatetime
 from sqlalchemy import or_, select
 
-from minilok_meetings import models
-from minilok_meetings.api.access import check_puskesmas, check_read_followup
-from minilok_meetings.api.schemas import FollowUpCreate, FollowUpOut
-from minilok_meetings.domain.calendar import WorkingCalendar
-from minilok_meetings.domain.followup import ACTIVE, STATUSES, is_overdue, resolve_due_at
+from minilok_meetings import models, reminders
+from minilok_meetings.api.access import check_owner_or_manager, check_puskesmas, check_read_followup
+from minilok_meetings.api.schemas import (
+    CompleteIn,
+    FollowUpCreate,
+    FollowUpOut,
+    FollowUpPatch,
+    HistoryOut,
+    ProgressIn,
+    ReasonIn,
+)
+from minilok_meetings.domain.calendar import WorkingCalendar, end_of_local_day
+from minilok_meetings.domain.followup import ACTIVE, STATUSES, IllegalTransition, is_overdue, next_status, resolve_due_at
 from minilok_meetings.events import emit_followup_event
-from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.auth import CurrentPrincipal, Principal
 from minilok_shared.db import utcnow
-from minilok_shared.errors import not_found, unprocessable
+from minilok_shared.errors import conflict, not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
 from minilok_shared.web import SessionDep
 
@@ -65,9 +72,10 @@ def create_followup(meeting_id: int, body: FollowUpCreate, session: SessionDep, 
         meeting_id=meeting.id, puskesmas_id=puskesmas.id, title=body.title, action=body.action,
         problem=body.problem, owner_agency_id=body.owner_agency_id, due_at=due_at,
         area_code=body.area_code or None, indicator_code=body.indicator_code, priority=body.priority,
-        status="open", escalation_level=0,
+        status="open", escalation_level=0, reminder_stage=0, percent=0,
         supporters=[models.FollowUpSupporter(agency_id=a) for a in supporters],
     )
+    reminders.schedule(followup, reminders.load_contexts(session, {puskesmas.id})[puskesmas.id])
     session.add(followup)
     session.flush()
     session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="created",
@@ -122,10 +130,141 @@ def list_followups(
     return Page(items=followups_out(session, rows), next_cursor=encode_cursor([rows[-1].id]) if more else None)
 
 
-@router.get("/follow-ups/{followup_id}", response_model=FollowUpOut)
-def get_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
-    followup = session.get(models.FollowUp, followup_id)
+def load_followup(session, followup_id: int, *, for_update: bool = False) -> models.FollowUp:
+    followup = session.get(models.FollowUp, followup_id, with_for_update=for_update or None)
     if followup is None:
         raise not_found("Tindak lanjut / follow-up", followup_id)
+    return followup
+
+
+@router.get("/follow-ups/{followup_id}", response_model=FollowUpOut)
+def get_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id)
     check_read_followup(principal, followup)
+    return followups_out(session, [followup])[0]
+
+
+@router.get("/follow-ups/{followup_id}/history", response_model=Page[HistoryOut])
+def followup_history(followup_id: int, session: SessionDep, principal: CurrentPrincipal,
+                     limit: int = LimitQuery, cursor: str | None = None):
+    check_read_followup(principal, load_followup(session, followup_id))
+    History = models.FollowUpHistory
+    query = select(History).where(History.followup_id == followup_id).order_by(History.id)
+    if cursor:
+        (after,) = decode_cursor(cursor)
+        query = query.where(History.id > after)
+    rows = session.scalars(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+EVENT_FOR_ACTION = {"start": "followup.updated", "complete": "followup.completed", "cancel": "followup.cancelled",
+                    "reopen": "followup.reopened"}
+
+
+def _move(session, principal: Principal, followup: models.FollowUp, action: str, data: dict) -> FollowUpOut:
+    """Apply one status-machine move, record it and emit its event, in one transaction."""
+    previous = followup.status
+    try:
+        followup.status = next_status(previous, action)
+    except IllegalTransition as exc:
+        raise conflict(str(exc)) from exc
+    now = utcnow()
+    if followup.status == "done":
+        followup.completed_at = now
+        followup.percent = 100
+    elif action == "reopen":
+        followup.completed_at = None
+    ctx = reminders.load_contexts(session, {followup.puskesmas_id})[followup.puskesmas_id]
+    reminders.schedule(followup, ctx)  # done or cancelled: nothing more fires; reopened: resumes
+    followup.updated_at = now
+    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind=action,
+                                       data={"from": previous, "to": followup.status, **data}))
+    emit_followup_event(session, EVENT_FOR_ACTION[action], followup, previous_status=previous,
+                        actor=principal.subject)
+    session.commit()
+    return followups_out(session, [followup])[0]
+
+
+@router.post("/follow-ups/{followup_id}/start", response_model=FollowUpOut)
+def start_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id, for_update=True)
+    check_owner_or_manager(principal, followup)
+    return _move(session, principal, followup, "start", {})
+
+
+@router.post("/follow-ups/{followup_id}/progress", response_model=FollowUpOut)
+def post_progress(followup_id: int, body: ProgressIn, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id, for_update=True)
+    check_owner_or_manager(principal, followup)
+    if followup.status not in ACTIVE:
+        raise conflict(f"Tindak lanjut berstatus {followup.status}; laporan kemajuan hanya untuk yang aktif / "
+                       f"progress only on open or in-progress follow-ups")
+    previous = followup.status
+    if previous == "open":
+        followup.status = "in_progress"  # reporting progress means the work has started
+    if body.percent is not None:
+        followup.percent = body.percent
+    followup.updated_at = utcnow()
+    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="progress",
+                                       data=body.model_dump(exclude_none=True)))
+    emit_followup_event(session, "followup.updated", followup,
+                        previous_status=previous if previous != followup.status else None, actor=principal.subject)
+    session.commit()
+    return followups_out(session, [followup])[0]
+
+
+@router.post("/follow-ups/{followup_id}/complete", response_model=FollowUpOut)
+def complete_followup(followup_id: int, body: CompleteIn, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id, for_update=True)
+    check_owner_or_manager(principal, followup)
+    return _move(session, principal, followup, "complete", body.model_dump(exclude_none=True))
+
+
+@router.post("/follow-ups/{followup_id}/cancel", response_model=FollowUpOut)
+def cancel_followup(followup_id: int, body: ReasonIn, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id, for_update=True)
+    check_puskesmas(principal, followup.puskesmas_id)
+    return _move(session, principal, followup, "cancel", body.model_dump())
+
+
+@router.post("/follow-ups/{followup_id}/reopen", response_model=FollowUpOut)
+def reopen_followup(followup_id: int, body: ReasonIn, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id, for_update=True)
+    check_puskesmas(principal, followup.puskesmas_id)
+    return _move(session, principal, followup, "reopen", body.model_dump())
+
+
+@router.patch("/follow-ups/{followup_id}", response_model=FollowUpOut)
+def patch_followup(followup_id: int, body: FollowUpPatch, session: SessionDep, principal: CurrentPrincipal):
+    followup = load_followup(session, followup_id, for_update=True)
+    check_puskesmas(principal, followup.puskesmas_id)
+    changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    if not changes:
+        raise unprocessable("body", "tidak ada perubahan / nothing to change")
+    ctx = reminders.load_contexts(session, {followup.puskesmas_id})[followup.puskesmas_id]
+    before = {"due_at": followup.due_at.isoformat(), "owner_agency_id": followup.owner_agency_id,
+              "priority": followup.priority, "title": followup.title}
+    if "owner_agency_id" in changes:
+        _check_agency(session, "owner_agency_id", body.owner_agency_id, followup.puskesmas_id)
+        followup.owner_agency_id = body.owner_agency_id
+    if "priority" in changes:
+        followup.priority = body.priority
+    if "title" in changes:
+        followup.title = body.title
+    new_due = body.due_at or (end_of_local_day(body.due_date, ctx.timezone) if body.due_date else None)
+    if new_due is not None:
+        followup.due_at = new_due
+        reminders.reset(followup, ctx)  # rescheduling restarts the reminders and escalation
+    followup.updated_at = utcnow()
+    after = {"due_at": followup.due_at.isoformat(), "owner_agency_id": followup.owner_agency_id,
+             "priority": followup.priority, "title": followup.title}
+    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="updated",
+                                       data={"before": {k: v for k, v in before.items() if after[k] != v},
+                                             "after": {k: v for k, v in after.items() if before[k] != v}}))
+    emit_followup_event(session, "followup.updated", followup, actor=principal.subject)
+    session.commit()
     return followups_out(session, [followup])[0]

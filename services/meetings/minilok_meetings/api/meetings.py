@@ -7,8 +7,10 @@ from sqlalchemy import select
 from minilok_meetings import models
 from minilok_meetings.api.access import check_puskesmas
 from minilok_meetings.api.followups import followups_out
+from minilok_meetings.api.minutes_schemas import AgendaItemOut, AttendanceOut
 from minilok_meetings.api.schemas import FollowUpOut, MeetingCreate, MeetingOut
 from minilok_meetings.events import emit_meeting_event
+from minilok_meetings.minutes import agenda_of, attendance_of
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
@@ -18,6 +20,8 @@ router = APIRouter(prefix="/meetings", tags=["meetings"])
 
 
 class MeetingDetail(MeetingOut):
+    agenda: list[AgendaItemOut]
+    attendance: list[AttendanceOut]
     follow_ups: list[FollowUpOut]
 
 
@@ -81,4 +85,9 @@ def get_meeting(meeting_id: int, session: SessionDep, principal: CurrentPrincipa
     followups = session.scalars(
         select(models.FollowUp).where(models.FollowUp.meeting_id == meeting_id).order_by(models.FollowUp.id)
     ).all()
-    return MeetingDetail(**MeetingOut.model_validate(meeting).model_dump(), follow_ups=followups_out(session, followups))
+    return MeetingDetail(
+        **MeetingOut.model_validate(meeting).model_dump(),
+        agenda=[AgendaItemOut.model_validate(item) for item in agenda_of(session, meeting_id)],
+        attendance=[AttendanceOut.model_validate(row) for row in attendance_of(session, meeting_id)],
+        follow_ups=followups_out(session, followups),
+    )

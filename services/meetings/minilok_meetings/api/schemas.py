@@ -180,3 +180,44 @@ class FollowUpOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+
+
+HttpUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s]+$")]
+
+
+class ProgressIn(Strict):
+    note: Annotated[str, Field(min_length=1, max_length=5000)]
+    percent: int | None = Field(None, ge=0, le=100)
+    evidence_url: HttpUrl | None = None
+
+
+class CompleteIn(Strict):
+    note: Annotated[str, Field(min_length=1, max_length=5000)]
+    evidence_url: HttpUrl | None = None
+
+
+class ReasonIn(Strict):
+    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+
+
+class FollowUpPatch(Strict):
+    due_at: AwareDatetime | None = None
+    due_date: date | None = None
+    owner_agency_id: int | None = None
+    priority: Priority | None = None
+    title: Text | None = None
+
+    @model_validator(mode="after")
+    def one_due_at_most(self):
+        if self.due_at is not None and self.due_date is not None:
+            raise ValueError("isi salah satu dari due_at atau due_date / give due_at or due_date, not both")
+        return self
+
+
+class HistoryOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    at: datetime
+    actor: str
+    kind: str
+    data: dict

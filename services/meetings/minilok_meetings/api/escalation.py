@@ -1,0 +1,100 @@
+from datetime import timedelta
+
+from fastapi import APIRouter
+from pydantic import BaseModel, Field, field_validator, model_validator
+from sqlalchemy import select
+
+from minilok_meetings import models, reminders
+from minilok_meetings.api.access import check_puskesmas
+from minilok_meetings.api.schemas import Strict
+from minilok_meetings.domain.escalation import DEFAULT_POLICY, NOTIFY_PATTERN, Policy
+from minilok_meetings.domain.followup import ACTIVE
+from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.errors import not_found
+from minilok_shared.web import SessionDep
+
+router = APIRouter(prefix="/escalation-policies", tags=["escalation"])
+
+
+class StepIn(Strict):
+    after: timedelta = Field(description="ISO 8601 duration after due_at, e.g. P3D")
+    notify: str = Field(pattern=NOTIFY_PATTERN, description="owner, owner_parent, puskesmas or agency:<id>")
+    working_days: bool = False
+
+    @field_validator("after")
+    @classmethod
+    def not_negative(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("tidak boleh negatif / must not be negative")
+        return value
+
+    @model_validator(mode="after")
+    def whole_working_days(self):
+        if self.working_days and self.after % timedelta(days=1):
+            raise ValueError("hari kerja harus bilangan hari utuh / working days must be whole days (e.g. P3D)")
+        return self
+
+
+class PolicyIn(Strict):
+    due_soon_before: timedelta = Field(timedelta(days=2), description="ISO 8601 duration before due_at, e.g. P2D")
+    steps: list[StepIn] = Field(min_length=1, max_length=10)
+
+    @field_validator("due_soon_before")
+    @classmethod
+    def positive(cls, value: timedelta) -> timedelta:
+        if value < timedelta(0):
+            raise ValueError("tidak boleh negatif / must not be negative")
+        return value
+
+    @field_validator("steps")
+    @classmethod
+    def in_order(cls, steps: list[StepIn]) -> list[StepIn]:
+        if any(b.after < a.after for a, b in zip(steps, steps[1:])):
+            raise ValueError("langkah harus urut waktu / steps must be in order of 'after'")
+        return steps
+
+
+class PolicyOut(BaseModel):
+    puskesmas_id: int
+    due_soon_before: timedelta
+    steps: list[StepIn]
+    is_default: bool
+
+
+def policy_out(puskesmas_id: int, policy: Policy, is_default: bool) -> PolicyOut:
+    return PolicyOut(puskesmas_id=puskesmas_id, due_soon_before=policy.due_soon_before, is_default=is_default,
+                     steps=[StepIn(after=s.after, notify=s.notify, working_days=s.working_days) for s in policy.steps])
+
+
+def _puskesmas(session, principal, puskesmas_id: int) -> models.Puskesmas:
+    check_puskesmas(principal, puskesmas_id)
+    puskesmas = session.get(models.Puskesmas, puskesmas_id)
+    if puskesmas is None:
+        raise not_found("Puskesmas", puskesmas_id)
+    return puskesmas
+
+
+@router.get("/{puskesmas_id}", response_model=PolicyOut)
+def get_policy(puskesmas_id: int, session: SessionDep, principal: CurrentPrincipal):
+    _puskesmas(session, principal, puskesmas_id)
+    row = session.get(models.EscalationPolicy, puskesmas_id)
+    return policy_out(puskesmas_id, reminders.policy_from_row(row) if row else DEFAULT_POLICY, row is None)
+
+
+@router.put("/{puskesmas_id}", response_model=PolicyOut)
+def put_policy(puskesmas_id: int, body: PolicyIn, session: SessionDep, principal: CurrentPrincipal):
+    _puskesmas(session, principal, puskesmas_id)
+    stored = body.model_dump(mode="json")
+    row = session.get(models.EscalationPolicy, puskesmas_id)
+    if row is None:
+        row = models.EscalationPolicy(puskesmas_id=puskesmas_id)
+        session.add(row)
+    row.due_soon_before, row.steps = stored["due_soon_before"], stored["steps"]
+    session.flush()
+    # Open work follows the new ladder from where it stands.
+    ctx = reminders.load_contexts(session, {puskesmas_id})[puskesmas_id]
+    for followup in session.scalars(select(models.FollowUp).where(
+            models.FollowUp.puskesmas_id == puskesmas_id, models.FollowUp.status.in_(ACTIVE))):
+        reminders.schedule(followup, ctx)
+    session.commit()
+    return policy_out(puskesmas_id, reminders.policy_from_row(row), False)

@@ -1,0 +1,64 @@
+"""A meeting's follow-ups (RTL) as a spreadsheet (openpyxl), headings in Bahasa Indonesia."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from zoneinfo import ZoneInfo
+
+from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+
+from minilok_meetings.documents.content import PRIORITY_LABELS, MinutesContent, status_label
+
+SHEET_TITLE = "Rencana Tindak Lanjut"
+# (heading, column width in characters)
+COLUMNS = (
+    ("No", 5), ("Judul", 40), ("Masalah", 40), ("Tindakan", 40), ("Penanggung Jawab", 28),
+    ("Lembaga Pendukung", 32), ("Batas Waktu", 18), ("Status", 22), ("Prioritas", 11), ("Eskalasi", 9),
+)
+DATE_FORMAT = "dd/mm/yyyy hh:mm"
+_DUE_COLUMN = 7
+
+
+def _clean(value: str | None) -> str | None:
+    """openpyxl refuses control characters; they carry nothing a reader needs."""
+    return ILLEGAL_CHARACTERS_RE.sub("", value) if value else value
+
+
+def render_followups_xlsx(content: MinutesContent) -> bytes:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = SHEET_TITLE
+    sheet.append([heading for heading, _ in COLUMNS])
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+        cell.fill = PatternFill("solid", fgColor="E6EEF5")
+        cell.alignment = Alignment(vertical="center", wrap_text=True)
+    tz = ZoneInfo(content.timezone)
+    for number, followup in enumerate(content.followups, 1):
+        row = [
+            number, _clean(followup.title), _clean(followup.problem), _clean(followup.action), _clean(followup.owner),
+            _clean(", ".join(followup.supporters)) or None,
+            # Excel has no timezones: the local wall-clock time, as the puskesmas reads it.
+            followup.due_at.astimezone(tz).replace(tzinfo=None),
+            status_label(followup.status, followup.is_overdue),
+            PRIORITY_LABELS.get(followup.priority, followup.priority), followup.escalation_level,
+        ]
+        sheet.append(row)
+        for cell in sheet[sheet.max_row]:
+            # Text typed at a meeting is never a formula ("=HYPERLINK(...)" stays text).
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+            cell.alignment = Alignment(vertical="top", wrap_text=True)
+        sheet.cell(sheet.max_row, _DUE_COLUMN).number_format = DATE_FORMAT
+    for index, (_, width) in enumerate(COLUMNS, 1):
+        sheet.column_dimensions[get_column_letter(index)].width = width
+    sheet.freeze_panes = "A2"
+    sheet.auto_filter.ref = f"A1:{get_column_letter(len(COLUMNS))}{max(sheet.max_row, 1)}"
+    workbook.properties.title = f"{SHEET_TITLE}: {_clean(content.title)}"
+    workbook.properties.creator = "Minilok"
+    buffer = BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()

@@ -1,0 +1,131 @@
+"""The notulen as a PDF (ReportLab), headings in Bahasa Indonesia."""
+
+from __future__ import annotations
+
+from io import BytesIO
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import cm
+from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from minilok_meetings.documents.content import MinutesContent, status_label
+from minilok_meetings.documents.dates import format_waktu
+
+TITLE = "Notulen Lokakarya Mini"
+_STYLES = getSampleStyleSheet()
+_TITLE = ParagraphStyle("title", parent=_STYLES["Title"], fontSize=16, spaceAfter=4)
+_SUBTITLE = ParagraphStyle("subtitle", parent=_STYLES["Normal"], alignment=TA_CENTER, fontSize=10)
+_HEADING = ParagraphStyle("heading", parent=_STYLES["Heading2"], fontSize=12, spaceBefore=10, spaceAfter=4)
+_BODY = ParagraphStyle("body", parent=_STYLES["Normal"], fontSize=9.5, leading=12)
+_CELL = ParagraphStyle("cell", parent=_BODY, fontSize=8.5, leading=10.5)
+_HEAD_CELL = ParagraphStyle("head-cell", parent=_CELL, fontName="Helvetica-Bold")
+_TABLE_STYLE = TableStyle([
+    ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6eef5")),
+    ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ("LEFTPADDING", (0, 0), (-1, -1), 3),
+    ("RIGHTPADDING", (0, 0), (-1, -1), 3),
+])
+
+
+def _text(value: object | None, style: ParagraphStyle = _BODY) -> Paragraph:
+    """User text is data, not markup: escape it, keep its line breaks."""
+    return Paragraph(escape(str(value or "-")).replace("\n", "<br/>"), style)
+
+
+def _table(header: list[str], rows: list[list[object]], widths: list[float]) -> Table:
+    data = [[_text(h, _HEAD_CELL) for h in header]]
+    data += [[_text(cell, _CELL) for cell in row] for row in rows]
+    table = Table(data, colWidths=[w * cm for w in widths], repeatRows=1)
+    table.setStyle(_TABLE_STYLE)
+    return table
+
+
+def _numbered(items: list[Paragraph]) -> ListFlowable:
+    return ListFlowable(items, bulletType="1", bulletFontSize=9.5, leftIndent=14)
+
+
+def render_minutes_pdf(content: MinutesContent) -> bytes:
+    tz = content.timezone
+    story: list = [
+        Paragraph(TITLE, _TITLE),
+        _text(content.kind_label, _SUBTITLE),
+        _text(f"{content.puskesmas}, {content.kota}, {content.provinsi}", _SUBTITLE),
+        Spacer(1, 0.4 * cm),
+    ]
+    details = [
+        ["Rapat", content.title],
+        ["Waktu", format_waktu(content.scheduled_at, tz)],
+        ["Tempat", content.location or "-"],
+        ["Status", f"Diterbitkan {format_waktu(content.published_at, tz)}" if content.published_at
+         else "Draf (belum diterbitkan)"],
+    ]
+    story.append(Table([[_text(k, _HEAD_CELL), _text(v, _CELL)] for k, v in details], colWidths=[3 * cm, 14 * cm],
+                       style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])))
+
+    story.append(Paragraph("Daftar Hadir", _HEADING))
+    if content.attendance:
+        story.append(_table(
+            ["No", "Nama", "Lembaga", "Jabatan", "Hadir"],
+            [[i, a.person_name, a.agency, a.role, "Ya" if a.present else "Tidak"]
+             for i, a in enumerate(content.attendance, 1)],
+            [1, 4.5, 5.5, 4, 2],
+        ))
+    else:
+        story.append(_text("Belum ada daftar hadir."))
+
+    story.append(Paragraph("Agenda", _HEADING))
+    if content.agenda:
+        items = []
+        for item in content.agenda:
+            extra = [part for part in (
+                f"penyaji: {item.presenter}" if item.presenter else None,
+                f"indikator: {item.indicator_code}" if item.indicator_code else None,
+            ) if part]
+            line = item.title + (f" ({'; '.join(extra)})" if extra else "")
+            if item.notes:
+                line += f"\n{item.notes}"
+            items.append(_text(line))
+        story.append(_numbered(items))
+    else:
+        story.append(_text("Belum ada agenda."))
+
+    story.append(Paragraph("Ringkasan", _HEADING))
+    story.append(_text(content.summary or "Belum ada ringkasan."))
+
+    story.append(Paragraph("Keputusan", _HEADING))
+    if content.decisions:
+        story.append(_numbered([_text(d) for d in content.decisions]))
+    else:
+        story.append(_text("Belum ada keputusan."))
+
+    story.append(Paragraph("Rencana Tindak Lanjut", _HEADING))
+    if content.followups:
+        story.append(_table(
+            ["No", "Judul", "Penanggung Jawab", "Batas Waktu", "Status"],
+            [[i, f.title, f.owner, format_waktu(f.due_at, tz), status_label(f.status, f.is_overdue)]
+             for i, f in enumerate(content.followups, 1)],
+            [1, 6, 4, 3.5, 2.5],
+        ))
+    else:
+        story.append(_text("Belum ada rencana tindak lanjut."))
+
+    buffer = BytesIO()
+    document = SimpleDocTemplate(
+        buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm, bottomMargin=1.8 * cm,
+        title=f"{TITLE}: {content.title}", author=content.puskesmas, subject=content.kind_label,
+    )
+    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    return buffer.getvalue()
+
+
+def _footer(canvas, document) -> None:
+    canvas.saveState()
+    canvas.setFont("Helvetica", 7.5)
+    canvas.setFillColor(colors.grey)
+    canvas.drawRightString(A4[0] - 2 * cm, 1 * cm, f"Halaman {document.page}")
+    canvas.restoreState()

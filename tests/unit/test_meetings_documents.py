@@ -1,0 +1,120 @@
+"""The notulen documents: Indonesian dates, the minutes PDF and the follow-ups spreadsheet."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from io import BytesIO
+
+import pytest
+from openpyxl import load_workbook
+from pypdf import PdfReader
+
+from minilok_meetings.documents.content import AgendaRow, AttendanceRow, FollowUpRow, MinutesContent
+from minilok_meetings.documents.dates import format_tanggal, format_waktu
+from minilok_meetings.documents.followups_xlsx import COLUMNS, render_followups_xlsx
+from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
+
+
+# --- dates -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("moment", "tz", "expected"), [
+    # 23:59 WIB is 16:59 UTC the same day.
+    (datetime(2026, 2, 20, 16, 59, 59, tzinfo=UTC), "Asia/Jakarta", "Jumat, 20 Februari 2026 23.59 WIB"),
+    # WITA is UTC+8: 17:30 UTC on a Saturday is already Sunday 01.30 there.
+    (datetime(2025, 11, 29, 17, 30, tzinfo=UTC), "Asia/Makassar", "Minggu, 30 November 2025 01.30 WITA"),
+    (datetime(2026, 1, 4, 23, 5, tzinfo=UTC), "Asia/Jayapura", "Senin, 5 Januari 2026 08.05 WIT"),
+    (datetime(2026, 8, 17, 3, 0, tzinfo=UTC), "Asia/Jakarta", "Senin, 17 Agustus 2026 10.00 WIB"),
+])
+def test_format_waktu_in_local_time(moment, tz, expected):
+    assert format_waktu(moment, tz) == expected
+
+
+def test_every_day_and_month_has_its_indonesian_name():
+    days = [format_tanggal(date(2026, 3, d)).split(",")[0] for d in range(2, 9)]  # Monday 2 March 2026
+    assert days == ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"]
+    months = [format_tanggal(date(2026, m, 1)).split()[2] for m in range(1, 13)]
+    assert months == ["Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
+                      "Oktober", "November", "Desember"]
+
+
+# --- documents ---------------------------------------------------------------------------
+
+
+def baloi_permai(**changes) -> MinutesContent:
+    content = dict(
+        meeting_id=7, title="Lokmin Lintas Sektor Triwulan I", kind="quarterly_cross_sector",
+        puskesmas="Puskesmas Baloi Permai", kota="Kota Batam", provinsi="Kepulauan Riau", timezone="Asia/Jakarta",
+        scheduled_at=datetime(2026, 2, 18, 2, 0, tzinfo=UTC), status="published", location="Aula Kecamatan",
+        published_at=datetime(2026, 2, 18, 7, 0, tzinfo=UTC),
+        summary="Kasus DBD terbanyak di Hang Tuah, Mediterania & Bida Asri <perlu PSN>.",
+        decisions=["Gerakan PSN serentak setiap Jumat", "Dinas Sosial mengaktifkan kembali BPJS pasien kronis"],
+        agenda=[AgendaRow("Laporan SPM 2025", presenter="Puskesmas Baloi Permai", indicator_code="SPM"),
+                AgendaRow("Situasi DBD", notes="IR naik")],
+        attendance=[AttendanceRow("Camat Batam Kota", "Kecamatan Batam Kota", "Camat"),
+                    AttendanceRow("Kader Mawar X", "Posyandu Mawar X", None, present=False)],
+        followups=[
+            FollowUpRow(title="PSN di RW 05 Hang Tuah", owner="Kelurahan Baloi Permai",
+                        due_at=datetime(2026, 2, 20, 16, 59, 59, tzinfo=UTC), status="open", is_overdue=True,
+                        problem="ABJ rendah", action="Kerja bakti dan abatisasi",
+                        supporters=["PKK", "Kecamatan Batam Kota"], priority="high", escalation_level=1),
+            FollowUpRow(title="=HYPERLINK(\"http://x\")", owner="Dinas Sosial",
+                        due_at=datetime(2026, 3, 31, 16, 59, 59, tzinfo=UTC), status="done"),
+        ],
+    )
+    content.update(changes)
+    return MinutesContent(**content)
+
+
+def pdf_text(data: bytes) -> str:
+    """The text with every run of whitespace as one space (table cells wrap)."""
+    return " ".join(" ".join(page.extract_text() for page in PdfReader(BytesIO(data)).pages).split())
+
+
+def test_minutes_pdf_has_the_indonesian_sections_and_content():
+    data = render_minutes_pdf(baloi_permai())
+    assert data.startswith(b"%PDF")
+    text = pdf_text(data)
+    for heading in ("Notulen Lokakarya Mini", "Daftar Hadir", "Agenda", "Ringkasan", "Keputusan",
+                    "Rencana Tindak Lanjut", "Lokakarya Mini Tribulanan Lintas Sektor"):
+        assert heading in text
+    assert "Camat Batam Kota" in text
+    assert "Bida Asri <perlu PSN>" in text  # user text is escaped, not read as markup
+    assert "Gerakan PSN serentak" in text
+    assert "PSN di RW 05 Hang Tuah" in text
+    assert "Jumat, 20 Februari 2026 23.59 WIB" in text
+    assert "Terbuka (terlambat)" in text
+
+
+def test_minutes_pdf_of_an_empty_draft():
+    text = pdf_text(render_minutes_pdf(baloi_permai(status="scheduled", published_at=None, summary=None, decisions=[],
+                                                    agenda=[], attendance=[], followups=[], location=None)))
+    assert "Draf (belum diterbitkan)" in text
+    assert "Belum ada rencana tindak lanjut." in text
+
+
+def test_followups_xlsx_headings_rows_and_local_dates():
+    workbook = load_workbook(BytesIO(render_followups_xlsx(baloi_permai())))
+    sheet = workbook.active
+    assert sheet.title == "Rencana Tindak Lanjut"
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0] == ("No", "Judul", "Masalah", "Tindakan", "Penanggung Jawab", "Lembaga Pendukung", "Batas Waktu",
+                       "Status", "Prioritas", "Eskalasi")
+    assert rows[1] == (1, "PSN di RW 05 Hang Tuah", "ABJ rendah", "Kerja bakti dan abatisasi", "Kelurahan Baloi Permai",
+                       "PKK, Kecamatan Batam Kota", datetime(2026, 2, 20, 23, 59, 59), "Terbuka (terlambat)", "Tinggi",
+                       1)
+    assert rows[2][1] == '=HYPERLINK("http://x")'  # text from a meeting is never a formula
+    assert sheet.cell(2, 2).data_type == "s"
+    assert sheet.cell(2, 7).is_date
+    assert sheet.freeze_panes == "A2"
+    assert sheet.column_dimensions["B"].width == dict(COLUMNS)["Judul"]
+    assert len(rows) == 3
+
+
+def test_documents_survive_control_and_non_latin_characters():
+    odd = "Rapat\x01 ✓ 中文"
+    content = baloi_permai(title=odd, followups=[FollowUpRow(title=odd, owner="RT 05", status="open",
+                                                             due_at=datetime(2026, 2, 1, tzinfo=UTC))])
+    assert render_minutes_pdf(content).startswith(b"%PDF")
+    sheet = load_workbook(BytesIO(render_followups_xlsx(content))).active
+    assert sheet.cell(2, 2).value == "Rapat ✓ 中文"
