@@ -18,8 +18,7 @@ $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 
 run: install
 	@$(BIN)/minilok check
-	@$(BIN)/minilok db upgrade
-	@$(BIN)/minilok broker setup
+	@$(BIN)/minilok setup
 	@echo "Minilok is starting (Ctrl-C stops everything):"
 	@echo "  meetings API + dashboard  http://$${MEETINGS_HOST:-127.0.0.1}:$${MEETINGS_PORT:-8001}/  (docs /docs)"
 	@echo "  indicators API            http://$${INDICATORS_HOST:-127.0.0.1}:$${INDICATORS_PORT:-8002}/docs"

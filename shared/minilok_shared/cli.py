@@ -7,6 +7,9 @@
     minilok consume notifications      # event consumer
     minilok worker notifications       # Celery worker
     minilok beat                       # the one Celery beat
+    minilok setup                      # migrate every database, declare the broker topology
+    minilok dlq list notifications     # events a service could not handle, and why
+    minilok dlq replay notifications   # send them back for another try
     minilok check                      # are RabbitMQ and Redis reachable?
 """
 
@@ -33,6 +36,8 @@ app.add_typer(token_app, name="token")
 app.add_typer(db_app, name="db")
 broker_app = typer.Typer(help="RabbitMQ topology and dead letters.", no_args_is_help=True)
 app.add_typer(broker_app, name="broker")
+dlq_app = typer.Typer(help="Dead letters: events a service could not handle.", no_args_is_help=True)
+app.add_typer(dlq_app, name="dlq")
 
 
 def _service(name: str) -> ServiceSpec:
@@ -185,6 +190,94 @@ def broker_setup() -> None:
     finally:
         connection.close()
     typer.echo("RabbitMQ: exchange minilok.events and every service's queues are declared")
+
+
+@app.command()
+def setup() -> None:
+    """Everything a fresh deployment needs before it starts: migrations and broker topology."""
+    db_upgrade(None)
+    broker_setup()
+
+
+def _dead_letters(service: str, limit: int):
+    """Up to `limit` dead letters of a service, unacknowledged (the caller acks or requeues)."""
+    import pika
+
+    from minilok_shared.events.consumer import queue_names
+
+    settings = CommonSettings()
+    _, _, dlq = queue_names(_service(service).name, settings.consumer_retry_delay_ms)
+    connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
+    channel = connection.channel()
+    channel.queue_declare(dlq, durable=True)
+    letters = []
+    for _ in range(limit):
+        method, properties, body = channel.basic_get(dlq, auto_ack=False)
+        if method is None:
+            break
+        letters.append((method, properties, body))
+    return connection, channel, letters
+
+
+def _describe(properties, body: bytes) -> dict:
+    import json
+
+    from minilok_shared.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, ROUTING_KEY_HEADER
+
+    headers = properties.headers or {}
+    try:
+        event = json.loads(body)
+        event_id, event_type = event.get("id"), event.get("type")
+    except ValueError:
+        event_id, event_type = None, None
+    return {"event_id": event_id, "type": event_type, "routing_key": headers.get(ROUTING_KEY_HEADER),
+            "attempts": headers.get(ATTEMPTS_HEADER), "failed_at": headers.get("x-minilok-failed-at"),
+            "error": headers.get(ERROR_HEADER)}
+
+
+@dlq_app.command("list")
+def dlq_list(service: str, limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100) -> None:
+    """Show a service's dead letters (one JSON object a line) without removing them."""
+    import json
+
+    connection, channel, letters = _dead_letters(service, limit)
+    try:
+        for _method, properties, body in letters:
+            typer.echo(json.dumps(_describe(properties, body), ensure_ascii=False))
+    finally:
+        connection.close()  # unacknowledged: they go back to the queue
+    if not letters:
+        typer.echo(f"no dead letters for {service}", err=True)
+
+
+@dlq_app.command("replay")
+def dlq_replay(
+    service: str,
+    event_id: Annotated[Optional[str], typer.Option(help="Only this event")] = None,
+    limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
+) -> None:
+    """Send dead letters back to the service's queue for another try (attempts start over)."""
+    import pika
+
+    from minilok_shared.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, queue_names
+
+    queue, _, _ = queue_names(_service(service).name, CommonSettings().consumer_retry_delay_ms)
+    connection, channel, letters = _dead_letters(service, limit)
+    replayed = 0
+    try:
+        channel.confirm_delivery()
+        for method, properties, body in letters:
+            if event_id and _describe(properties, body)["event_id"] != event_id:
+                continue
+            headers = {k: v for k, v in (properties.headers or {}).items() if k not in (ATTEMPTS_HEADER, ERROR_HEADER)}
+            channel.basic_publish("", queue, body, pika.BasicProperties(
+                content_type=properties.content_type, delivery_mode=pika.DeliveryMode.Persistent,
+                message_id=properties.message_id, type=properties.type, headers=headers))
+            channel.basic_ack(method.delivery_tag)
+            replayed += 1
+    finally:
+        connection.close()
+    typer.echo(f"replayed {replayed} dead letter(s) to {queue}")
 
 
 @app.command()

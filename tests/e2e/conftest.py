@@ -68,6 +68,11 @@ def system(tmp_path, database_url, rabbitmq_url):
         yield System(procs, ports)
     finally:
         procs.stop_all()
+        # Shown with a failing test's output: any process that hit an unexpected error.
+        for log in sorted(logs.glob("*.log")):
+            text = log.read_text(errors="replace")
+            if "Traceback" in text:
+                print(f"\n----- {log.name} -----\n{text[-6000:]}")
 
 
 @pytest.fixture

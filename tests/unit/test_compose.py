@@ -29,7 +29,7 @@ INTERPOLATED = ("MINILOK_SECRET", "SMTP_URL", "NOTIFICATIONS_ALLOW_PRIVATE_TARGE
 
 
 def expected_commands() -> dict[str, list[str]]:
-    commands = {"migrate": ["minilok", "db", "upgrade"], "beat": ["minilok", "beat"]}
+    commands = {"migrate": ["minilok", "setup"], "beat": ["minilok", "beat"]}
     for service in SERVICES:
         commands[f"{service}-api"] = ["minilok", "serve", service]
         commands[f"{service}-relay"] = ["minilok", "relay", service]

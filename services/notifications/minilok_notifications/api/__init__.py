@@ -1,0 +1,1 @@
+"""HTTP routes of the notifications service, one module per resource."""

@@ -1,0 +1,237 @@
+"""Delivery flows: record an event for its subscribers, attempt one delivery, sweep what is due.
+
+Each (event id, subscription) gets one row (unique); a worker claims the row with a short lease
+before sending, so two workers never send the same delivery at once, and a delivered row is
+never sent again.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from minilok_shared.db import utcnow
+from minilok_shared.events.envelope import dumps
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session, sessionmaker
+
+from minilok_notifications import crypto, models
+from minilok_notifications.channels import Message, SendResult, get_channel
+from minilok_notifications.config import NotificationsSettings
+from minilok_notifications.domain.matching import event_facts, hears
+from minilok_notifications.domain.retries import classify, retry_delay
+from minilok_notifications.domain.schedule import release_time
+from minilok_notifications.events import emit_delivery_failed
+from minilok_notifications.target_guard import guard_for, target_key
+
+log = logging.getLogger(__name__)
+
+Delivery, Subscription = models.Delivery, models.Subscription
+
+
+def new_message_id() -> str:
+    return f"msg_{uuid.uuid4().hex}"
+
+
+def candidate_subscriptions(session: Session, event: dict[str, Any]) -> list[models.Subscription]:
+    """Active subscriptions that could hear this event, in one query; `hears` decides the rest."""
+    facts = event_facts(event)
+    reach = []
+    if facts.involved_agency_ids:
+        agency_ids = [int(a) for a in facts.involved_agency_ids if a.isdigit()]
+        reach.append(and_(Subscription.scope == "agency", Subscription.agency_id.in_(agency_ids)))
+    if facts.puskesmas_id is not None and facts.puskesmas_id.isdigit():
+        reach.append(and_(Subscription.scope == "puskesmas",
+                          Subscription.filter_puskesmas_id == int(facts.puskesmas_id)))
+    if not reach:
+        return []
+    subs = session.scalars(select(Subscription).where(Subscription.active.is_(True), or_(*reach))).all()
+    return [s for s in subs if hears(s, facts)]
+
+
+def _insert_ignoring_duplicates(session: Session):
+    return (postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(Delivery)
+
+
+def record_event(session: Session, event: dict[str, Any], now: datetime | None = None) -> list[int]:
+    """Add a delivery per subscription that hears `event`; returns the ids of new, sendable ones."""
+    now = now or utcnow()
+    subs = candidate_subscriptions(session, event)
+    if not subs:
+        return []
+    body = dumps(event).decode()
+    rows = []
+    for sub in subs:
+        held_until = release_time(now, tz=sub.timezone, digest=sub.digest, quiet_hours=sub.quiet_hours)
+        rows.append({
+            "subscription_id": sub.id, "event_id": event["id"], "event_type": event["type"],
+            "channel": sub.channel, "payload": body, "message_id": new_message_id(),
+            "status": "held" if held_until else "pending", "attempts": [], "attempt_count": 0,
+            "next_attempt_at": held_until or now, "created_at": now, "updated_at": now,
+        })
+    stmt = (_insert_ignoring_duplicates(session).values(rows)
+            .on_conflict_do_nothing(index_elements=["event_id", "subscription_id"])
+            .returning(Delivery.id, Delivery.status))
+    return [r.id for r in session.execute(stmt).all() if r.status == "pending"]
+
+
+def create_test_delivery(session: Session, sub: models.Subscription, event: dict[str, Any]) -> models.Delivery:
+    now = utcnow()
+    delivery = Delivery(subscription_id=sub.id, event_id=event["id"], event_type=event["type"], channel=sub.channel,
+                        payload=dumps(event).decode(), message_id=new_message_id(), status="pending", attempts=[],
+                        attempt_count=0, next_attempt_at=now, created_at=now, updated_at=now)
+    session.add(delivery)
+    session.flush()
+    return delivery
+
+
+def signing_secrets(sub: models.Subscription, master_secret: str, now: datetime) -> list[str]:
+    secrets = []
+    if sub.secret_encrypted:
+        secrets.append(crypto.decrypt(master_secret, sub.secret_encrypted))
+    if sub.previous_secret_encrypted and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
+        secrets.append(crypto.decrypt(master_secret, sub.previous_secret_encrypted))
+    return secrets
+
+
+def build_message(delivery: models.Delivery, settings: NotificationsSettings, now: datetime) -> Message:
+    sub = delivery.subscription
+    return Message(
+        delivery_id=delivery.id, message_id=delivery.message_id, subscription_id=sub.id, channel=delivery.channel,
+        target=sub.target, language=sub.language, timezone=sub.timezone, body=delivery.payload,
+        signing_secrets=signing_secrets(sub, settings.minilok_secret, now) if delivery.channel == "webhook" else [],
+    )
+
+
+def claim(session_factory: sessionmaker[Session], delivery_id: int, now: datetime, lease_seconds: float) -> bool:
+    """Take the delivery for one attempt: only a pending, due, unleased row can be taken, and
+    only by one worker (the conditional UPDATE is atomic on SQLite and PostgreSQL alike)."""
+    with session_factory.begin() as session:
+        taken = session.execute(
+            update(Delivery)
+            .where(Delivery.id == delivery_id, Delivery.status == "pending",
+                   or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+                   or_(Delivery.next_attempt_at.is_(None), Delivery.next_attempt_at <= now + timedelta(seconds=1)))
+            .values(lease_until=now + timedelta(seconds=lease_seconds))
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    return taken == 1
+
+
+def apply_result(delivery: models.Delivery, result: SendResult, now: datetime, scale: float) -> float | None:
+    """Record an attempt and move the delivery on; returns the retry delay when one is scheduled."""
+    if result.deferred:
+        delivery.lease_until = None
+        delivery.next_attempt_at = now + timedelta(seconds=result.retry_after or 1.0)
+        return result.retry_after or 1.0
+    delivery.attempts = [*delivery.attempts, {"at": now.isoformat(), "response_status": result.response_status,
+                                              "error": result.error}]
+    delivery.attempt_count += 1
+    delivery.last_response_status = result.response_status
+    delivery.last_error = result.error
+    delivery.lease_until = None
+    outcome = "failed" if result.permanent else result.outcome or classify(result.response_status)
+    if outcome == "delivered":
+        delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
+        return None
+    delay = retry_delay(delivery.attempt_count, scale=scale, retry_after=result.retry_after) \
+        if outcome == "retry" else None
+    if delay is None:
+        delivery.status, delivery.next_attempt_at = "failed", None
+        return None
+    delivery.next_attempt_at = now + timedelta(seconds=delay)
+    return delay
+
+
+# An endpoint failing this long is switched off (issue: "failing for 5 days is disabled").
+DISABLE_AFTER = timedelta(days=5)
+
+
+def note_target_health(sub: models.Subscription, status: str, now: datetime) -> bool:
+    """Track how long the subscriber's endpoint has been failing; True when this switched the
+    subscription off."""
+    if status == "delivered":
+        sub.failing_since = None
+        return False
+    sub.failing_since = sub.failing_since or now
+    if sub.active and now - sub.failing_since >= DISABLE_AFTER:
+        sub.active = False
+        sub.disabled_reason = (f"gagal terus sejak {sub.failing_since.isoformat()} / "
+                               f"failing since {sub.failing_since.isoformat()}")
+        log.warning("subscription %s disabled: its endpoint has failed for 5 days", sub.id)
+        return True
+    return False
+
+
+def _send_guarded(message: Message, settings: NotificationsSettings) -> SendResult:
+    guard, key = guard_for(settings), target_key(message, settings)
+    refused = guard.before_send(key, message.message_id)
+    if refused is not None:
+        return refused
+    try:
+        result = get_channel(message.channel, settings).send(message)
+    except Exception as exc:  # an adapter bug must not leave the row leased forever
+        log.exception("channel %s failed", message.channel)
+        result = SendResult(error=f"{type(exc).__name__}: {exc}")
+    guard.after_send(key, message.message_id, result)
+    return result
+
+
+def attempt(session_factory: sessionmaker[Session], settings: NotificationsSettings, delivery_id: int) -> \
+        tuple[str, float | None]:
+    """One attempt at one delivery: ("skipped", None) when another worker has it or it is not due,
+    else (status after the attempt, retry delay or None)."""
+    now = utcnow()
+    lease = settings.webhook_timeout_seconds * 2 + 60
+    if not claim(session_factory, delivery_id, now, lease):
+        return "skipped", None
+    with session_factory() as session:
+        delivery = session.get(Delivery, delivery_id)
+        sub = delivery.subscription
+        message = build_message(delivery, settings, now) if sub.active else None
+    if message is None:
+        result = SendResult(error="langganan nonaktif / subscription inactive", permanent=True)
+    else:
+        result = _send_guarded(message, settings)
+    with session_factory.begin() as session:
+        delivery = session.get(Delivery, delivery_id)
+        now = utcnow()
+        delay = apply_result(delivery, result, now, settings.retry_scale)
+        disabled = False if result.deferred else note_target_health(delivery.subscription, delivery.status, now)
+        if delivery.status == "failed" or disabled:
+            emit_delivery_failed(session, delivery, subscription_disabled=disabled)
+        status = delivery.status
+    log.info("delivery %s %s (attempt %d)", delivery_id, status, delivery.attempt_count,
+             extra={"delivery_id": delivery_id, "response_status": result.response_status})
+    return status, delay
+
+
+def due_deliveries(session_factory: sessionmaker[Session], limit: int = 1000) -> list[int]:
+    """Release held deliveries whose time has come, and list pending ones that are due and not
+    leased (this also recovers an enqueue lost in a crash)."""
+    now = utcnow()
+    with session_factory.begin() as session:
+        session.execute(
+            update(Delivery).where(Delivery.status == "held", Delivery.next_attempt_at <= now)
+            .values(status="pending").execution_options(synchronize_session=False)
+        )
+        return list(session.scalars(
+            select(Delivery.id)
+            .where(Delivery.status == "pending", Delivery.next_attempt_at <= now,
+                   or_(Delivery.lease_until.is_(None), Delivery.lease_until < now))
+            .order_by(Delivery.next_attempt_at).limit(limit)
+        ))
+
+
+def retry_by_hand(delivery: models.Delivery) -> None:
+    """Due now: a failed delivery gets a fresh budget of attempts (the log of earlier attempts
+    stays); a held or waiting one goes without waiting further."""
+    if delivery.status == "failed":
+        delivery.attempt_count = 0
+        delivery.lease_until = None
+    delivery.status = "pending"
+    delivery.next_attempt_at = utcnow()
+

@@ -1,0 +1,1 @@
+"""The rules of notifications, without I/O: who hears what, retry schedule, valid targets."""

@@ -1,0 +1,78 @@
+"""Valid targets per channel (webhook URL, email, E.164 phone) and which addresses are off limits."""
+
+from __future__ import annotations
+
+import ipaddress
+from urllib.parse import urlsplit
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+CHANNELS = ("webhook", "email", "whatsapp", "sms")
+
+
+class InvalidTarget(ValueError):
+    pass
+
+
+def check_webhook_url(url: str) -> str:
+    """http(s), a host, no credentials; returns the URL unchanged."""
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as exc:
+        raise InvalidTarget(f"URL tidak valid / invalid URL: {exc}") from exc
+    if parts.scheme not in ("http", "https"):
+        raise InvalidTarget("URL harus http atau https / URL must be http or https")
+    if not parts.hostname:
+        raise InvalidTarget("URL tanpa host / URL has no host")
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        raise InvalidTarget("URL tidak boleh memuat kredensial / URL must not contain credentials")
+    if port == 0:
+        raise InvalidTarget("port tidak valid / invalid port")
+    return url
+
+
+def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return None
+
+
+def is_blocked_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+    """Private, loopback, link-local (cloud metadata 169.254.169.254 included), shared, reserved,
+    multicast and unspecified addresses: anything not globally routable."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped
+    return not ip.is_global or ip.is_multicast
+
+
+def normalize_email(value: str) -> str:
+    try:
+        return validate_email(value, check_deliverability=False).normalized
+    except EmailNotValidError as exc:
+        raise InvalidTarget(f"alamat email tidak valid / invalid email address: {exc}") from exc
+
+
+def normalize_phone(value: str) -> str:
+    """An E.164 number (+62...), as the WhatsApp and SMS gateways want it."""
+    if not value.startswith("+"):
+        raise InvalidTarget("nomor telepon harus format E.164, mis. +6281234567890 / phone must be E.164")
+    try:
+        number = phonenumbers.parse(value, None)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidTarget(f"nomor telepon tidak valid / invalid phone number: {exc}") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidTarget("nomor telepon tidak valid / invalid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_target(channel: str, target: str) -> str:
+    """The target in its canonical form, or InvalidTarget (the address check of webhooks is separate:
+    it needs DNS)."""
+    if channel == "webhook":
+        return check_webhook_url(target)
+    if channel == "email":
+        return normalize_email(target)
+    return normalize_phone(target)

@@ -1,0 +1,129 @@
+"""Human-readable messages for email, WhatsApp and SMS, from Jinja2 templates in Bahasa
+Indonesia (default) and English: who, what, due when (the puskesmas's local time), how overdue,
+and a link to the follow-up."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+DAYS = {"id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
+        "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
+MONTHS = {"id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
+                 "November", "Desember"),
+          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+                 "November", "December")}
+ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+HEADLINES = {
+    "followup.created": {"id": "Tindak lanjut baru", "en": "New follow-up"},
+    "followup.updated": {"id": "Tindak lanjut diubah", "en": "Follow-up updated"},
+    "followup.due_soon": {"id": "Tindak lanjut segera jatuh tempo", "en": "Follow-up due soon"},
+    "followup.overdue": {"id": "Tindak lanjut terlambat", "en": "Follow-up overdue"},
+    "followup.escalated": {"id": "Tindak lanjut dieskalasi", "en": "Follow-up escalated"},
+    "followup.completed": {"id": "Tindak lanjut selesai", "en": "Follow-up completed"},
+    "followup.cancelled": {"id": "Tindak lanjut dibatalkan", "en": "Follow-up cancelled"},
+    "followup.reopened": {"id": "Tindak lanjut dibuka kembali", "en": "Follow-up reopened"},
+    "meeting.scheduled": {"id": "Lokakarya mini dijadwalkan", "en": "Meeting scheduled"},
+    "meeting.minutes_published": {"id": "Notulen lokakarya mini terbit", "en": "Meeting minutes published"},
+    "indicator.below_target": {"id": "Indikator di bawah target", "en": "Indicator below target"},
+    "indicator.recovered": {"id": "Indikator kembali mencapai target", "en": "Indicator back on target"},
+    "notification.test": {"id": "Uji coba notifikasi", "en": "Test notification"},
+}
+
+
+def format_local(when: datetime, tz: str, language: str) -> str:
+    """"Jumat, 20 Februari 2026 23.59 WIB" / "Friday, 20 February 2026 23:59 WIB"."""
+    local = when.astimezone(ZoneInfo(tz))
+    sep = "." if language == "id" else ":"
+    zone = ZONE_NAMES.get(tz, local.tzname())
+    return (f"{DAYS[language][local.weekday()]}, {local.day} {MONTHS[language][local.month - 1]} {local.year} "
+            f"{local.hour:02d}{sep}{local.minute:02d} {zone}")
+
+
+def _parse_time(value: Any) -> datetime | None:
+    try:
+        return datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    text: str
+    html: str
+    short: str  # WhatsApp and SMS
+
+
+@lru_cache
+def _environment() -> Environment:
+    env = Environment(loader=PackageLoader("minilok_notifications", "templates"),
+                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
+    return env
+
+
+def context(event: dict[str, Any], language: str, tz: str, base_url: str) -> dict[str, Any]:
+    language = language if language in ("id", "en") else "id"
+    data = event.get("data") or {}
+    followup = data.get("followup") or {}
+    event_time = _parse_time(event.get("time"))
+    due_at = _parse_time(followup.get("due_at")) if followup.get("due_at") else None
+    overdue_days = None
+    if due_at and event_time and event_time > due_at:
+        overdue_days = max(1, (event_time - due_at).days)
+    return {
+        "lang": language,
+        "event": event,
+        "type": event.get("type"),
+        "headline": HEADLINES.get(event.get("type"), {"id": event.get("type"), "en": event.get("type")})[language],
+        "data": data,
+        "followup": followup,
+        "meeting": data.get("meeting") or {},
+        "indicator": data.get("indicator") or {},
+        "due": format_local(due_at, tz, language) if due_at else None,
+        "overdue_days": overdue_days,
+        "escalation_level": followup.get("escalation_level"),
+        "link": f"{base_url.rstrip('/')}/follow-ups/{followup['id']}" if followup.get("id") else base_url,
+    }
+
+
+def render(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rendered:
+    ctx = context(event, language, tz, base_url)
+    env = _environment()
+    return Rendered(
+        subject=env.get_template("subject.txt.j2").render(ctx).strip(),
+        text=env.get_template("email.txt.j2").render(ctx),
+        html=env.get_template("email.html.j2").render(ctx),
+        short=" ".join(env.get_template("short.txt.j2").render(ctx).split()),
+    )
+
+
+GSM7 = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿"
+           "abcdefghijklmnopqrstuvwxyzäöñüà")
+GSM7_EXTENDED = set("^{}\\[~]|€")
+
+
+def sms_parts(text: str) -> list[str]:
+    """Split into SMS segments: 160 GSM-7 characters in one, 153 per part when concatenated
+    (70 and 67 when the text needs UCS-2)."""
+    gsm = all(c in GSM7 or c in GSM7_EXTENDED for c in text)
+    single, multi = (160, 153) if gsm else (70, 67)
+    units = [2 if gsm and c in GSM7_EXTENDED else 1 for c in text]
+    if sum(units) <= single:
+        return [text]
+    parts, current, size = [], "", 0
+    for char, unit in zip(text, units, strict=True):
+        if size + unit > multi:
+            parts.append(current)
+            current, size = "", 0
+        current += char
+        size += unit
+    if current:
+        parts.append(current)
+    return parts

@@ -1,0 +1,99 @@
+"""A slow or dead endpoint must not hold up the others. Per target (a webhook's host and port,
+the SMTP server, a gateway), shared by every worker through Redis:
+
+- at most `NOTIFICATIONS_TARGET_CONCURRENCY` sends in flight; a send over the limit is put back
+  for a moment without counting as an attempt;
+- a circuit breaker: after `NOTIFICATIONS_BREAKER_THRESHOLD` failures in a row the target is not
+  called for `NOTIFICATIONS_BREAKER_COOLDOWN_SECONDS`; deliveries to it record a "circuit open"
+  attempt and retry on their usual schedule, so a dead endpoint costs no timeouts.
+
+If Redis is unreachable the guard steps aside: delivery matters more than throttling.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import time
+from urllib.parse import urlsplit
+
+import redis
+
+from minilok_notifications.channels import Message, SendResult
+from minilok_notifications.config import NotificationsSettings
+from minilok_notifications.domain.retries import classify
+
+log = logging.getLogger(__name__)
+
+# Slots are scored by their expiry, so a worker killed mid-send frees its slot by itself.
+_ACQUIRE = """
+local now, expires, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
+if redis.call('ZCARD', KEYS[1]) < limit then
+  redis.call('ZADD', KEYS[1], expires, ARGV[4])
+  redis.call('PEXPIRE', KEYS[1], math.ceil((expires - now) * 1000))
+  return 1
+end
+return 0
+"""
+
+
+def target_key(message: Message, settings: NotificationsSettings) -> str:
+    if message.channel == "webhook":
+        parts = urlsplit(message.target)
+        return f"webhook:{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+    if message.channel == "email":
+        return f"smtp:{urlsplit(settings.smtp_url).netloc}"
+    return f"{message.channel}:gateway"
+
+
+class TargetGuard:
+    def __init__(self, settings: NotificationsSettings):
+        self.settings = settings
+        self.redis = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
+        self.prefix = f"{settings.redis_key_prefix}minilok:notifications:target:"
+        self.acquire_script = self.redis.register_script(_ACQUIRE)
+
+    def before_send(self, key: str, token: str) -> SendResult | None:
+        """None: go ahead (a slot is held until `after_send`). Otherwise the result to record."""
+        try:
+            open_ms = self.redis.pttl(self.prefix + key + ":open")
+            if open_ms and open_ms > 0:
+                return SendResult(error="sirkuit terbuka: target gagal berulang / circuit open: target keeps failing",
+                                  retry_after=open_ms / 1000)
+            now = time.time()
+            expires = now + self.settings.webhook_timeout_seconds * 2 + 30
+            if not self.acquire_script(keys=[self.prefix + key + ":inflight"],
+                                       args=[now, expires, self.settings.target_concurrency, token]):
+                return SendResult(deferred=True, retry_after=random.uniform(0.5, 1.5),
+                                  error="target sibuk / target busy")
+        except redis.RedisError as exc:
+            log.warning("target guard unavailable (%s); sending unguarded", exc)
+        return None
+
+    def after_send(self, key: str, token: str, result: SendResult) -> None:
+        try:
+            self.redis.zrem(self.prefix + key + ":inflight", token)
+            failures_key = self.prefix + key + ":failures"
+            outcome = "failed" if result.permanent else result.outcome or classify(result.response_status)
+            if outcome != "retry":
+                self.redis.delete(failures_key)
+                return
+            failures = self.redis.incr(failures_key)
+            self.redis.expire(failures_key, 86400)
+            if failures >= self.settings.breaker_threshold:
+                cooldown_ms = int(self.settings.breaker_cooldown_seconds * 1000)
+                self.redis.set(self.prefix + key + ":open", "1", px=cooldown_ms)
+                log.warning("circuit open for %s after %d failures in a row", key, failures)
+        except redis.RedisError as exc:
+            log.warning("target guard unavailable (%s)", exc)
+
+
+# Keyed by the settings' id; the entry keeps the settings alive so that id is never reused.
+_guards: dict[int, tuple[NotificationsSettings, TargetGuard]] = {}
+
+
+def guard_for(settings: NotificationsSettings) -> TargetGuard:
+    if id(settings) not in _guards:
+        _guards[id(settings)] = (settings, TargetGuard(settings))
+    return _guards[id(settings)][1]

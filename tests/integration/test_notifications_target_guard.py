@@ -1,0 +1,66 @@
+"""A slow or dead endpoint does not hold up the others: per-target concurrency limit and circuit
+breaker, shared by all workers through the real Redis."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, datetime
+from types import SimpleNamespace
+
+import pytest
+from minilok_notifications.channels import Message, SendResult
+from minilok_notifications.config import NotificationsSettings
+from minilok_notifications.deliveries import apply_result
+from minilok_notifications.target_guard import TargetGuard, target_key
+from test_notifications_support import Receiver, notifications_client, token
+
+ADMIN = token("admin")
+
+
+@pytest.fixture
+def receiver():
+    r = Receiver()
+    yield r
+    r.close()
+
+
+def message(url: str) -> Message:
+    return Message(delivery_id=1, message_id=f"msg_{uuid.uuid4().hex}", subscription_id=1, channel="webhook",
+                   target=url, language="id", timezone="Asia/Jakarta", body="{}")
+
+
+def test_concurrency_limit_defers_without_counting_an_attempt():
+    settings = NotificationsSettings(target_concurrency=2)
+    guard = TargetGuard(settings)
+    url = f"http://hooks-{uuid.uuid4().hex[:6]}.example.org/in"
+    first, second, third = message(url), message(url), message(url)
+    key = target_key(first, settings)
+    assert guard.before_send(key, first.message_id) is None
+    assert guard.before_send(key, second.message_id) is None
+    busy = guard.before_send(key, third.message_id)
+    assert busy is not None and busy.deferred and busy.retry_after <= 1.5
+    guard.after_send(key, first.message_id, SendResult(response_status=200))
+    assert guard.before_send(key, third.message_id) is None
+
+    now = datetime.now(UTC)
+    delivery = SimpleNamespace(attempts=[], attempt_count=0, lease_until=now, next_attempt_at=now, status="pending")
+    assert apply_result(delivery, busy, now, 1.0) == busy.retry_after
+    assert delivery.attempts == [] and delivery.attempt_count == 0 and delivery.lease_until is None
+
+
+def test_circuit_breaker_spares_a_failing_target(monkeypatch, database_url, receiver):
+    with notifications_client(monkeypatch, database_url("notifications"), NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1",
+                              NOTIFICATIONS_BREAKER_THRESHOLD="2",
+                              NOTIFICATIONS_BREAKER_COOLDOWN_SECONDS="1") as client:
+        sub = client.post("/api/v1/subscriptions", headers=ADMIN, json={
+            "agency_id": 10, "event_types": ["followup.*"], "channel": "webhook", "target": receiver.url}).json()
+        receiver.script.extend([500, 503])
+        test = f"/api/v1/subscriptions/{sub['id']}/test"
+        assert [client.post(test, headers=ADMIN).json()["last_response_status"] for _ in range(2)] == [500, 503]
+        spared = client.post(test, headers=ADMIN).json()
+        assert spared["status"] == "pending" and "circuit open" in spared["attempts"][0]["error"]
+        assert len(receiver.requests) == 2  # the open circuit did not call the target
+        time.sleep(1.1)
+        assert client.post(test, headers=ADMIN).json()["status"] == "delivered"
+        assert len(receiver.requests) == 3
