@@ -85,6 +85,40 @@ def count_outbox(url: str, kind: str) -> int:
     return n
 
 
+def relay_all(url: str, expected: int) -> float:
+    """Publish the whole outbox through the real relay into a throwaway vhost; seconds taken."""
+    import subprocess
+    import threading
+
+    from minilok_meetings import models
+    from minilok_shared.db import make_engine
+    from minilok_shared.events.outbox import OutboxRelay
+
+    vhost = f"minilok-bench-{uuid.uuid4().hex[:6]}"
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", vhost], check=True)
+    subprocess.run(["rabbitmqctl", "-q", "set_permissions", "-p", vhost, "guest", ".*", ".*", ".*"], check=True)
+    try:
+        engine = make_engine(url)
+        relay = OutboxRelay(engine, models.outbox, f"amqp://guest:guest@127.0.0.1:5672/{vhost}", "meetings",
+                            batch_size=500, poll_seconds=0.05)
+        started = time.perf_counter()
+        thread = threading.Thread(target=relay.run_forever, daemon=True)
+        thread.start()
+        while True:
+            with engine.connect() as conn:
+                pending = conn.scalar(select(func.count()).where(models.outbox.c.published_at.is_(None)))
+            if pending == 0:
+                break
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        relay.stop()
+        thread.join(10)
+        engine.dispose()
+        return elapsed
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", vhost], check=True)
+
+
 def baseline_insert(url: str, count: int) -> float:
     engine = create_engine(url)
     with engine.begin() as conn:
@@ -129,6 +163,7 @@ def main() -> int:
             p.join()
         scan_seconds = time.perf_counter() - started
         overdue = count_outbox(url, "followup.overdue")
+        relay_seconds = relay_all(url, overdue)
         baseline = baseline_insert(url, args.followups)
         result = {
             "benchmark": "reminder_burst",
@@ -138,6 +173,8 @@ def main() -> int:
             "scan_seconds": round(scan_seconds, 2),
             "overdue_events": overdue,
             "events_per_second": round(overdue / scan_seconds, 1),
+            "relay_seconds": round(relay_seconds, 2),
+            "relay_events_per_second": round(overdue / relay_seconds, 1),
             "baseline_bare_insert_seconds": round(baseline, 2),
             "per_scanner": totals,
             "machine": f"{os.cpu_count()} cores, python {sys.version.split()[0]}",
@@ -148,6 +185,8 @@ def main() -> int:
         print(f"{'overdue events emitted':32} {overdue:>10}")
         print(f"{'scan time (s)':32} {scan_seconds:>10.2f}   (target < 60)")
         print(f"{'events per second':32} {overdue / scan_seconds:>10.0f}")
+        print(f"{'relay: all confirmed by RabbitMQ (s)':32} {relay_seconds:>10.2f}")
+        print(f"{'relay events per second':32} {overdue / relay_seconds:>10.0f}")
         print(f"{'baseline: bare INSERT (s)':32} {baseline:>10.2f}")
         Path("bench/results").mkdir(parents=True, exist_ok=True)
         Path("bench/results/reminder_burst.json").write_text(json.dumps(result, indent=2))

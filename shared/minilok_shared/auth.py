@@ -83,10 +83,12 @@ def current_principal(
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Token tidak ada / missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
     try:
-        return decode_token(request.app.state.settings.minilok_secret, credentials.credentials)
+        principal = decode_token(request.app.state.settings.minilok_secret, credentials.credentials)
     except InvalidToken as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"Token tidak sah / {exc}",
                             headers={"WWW-Authenticate": "Bearer"}) from exc
+    request.state.principal = principal  # who the audit log names
+    return principal
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

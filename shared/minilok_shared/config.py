@@ -37,6 +37,8 @@ class CommonSettings(BaseSettings):
     consumer_retry_delay_ms: int = 5000
 
     max_body_bytes: int = 1_000_000
+    # Requests per bearer token per minute and service (429 beyond it); 0 turns the limit off.
+    rate_limit_per_minute: int = 600
 
     def uses_default_secret(self) -> bool:
         return self.minilok_secret == DEFAULT_SECRET

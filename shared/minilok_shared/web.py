@@ -14,7 +14,7 @@ import redis
 from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
+from sqlalchemy import Table, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -22,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from minilok_shared.config import ServiceSettings
 from minilok_shared.db import make_engine, make_sessionmaker
 from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from minilok_shared.ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
 
@@ -41,20 +42,28 @@ class BodySizeLimit:
             await self._too_large(send)
             return
         received = 0
+        answered = False
 
         async def limited_receive():
-            nonlocal received
+            # Past the limit: answer 413 at once and tell the app the client went away, so that
+            # whatever it answers to a cut-off body (FastAPI: 400) is never sent.
+            nonlocal received, answered
+            if answered:
+                return {"type": "http.disconnect"}
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    answered = True
+                    await self._too_large(send)
+                    return {"type": "http.disconnect"}
             return message
 
-        try:
-            await self.app(scope, limited_receive, send)
-        except _TooLarge:
-            await self._too_large(send)
+        async def guarded_send(message):
+            if not answered:
+                await send(message)
+
+        await self.app(scope, limited_receive, guarded_send)
 
     async def _too_large(self, send: Send) -> None:
         response = JSONResponse(
@@ -63,12 +72,9 @@ class BodySizeLimit:
         await response({"type": "http"}, None, send)
 
 
-class _TooLarge(Exception):
-    pass
-
-
 def get_session(request: Request) -> Iterator[Session]:
     with request.app.state.sessionmaker() as session:
+        session.info["minilok_request"] = request  # the audit log finds the caller through it
         yield session
 
 
@@ -110,7 +116,12 @@ def create_app(
     description: str,
     routers: list,
     on_startup: list[Callable[[FastAPI], None]] | None = None,
+    audit_log: Table | None = None,
 ) -> FastAPI:
+    """`audit_log` (from `minilok_shared.audit.audit_table`): record every change made through the
+    API there, and serve it at GET /api/v1/audit to admins."""
+    from minilok_shared import audit
+
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
@@ -139,6 +150,8 @@ def create_app(
         return response
 
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,
+                       service=service, per_minute=settings.rate_limit_per_minute)
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_request: Request, exc: IntegrityError):
@@ -161,6 +174,9 @@ def create_app(
     def metrics():
         return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    if audit_log is not None:
+        audit.install(app.state.sessionmaker, audit_log)
+        routers = [*routers, audit.audit_router(audit_log)]
     for router in routers:
         app.include_router(router, prefix="/api/v1")
     return app

@@ -3,15 +3,20 @@
 from fastapi import FastAPI
 
 from minilok_meetings.api import agencies, escalation, followups, meetings, minutes, proposals, puskesmas
+from minilok_meetings import models
 from minilok_meetings.config import get_settings
+from minilok_meetings.web.routes import install as install_dashboard
 from minilok_shared.web import create_app as create_service_app
 
 
 def create_app() -> FastAPI:
-    return create_service_app(
+    app = create_service_app(
         get_settings(),
         title="Minilok meetings",
         description="Puskesmas, lintas-sektor agencies, lokakarya mini meetings and their follow-ups (RTL).",
         routers=[puskesmas.router, agencies.router, meetings.router, minutes.router, followups.router,
                  escalation.router, proposals.router],
+        audit_log=models.audit_log,
     )
+    install_dashboard(app)  # the web dashboard at `/` (outside /api/v1)
+    return app

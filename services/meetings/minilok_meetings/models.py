@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.events.consumer import inbox_table
 from minilok_shared.events.outbox import outbox_table
@@ -22,6 +23,7 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+audit_log = audit_table(metadata)
 
 
 class Puskesmas(Base):

@@ -10,7 +10,6 @@ from typing import Any
 
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
-from cloudevents.core.v1.event import CloudEvent
 
 CONTENT_TYPE = "application/cloudevents+json"
 _FORMAT = JSONFormat()
@@ -31,21 +30,26 @@ def new_event(
     id: str | None = None,
     time: datetime | None = None,
 ) -> dict[str, Any]:
-    """A CloudEvent as a plain dict, as it is stored in the outbox and sent on the wire."""
-    attributes: dict[str, Any] = {
+    """A CloudEvent as a plain dict, as it is stored in the outbox and sent on the wire.
+
+    Built directly (this is on the hot path of bursts); `parse_event` and the unit tests check
+    the result with the CloudEvents SDK."""
+    moment = (time or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    event: dict[str, Any] = {
         "specversion": "1.0",
         "id": id or str(uuid.uuid4()),
         "source": source,
         "type": type,
         "subject": str(subject),
-        "time": time or datetime.now(timezone.utc),
+        "time": moment.isoformat().replace("+00:00", "Z"),
         "datacontenttype": "application/json",
     }
     if puskesmasid is not None:
-        attributes["puskesmasid"] = str(puskesmasid)
+        event["puskesmasid"] = str(puskesmasid)
     if ownerid is not None:
-        attributes["ownerid"] = str(ownerid)
-    return json.loads(_FORMAT.write(CloudEvent(attributes, data)))
+        event["ownerid"] = str(ownerid)
+    event["data"] = data
+    return event
 
 
 def dumps(event: dict[str, Any]) -> bytes:

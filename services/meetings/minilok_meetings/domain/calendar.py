@@ -25,6 +25,13 @@ class WorkingCalendar:
     def __init__(self, extra_holidays: Iterable[date | str] = ()):
         self.extra = frozenset(date.fromisoformat(d) if isinstance(d, str) else d for d in extra_holidays)
 
+    # Equal calendars are interchangeable (lets timelines be cached per calendar).
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, WorkingCalendar) and other.extra == self.extra
+
+    def __hash__(self) -> int:
+        return hash(self.extra)
+
     def is_working_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in national_holidays(day.year) and day not in self.extra
 

@@ -9,6 +9,7 @@ default policy); later steps are `followup.escalated` at levels 2, 3, ...
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -55,7 +56,17 @@ def step_time(due_at: datetime, step: Step, tz: str, calendar: WorkingCalendar) 
     return due_at + step.after
 
 
+@lru_cache(maxsize=4096)
+def _timeline(due_at: datetime, policy: Policy, tz: str, calendar: WorkingCalendar) -> tuple[Stage, ...]:
+    return tuple(_build_timeline(due_at, policy, tz, calendar))
+
+
 def timeline(due_at: datetime, policy: Policy, tz: str, calendar: WorkingCalendar) -> list[Stage]:
+    """The stages of one due time. Cached: a burst of follow-ups usually shares a due time."""
+    return list(_timeline(due_at, policy, tz, calendar))
+
+
+def _build_timeline(due_at: datetime, policy: Policy, tz: str, calendar: WorkingCalendar) -> list[Stage]:
     stages = [Stage(due_at - policy.due_soon_before, "due_soon", 0, None)]
     steps = list(policy.steps)
     if steps and steps[0].after == timedelta(0):

@@ -1,5 +1,7 @@
 """What the meetings service does on the events it consumes (`minilok consume meetings`).
 
+`followup.*`, `meeting.*` (our own) → a notice to open dashboards (`web/live.py`).
+
 `indicator.below_target` → a proposed agenda item (`Proposal`) for the puskesmas whose working
 area holds the area. The `data` accepted, nested (as the indicators service sends it) or flat:
 
@@ -22,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
+from minilok_meetings.web import live
 from minilok_shared.events.consumer import HandlerContext, Handlers
 from minilok_shared.events.envelope import InvalidEvent
 
@@ -122,3 +125,9 @@ def propose_agenda_item(ctx: HandlerContext) -> None:
         area_code=fields["area_code"][:64], period=fields["period"][:16], title=proposal_title(fields),
         value=fields["value"], target=fields["target"], status="proposed",
     ))
+
+
+@handlers.on("followup.*", "meeting.*")
+def tell_open_dashboards(ctx: HandlerContext) -> None:
+    """Our own committed changes (API, scans, escalation) refresh the dashboards that show them."""
+    ctx.after_commit(lambda: live.publish(ctx.event))

@@ -1,0 +1,1 @@
+"""HTTP routes of the indicators service, one module per resource."""

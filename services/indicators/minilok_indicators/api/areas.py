@@ -1,0 +1,91 @@
+from fastapi import APIRouter, HTTPException, Query, status
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+
+from minilok_indicators.api.access import require_admin
+from minilok_indicators.api.cursors import cursor_value
+from minilok_indicators.api.schemas import AreaCreate, AreaDetail, AreaOut, BulkAreasOut, Level
+from minilok_indicators.areas import AreaError, add_areas, areas_by_code, children_of
+from minilok_indicators.domain.areas import path_codes
+from minilok_indicators.models import Area
+from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.errors import not_found
+from minilok_shared.pagination import LimitQuery, Page, encode_cursor
+from minilok_shared.web import SessionDep
+
+router = APIRouter(prefix="/areas", tags=["areas"])
+
+MAX_BULK = 5000
+_bulk_items = TypeAdapter(list[AreaCreate])
+
+
+def _raise(errors: list[AreaError], single: bool) -> None:
+    """409 when every problem is a duplicate, else 422; each error names its field (and index)."""
+    if single and errors[0].conflict:
+        raise HTTPException(409, errors[0].message)
+    status_code = 409 if all(e.conflict for e in errors) else 422
+    raise HTTPException(status_code, [
+        {"loc": ["body", e.field] if single else ["body", e.index, e.field], "msg": e.message,
+         "type": "conflict" if e.conflict else "value_error"}
+        for e in errors
+    ])
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=AreaOut)
+def create_area(body: AreaCreate, session: SessionDep, principal: CurrentPrincipal):
+    require_admin(principal, "menambah wilayah")
+    rows, errors = add_areas(session, [body.model_dump()])
+    if errors:
+        _raise(errors, single=True)
+    session.commit()
+    return rows[0]
+
+
+@router.post("/bulk", status_code=status.HTTP_201_CREATED, response_model=BulkAreasOut)
+def create_areas_bulk(body: list[dict], session: SessionDep, principal: CurrentPrincipal):
+    """Add many areas at once, in any order; if one is wrong, none is added."""
+    require_admin(principal, "menambah wilayah")
+    if len(body) > MAX_BULK:
+        raise HTTPException(422, [{"loc": ["body"], "msg": f"paling banyak {MAX_BULK} wilayah per permintaan / "
+                                   f"at most {MAX_BULK} areas per request", "type": "value_error"}])
+    try:
+        items = _bulk_items.validate_python(body)
+    except ValidationError as exc:
+        raise HTTPException(422, [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                                  for e in exc.errors(include_url=False, include_context=False)]) from exc
+    rows, errors = add_areas(session, [item.model_dump() for item in items])
+    if errors:
+        _raise(errors, single=False)
+    session.commit()
+    return {"created": len(rows), "items": rows}
+
+
+@router.get("/{code}", response_model=AreaDetail)
+def get_area(code: str, session: SessionDep, principal: CurrentPrincipal):
+    area = session.get(Area, code)
+    if area is None:
+        raise not_found("Wilayah / area", code)
+    ancestors = areas_by_code(session, path_codes(area.path)[:-1])
+    return {
+        **AreaOut.model_validate(area).model_dump(),
+        "ancestors": sorted(ancestors.values(), key=lambda a: a.depth),
+        "children": children_of(session, code),
+    }
+
+
+@router.get("", response_model=Page[AreaOut])
+def list_areas(session: SessionDep, principal: CurrentPrincipal, parent_code: str | None = None,
+               level: Level | None = Query(None), limit: int = LimitQuery, cursor: str | None = None):
+    """Areas in code order, optionally the children of one area or one level only."""
+    query = select(Area).order_by(Area.code)
+    if parent_code is not None:
+        query = query.where(Area.parent_code == parent_code)
+    if level is not None:
+        query = query.where(Area.level == level)
+    if cursor:
+        after = cursor_value(cursor, str)
+        query = query.where(Area.code > after)
+    rows = session.scalars(query.limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return Page(items=rows, next_cursor=encode_cursor([rows[-1].code]) if more else None)

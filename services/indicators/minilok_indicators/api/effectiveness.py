@@ -1,0 +1,30 @@
+from fastapi import APIRouter, Query
+
+from minilok_indicators.api.cursors import cursor_value
+from minilok_indicators.effectiveness import completions_under, effect
+from minilok_indicators.models import Area, Indicator
+from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.errors import not_found
+from minilok_shared.pagination import LimitQuery, encode_cursor
+from minilok_shared.web import SessionDep
+
+router = APIRouter(tags=["effectiveness"])
+
+
+@router.get("/effectiveness")
+def get_effectiveness(session: SessionDep, principal: CurrentPrincipal, indicator: str = Query(...),
+                      area: str = Query(...), limit: int = LimitQuery, cursor: str | None = None):
+    """Completed follow-ups on this indicator in this area (or beneath it), newest first, with the
+    area's value in the period before and the period after completion."""
+    found = session.get(Indicator, indicator)
+    if found is None:
+        raise not_found("Indikator / indicator", indicator)
+    place = session.get(Area, area)
+    if place is None:
+        raise not_found("Wilayah / area", area)
+    before_id = cursor_value(cursor, int) if cursor else None
+    rows = completions_under(session, found, place, limit + 1, before_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [effect(session, found, completion, where) for completion, where in rows],
+            "next_cursor": encode_cursor([rows[-1][0].id]) if more else None}

@@ -1,0 +1,113 @@
+"""Request and response bodies. Validation here gives the 422s that name the field."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from minilok_indicators.domain.units import DEFAULT_FACTORS
+
+Level = Literal["provinsi", "kota", "kecamatan", "kelurahan", "desa", "rw", "rt", "posyandu"]
+Unit = Literal["percent", "per_100k", "per_1000", "count", "ratio"]
+Direction = Literal["higher_is_better", "lower_is_better"]
+PeriodType = Literal["monthly", "quarterly", "yearly"]
+DenominatorAggregation = Literal["sum", "mean"]
+
+Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+# Counts of people, houses or cases: far below 10^12, which keeps every sum and ratio finite.
+Count = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class AreaCreate(Strict):
+    code: Code
+    name: Name
+    level: Level
+    parent_code: Code | None = None
+
+
+class AreaSummary(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+
+
+class AreaOut(AreaSummary):
+    path: str
+    depth: int
+    created_at: datetime
+
+
+class AreaDetail(AreaOut):
+    ancestors: list[AreaSummary]
+    children: list[AreaSummary]
+
+
+class BulkAreasOut(BaseModel):
+    created: int
+    items: list[AreaOut]
+
+
+class IndicatorCreate(Strict):
+    code: Code
+    name: Annotated[str, Field(min_length=1, max_length=300)]
+    name_en: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    unit: Unit
+    factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
+    target: Annotated[float, Field(allow_inf_nan=False)] | None = None
+    direction: Direction
+    period_type: PeriodType
+    denominator_aggregation: DenominatorAggregation = "sum"
+    numerator_label: Annotated[str, Field(max_length=300)] | None = None
+    denominator_label: Annotated[str, Field(max_length=300)] | None = None
+    source: Annotated[str, Field(max_length=2000)] | None = None
+
+    @model_validator(mode="after")
+    def default_factor(self):
+        if self.factor is None:
+            self.factor = DEFAULT_FACTORS[self.unit]
+        return self
+
+
+class IndicatorOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    code: str
+    name: str
+    name_en: str | None
+    unit: str
+    factor: float
+    target: float | None
+    direction: str
+    period_type: str
+    denominator_aggregation: str
+    numerator_label: str | None
+    denominator_label: str | None
+    source: str | None
+
+
+class ValueIn(Strict):
+    indicator_code: Code
+    area_code: Code
+    period: Annotated[str, Field(min_length=4, max_length=7)]
+    numerator: Count
+    denominator: Count | None = None
+    value: Count | None = None
+
+
+class Rejected(BaseModel):
+    index: int
+    field: str | None = None
+    detail: str
+
+
+class IngestOut(BaseModel):
+    accepted: int
+    rejected: list[Rejected]

@@ -1,0 +1,117 @@
+"""Areas in the database: adding them (one or a bulk load) and reading subtrees by path."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy.orm import Session
+
+from minilok_indicators.domain.areas import child_path, order_parents_first, parent_level_error, subtree_upper_bound
+from minilok_indicators.models import Area
+from minilok_shared.db import utcnow
+
+# Bind parameters per statement stay well below SQLite's limit (32766).
+CHUNK = 500
+
+
+def like_prefix(path: str) -> str:
+    r"""A LIKE pattern for "starts with path"; PostgreSQL's default escape character is '\'."""
+    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def descendant_filter(dialect: str, path_column, path: str) -> ColumnElement[bool]:
+    """Rows whose path lies in the subtree at `path` (the area itself included), as one index range.
+
+    PostgreSQL: `LIKE 'prefix%'` on a text_pattern_ops index. SQLite: its LIKE is case-insensitive
+    and skips a plain index, so the same subtree is asked for as a range on the binary order.
+    """
+    if dialect == "postgresql":
+        return path_column.like(like_prefix(path))
+    return (path_column >= path) & (path_column < subtree_upper_bound(path))
+
+
+def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+def areas_by_code(session: Session, codes: Iterable[str]) -> dict[str, Area]:
+    found: dict[str, Area] = {}
+    unique = sorted(set(codes))
+    for part in chunks(unique):
+        for area in session.scalars(select(Area).where(Area.code.in_(part))):
+            found[area.code] = area
+    return found
+
+
+@dataclass
+class AreaError:
+    index: int
+    field: str
+    message: str
+    conflict: bool = False  # a duplicate (409) rather than invalid input (422)
+
+
+def add_areas(session: Session, items: list[dict]) -> tuple[list[dict], list[AreaError]]:
+    """Add areas, parents before children whatever the order given; all or nothing.
+
+    `items` are validated dicts with code, name, level and parent_code. A parent may be in the
+    database already or in the same list. Returns the new areas (not yet committed) or the errors.
+    """
+    errors: list[AreaError] = []
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if item["code"] in seen:
+            errors.append(AreaError(i, "code", f"kode {item['code']} ganda dalam daftar (baris {seen[item['code']]}) / "
+                                               f"code {item['code']} repeated in the list (index {seen[item['code']]})",
+                                    conflict=True))
+        else:
+            seen[item["code"]] = i
+    existing = areas_by_code(session, [item["code"] for item in items] +
+                             [item["parent_code"] for item in items if item.get("parent_code")])
+    for i, item in enumerate(items):
+        if item["code"] in existing:
+            errors.append(AreaError(i, "code", f"kode wilayah {item['code']} sudah ada / area code already exists",
+                                    conflict=True))
+    if errors:
+        return [], errors
+
+    order, cyclic = order_parents_first([(item["code"], item.get("parent_code")) for item in items])
+    for i in sorted(cyclic):
+        errors.append(AreaError(i, "parent_code", "induk membentuk lingkaran / parent_code forms a cycle"))
+    placed: dict[str, tuple[str, str, int]] = {code: (a.level, a.path, a.depth) for code, a in existing.items()}
+    now = utcnow()
+    rows: list[dict] = []
+    for i in order:
+        item = items[i]
+        parent_code = item.get("parent_code")
+        parent_path, depth = None, 0
+        if parent_code is not None:
+            parent = placed.get(parent_code)
+            if parent is None:
+                errors.append(AreaError(i, "parent_code", f"wilayah induk {parent_code} tidak ada / "
+                                                          f"parent area {parent_code} does not exist"))
+                continue
+            parent_level, parent_path, parent_depth = parent
+            problem = parent_level_error(item["level"], parent_level)
+            if problem:
+                errors.append(AreaError(i, "parent_code", problem))
+                continue
+            depth = parent_depth + 1
+        path = child_path(parent_path, item["code"])
+        placed[item["code"]] = (item["level"], path, depth)
+        rows.append({"code": item["code"], "name": item["name"], "level": item["level"],
+                     "parent_code": parent_code, "path": path, "depth": depth, "created_at": now})
+    if errors:
+        return [], sorted(errors, key=lambda e: e.index)
+    # Parents first, so the self-referencing foreign key holds statement by statement.
+    for part in chunks(rows, CHUNK // 8):
+        session.execute(insert(Area).values(list(part)))
+    return rows, []
+
+
+def children_of(session: Session, code: str) -> list[Area]:
+    return list(session.scalars(select(Area).where(Area.parent_code == code).order_by(Area.code)))

@@ -1,0 +1,34 @@
+"""The built-in indicator catalogue (catalogue.yaml, sources noted there) and its idempotent load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import yaml
+from pydantic import TypeAdapter
+from sqlalchemy.orm import Session
+
+from minilok_indicators.api.schemas import IndicatorCreate
+from minilok_indicators.dialect import upsert
+from minilok_indicators.models import Indicator
+from minilok_shared.db import utcnow
+
+CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
+
+
+def read_catalogue(path: Path = CATALOGUE_FILE) -> list[IndicatorCreate]:
+    with open(path, encoding="utf-8") as fh:
+        document = yaml.safe_load(fh)
+    return TypeAdapter(list[IndicatorCreate]).validate_python(document["indicators"])
+
+
+def upsert_indicators(session: Session, indicators: list[IndicatorCreate]) -> int:
+    """Insert new indicators and update existing ones by code; running it twice changes nothing."""
+    now = utcnow()
+    rows = [{**item.model_dump(), "created_at": now, "updated_at": now} for item in indicators]
+    if not rows:
+        return 0
+    statement = upsert(session, Indicator.__table__).values(rows)
+    updated = {c: statement.excluded[c] for c in rows[0] if c not in ("code", "created_at")}
+    session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=updated))
+    return len(rows)

@@ -1,0 +1,54 @@
+"""Did the follow-ups move the indicator? Each completed follow-up linked to an indicator and an
+area (or one beneath it), with the rollup of its area in the period before and after completion."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from minilok_indicators.areas import descendant_filter
+from minilok_indicators.dialect import dialect_name
+from minilok_indicators.domain.periods import period_containing
+from minilok_indicators.domain.rollup import rollup_value, trend
+from minilok_indicators.models import Area, FollowUpCompletion, Indicator
+from minilok_indicators.rollups import subtree_totals
+
+
+def completions_under(session: Session, indicator: Indicator, area: Area, limit: int, before_id: int | None):
+    query = (
+        select(FollowUpCompletion, Area)
+        .join(Area, Area.code == FollowUpCompletion.area_code)
+        .where(FollowUpCompletion.indicator_code == indicator.code,
+               descendant_filter(dialect_name(session), Area.path, area.path))
+        .order_by(FollowUpCompletion.id.desc())
+        .limit(limit)
+    )
+    if before_id is not None:
+        query = query.where(FollowUpCompletion.id < before_id)
+    return session.execute(query).all()
+
+
+def effect(session: Session, indicator: Indicator, completion: FollowUpCompletion, area: Area) -> dict:
+    completed = completion.completed_at
+    during = period_containing(completed.year, completed.month, indicator.period_type)
+    before, after = during.previous(), during.next()
+
+    def value_in(period):
+        return rollup_value(subtree_totals(session, indicator, area, period).total, indicator.factor, indicator.unit)
+
+    value_before, value_after = value_in(before), value_in(after)
+    return {
+        "id": completion.id,
+        "followup_id": completion.followup_id,
+        "puskesmas_id": completion.puskesmas_id,
+        "title": completion.title,
+        "area_code": area.code,
+        "area_name": area.name,
+        "completed_at": completed,
+        "period_before": str(before),
+        "value_before": value_before,
+        "period_after": str(after),
+        "value_after": value_after,
+        "change": None if value_before is None or value_after is None else value_after - value_before,
+        "trend": trend(value_after, value_before, indicator.direction),
+    }

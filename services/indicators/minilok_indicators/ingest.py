@@ -1,0 +1,109 @@
+"""Reported values in: per-row validation, one `INSERT ... ON CONFLICT` per chunk, then the
+below-target check of every affected area and its ancestors, all in the caller's transaction."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from pydantic import TypeAdapter, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from minilok_indicators.api.schemas import ValueIn
+from minilok_indicators.areas import areas_by_code
+from minilok_indicators.dialect import upsert
+from minilok_indicators.domain.areas import path_codes
+from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
+from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
+from minilok_indicators.models import Indicator, IndicatorValue
+from minilok_indicators.targets import check_targets
+from minilok_shared.db import utcnow
+
+_value_in = TypeAdapter(ValueIn)
+
+
+@dataclass
+class IngestResult:
+    accepted: int = 0
+    rejected: list[dict] = field(default_factory=list)
+    events: list[dict] = field(default_factory=list)
+
+    def reject(self, index: int, field_name: str | None, detail: str) -> None:
+        self.rejected.append({"index": index, "field": field_name, "detail": detail})
+
+
+def _validation_detail(exc: ValidationError) -> tuple[str | None, str]:
+    error = exc.errors(include_url=False)[0]
+    loc = error["loc"]
+    return (str(loc[0]) if loc else None), f"isian tidak sah / invalid input: {error['msg']}"
+
+
+def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[str] | None = None,
+                  index_offset: int = 0) -> IngestResult:
+    """Validate and upsert rows; rejected ones are reported by index (plus `index_offset`)."""
+    result = IngestResult()
+    parsed: list[tuple[int, ValueIn]] = []
+    for i, raw in enumerate(raw_rows):
+        try:
+            parsed.append((i, _value_in.validate_python(raw)))
+        except ValidationError as exc:
+            result.reject(i + index_offset, *_validation_detail(exc))
+    indicators = {i.code: i for i in session.scalars(
+        select(Indicator).where(Indicator.code.in_({row.indicator_code for _, row in parsed})))}
+    areas = areas_by_code(session, [row.area_code for _, row in parsed])
+
+    now = utcnow()
+    latest: dict[tuple[str, str, str], dict] = {}
+    for i, row in parsed:
+        indicator = indicators.get(row.indicator_code)
+        if indicator is None:
+            result.reject(i + index_offset, "indicator_code",
+                          f"indikator {row.indicator_code} tidak dikenal / unknown indicator")
+            continue
+        if row.area_code not in areas:
+            result.reject(i + index_offset, "area_code", f"wilayah {row.area_code} tidak dikenal / unknown area")
+            continue
+        try:
+            period = parse_period_of_type(row.period, indicator.period_type)
+        except InvalidPeriod as exc:
+            result.reject(i + index_offset, "period", str(exc))
+            continue
+        problem = row_error(indicator.unit, row.numerator, row.denominator, row.value, indicator.factor)
+        if problem:
+            result.reject(i + index_offset, *problem)
+            continue
+        value = rollup_value(Totals(row.numerator, row.denominator, 1), indicator.factor, indicator.unit)
+        # A later row for the same key wins, as it would row by row.
+        latest[(indicator.code, str(period), row.area_code)] = {
+            "indicator_code": indicator.code, "period": str(period), "area_code": row.area_code,
+            "numerator": row.numerator, "denominator": row.denominator, "value": value, "updated_at": now,
+        }
+        result.accepted += 1
+    result.rejected.sort(key=lambda r: r["index"])
+
+    # In key order, so that concurrent batches lock shared rows in the same order (no deadlock).
+    rows = [latest[key] for key in sorted(latest)]
+    if rows:
+        table = IndicatorValue.__table__
+        statement = upsert(session, table)
+        statement = statement.on_conflict_do_update(
+            index_elements=["indicator_code", "period", "area_code"],
+            set_={c: statement.excluded[c] for c in ("numerator", "denominator", "value", "updated_at")},
+        ).returning(table.c.area_code)
+        # With RETURNING, SQLAlchemy's "insertmanyvalues" sends the rows as multi-row INSERT ... ON
+        # CONFLICT statements of up to 1,000 rows each, compiled once.
+        session.execute(statement, rows)
+
+    affected: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for row in rows:
+        affected[(row["indicator_code"], row["period"])].update(path_codes(areas[row["area_code"]].path))
+    needed = set().union(*affected.values()) - areas.keys() if affected else set()
+    ancestors = {**areas, **areas_by_code(session, needed)}
+    for (indicator_code, period_text), codes in sorted(affected.items()):
+        indicator = indicators[indicator_code]
+        in_scope = sorted((ancestors[code] for code in codes
+                           if event_levels is None or ancestors[code].level in event_levels), key=lambda a: a.path)
+        result.events += check_targets(session, indicator, parse_period_of_type(period_text, indicator.period_type),
+                                       in_scope)
+    return result

@@ -1,0 +1,125 @@
+"""The indicators service's tables.
+
+Areas carry a materialised path ("/21/21.71/21.71.06/"): all descendants of an area are the rows
+whose path starts with its path, one range scan on an index (see `areas.descendant_filter`).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+from minilok_shared.audit import audit_table
+from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
+from minilok_shared.events.consumer import inbox_table
+from minilok_shared.events.outbox import outbox_table
+
+metadata = new_metadata()
+
+
+class Base(DeclarativeBase):
+    metadata = metadata
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+outbox = outbox_table(metadata)
+inbox = inbox_table(metadata)
+audit_log = audit_table(metadata)
+
+
+class Area(Base):
+    __tablename__ = "areas"
+    __table_args__ = (
+        # text_pattern_ops lets PostgreSQL use the index for `path LIKE '/21/21.71/%'` whatever the
+        # database collation; SQLite reads the same index with a range on the binary collation.
+        Index("ix_areas_path", "path", postgresql_ops={"path": "text_pattern_ops"}),
+        Index("ix_areas_parent_code", "parent_code", "code"),
+    )
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(16))
+    parent_code: Mapped[str | None] = mapped_column(ForeignKey("areas.code"))
+    path: Mapped[str] = mapped_column(String(1024))
+    depth: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Indicator(Base):
+    __tablename__ = "indicators"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    name_en: Mapped[str | None] = mapped_column(String(300))
+    unit: Mapped[str] = mapped_column(String(16))
+    factor: Mapped[float] = mapped_column(Float)
+    target: Mapped[float | None] = mapped_column(Float)
+    direction: Mapped[str] = mapped_column(String(20))
+    period_type: Mapped[str] = mapped_column(String(10))
+    # How a denominator adds up over time: "sum" for flows (toddlers weighed each month),
+    # "mean" for stocks (population, yearly target group), so that a year's incidence rate is
+    # the year's cases over the population, not over twelve times the population.
+    denominator_aggregation: Mapped[str] = mapped_column(String(8), default="sum")
+    numerator_label: Mapped[str | None] = mapped_column(String(300))
+    denominator_label: Mapped[str | None] = mapped_column(String(300))
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class IndicatorValue(Base):
+    """One reported value: an indicator for one area and one period of the indicator's type."""
+
+    __tablename__ = "indicator_values"
+
+    # Rollups read one indicator and period over many areas: that is the key's order.
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True, index=True)
+    numerator: Mapped[float] = mapped_column(Float)
+    denominator: Mapped[float | None] = mapped_column(Float)
+    value: Mapped[float | None] = mapped_column(Float)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class AreaTarget(Base):
+    """A target for one area that overrides the indicator's own (a kota's RPJMD differs)."""
+
+    __tablename__ = "area_targets"
+
+    indicator_code: Mapped[str] = mapped_column(ForeignKey("indicators.code"), primary_key=True)
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code"), primary_key=True)
+    target: Mapped[float] = mapped_column(Float)
+
+
+class TargetStatus(Base):
+    """Whether a rollup is below target, so that below_target and recovered are emitted once each."""
+
+    __tablename__ = "target_status"
+
+    indicator_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    below: Mapped[bool] = mapped_column(Boolean)
+    value: Mapped[float | None] = mapped_column(Float)
+    changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FollowUpCompletion(Base):
+    """A follow-up completed in the meetings service (from `followup.completed`), kept to compare
+    the indicator before and after."""
+
+    __tablename__ = "followup_completions"
+    __table_args__ = (Index("ix_followup_completions_indicator_area", "indicator_code", "area_code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    followup_id: Mapped[str] = mapped_column(String(64), index=True)
+    puskesmas_id: Mapped[str | None] = mapped_column(String(64))
+    title: Mapped[str | None] = mapped_column(String(300))
+    area_code: Mapped[str | None] = mapped_column(String(64))
+    indicator_code: Mapped[str | None] = mapped_column(String(64))
+    completed_at: Mapped[datetime]
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -1,0 +1,17 @@
+from pathlib import Path
+
+from minilok_indicators.cli import cli
+from minilok_indicators.config import get_settings
+from minilok_indicators.models import metadata
+from minilok_shared.service import ServiceSpec
+
+spec = ServiceSpec(
+    name="indicators",
+    settings=get_settings,
+    metadata=metadata,
+    migrations=str(Path(__file__).parent / "migrations"),
+    app="minilok_indicators.app:create_app",
+    handlers="minilok_indicators.handlers:handlers",
+    celery="minilok_indicators.tasks:celery_app",
+    cli=cli,
+)

@@ -1,0 +1,102 @@
+"""Below target and back: `indicator.below_target` once when an (indicator, area, period) rollup
+falls short, `indicator.recovered` once when it meets the target again. The state lives in
+`target_status`, written in the same transaction as the values and the outbox rows."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from minilok_indicators.areas import chunks, descendant_filter
+from minilok_indicators.dialect import dialect_name, transaction_lock
+from minilok_indicators.domain.areas import path_codes
+from minilok_indicators.domain.periods import Period, parse_period
+from minilok_indicators.events import outbox
+from minilok_indicators.models import Area, Indicator, IndicatorValue, TargetStatus
+from minilok_indicators.rollups import figures, targets_for, totals_within
+from minilok_shared.db import utcnow
+
+
+def _event_data(indicator: Indicator, area: Area, period: Period, result: dict) -> dict:
+    return {
+        "indicator": {"code": indicator.code, "name": indicator.name, "name_en": indicator.name_en,
+                      "unit": indicator.unit, "direction": indicator.direction, "period_type": indicator.period_type},
+        "area": {"code": area.code, "name": area.name, "level": area.level, "parent_code": area.parent_code,
+                 "ancestor_codes": path_codes(area.path)[:-1]},
+        "period": str(period),
+        "value": result["value"],
+        "numerator": result["numerator"],
+        "denominator": result["denominator"],
+        "target": result["target"],
+        "meets_target": result["meets_target"],
+    }
+
+
+def _topmost(areas: list[Area]) -> list[Area]:
+    """The areas that have no ancestor among the others: one subtree read each covers all."""
+    codes = {area.code for area in areas}
+    return [area for area in areas if not any(code in codes for code in path_codes(area.path)[:-1])]
+
+
+def areas_under(root: Area, areas: list[Area]) -> list[Area]:
+    return [area for area in areas if area.path.startswith(root.path)]
+
+
+def check_targets(session: Session, indicator: Indicator, period: Period, areas: list[Area]) -> list[dict]:
+    """Re-evaluate these areas' rollups and emit what changed; returns the events written."""
+    if not areas:
+        return []
+    # Two ingests of the same indicator and period decide one after the other, each on the
+    # other's committed values and status: one below_target, never two.
+    transaction_lock(session, f"minilok-indicators-target-{indicator.code}-{period}")
+    codes = [area.code for area in areas]
+    known: dict[str, TargetStatus] = {}
+    for part in chunks(codes):
+        for status in session.scalars(select(TargetStatus).where(
+                TargetStatus.indicator_code == indicator.code, TargetStatus.period == str(period),
+                TargetStatus.area_code.in_(part))):
+            known[status.area_code] = status
+    targets = targets_for(session, indicator, areas)
+    totals: dict = {}
+    for root in _topmost(areas):
+        totals.update(totals_within(session, indicator, root, period, areas_under(root, areas)))
+    events = []
+    for area in areas:
+        result = figures(indicator, totals[area.code], targets[area.code])
+        if result["meets_target"] is None:
+            continue
+        below = not result["meets_target"]
+        status = known.get(area.code)
+        was_below = status is not None and status.below
+        if below == was_below:
+            if status is not None:
+                status.value = result["value"]
+            continue
+        if status is None:
+            if not below:
+                continue  # meeting the target from the start is no news
+            status = TargetStatus(indicator_code=indicator.code, area_code=area.code, period=str(period))
+            session.add(status)
+        status.below, status.value, status.changed_at = below, result["value"], utcnow()
+        event_type = "indicator.below_target" if below else "indicator.recovered"
+        events.append(outbox.add(session, event_type, area.code, _event_data(indicator, area, period, result)))
+    return events
+
+
+def recheck_area_targets(session: Session, indicator: Indicator, area: Area,
+                         event_levels: frozenset[str]) -> list[dict]:
+    """After a target changed: re-evaluate the area's subtree, at the event levels, for every
+    period that has values, emitting below_target / recovered where the verdict changed."""
+    dialect = dialect_name(session)
+    in_subtree = descendant_filter(dialect, Area.path, area.path)
+    periods = session.scalars(
+        select(IndicatorValue.period).distinct()
+        .join(Area, Area.code == IndicatorValue.area_code)
+        .where(IndicatorValue.indicator_code == indicator.code, in_subtree)
+    ).all()
+    scope = list(session.scalars(select(Area).where(in_subtree, Area.level.in_(sorted(event_levels)))
+                                 .order_by(Area.path)))
+    events = []
+    for period in sorted(periods):
+        events += check_targets(session, indicator, parse_period(period), scope)
+    return events

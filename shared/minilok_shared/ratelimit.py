@@ -1,0 +1,60 @@
+"""Rate limit per bearer token, counted in Redis so that every API process of a service shares
+one budget: at most RATE_LIMIT_PER_MINUTE requests in each clock minute (0 turns it off), then
+429 with Retry-After until the minute ends. Redis unreachable: requests pass (availability over
+strictness) and a warning is logged."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+
+import redis
+from fastapi.responses import JSONResponse
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+log = logging.getLogger(__name__)
+
+
+class RateLimit:
+    def __init__(self, app: ASGIApp, *, redis_url: str, key_prefix: str, service: str, per_minute: int):
+        self.app, self.per_minute = app, per_minute
+        self.prefix = f"{key_prefix}ratelimit:{service}:"
+        self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
+
+    def _token(self, scope: Scope) -> str | None:
+        if not scope["path"].startswith("/api/"):
+            return None
+        value = dict(scope["headers"]).get(b"authorization", b"")
+        scheme, _, token = value.partition(b" ")
+        if scheme.lower() != b"bearer" or not token:
+            return None  # answered 401 anyway; nothing to count against
+        return hashlib.sha256(token).hexdigest()[:32]
+
+    def count(self, token: str, now: float) -> int:
+        window = int(now // 60)
+        key = f"{self.prefix}{token}:{window}"
+        pipe = self.redis.pipeline(transaction=False)
+        pipe.incr(key)
+        pipe.expire(key, 120)
+        return pipe.execute()[0]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        token = self._token(scope) if scope["type"] == "http" and self.per_minute > 0 else None
+        if token is not None:
+            now = time.time()
+            try:
+                used = self.count(token, now)
+            except redis.RedisError as exc:
+                log.warning("rate limit not checked, Redis unavailable: %s", exc)
+                used = 0
+            if used > self.per_minute:
+                retry_after = max(1, math.ceil(60 - now % 60))
+                response = JSONResponse(
+                    {"detail": f"Terlalu banyak permintaan; coba lagi dalam {retry_after} detik / "
+                               f"rate limit of {self.per_minute} requests per minute exceeded"},
+                    status_code=429, headers={"Retry-After": str(retry_after)})
+                await response(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
