@@ -2,7 +2,7 @@ from fastapi import APIRouter, Query, status
 from sqlalchemy import or_, select
 
 from minilok_meetings import models
-from minilok_meetings.api.schemas import AgencyCreate, AgencyKind, AgencyOut
+from minilok_meetings.api.schemas import AgencyCreate, AgencyKind, AgencyOut, AgencyPatch
 from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
 from minilok_shared.errors import not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
@@ -79,4 +79,34 @@ def get_agency(agency_id: int, session: SessionDep, principal: CurrentPrincipal)
         raise not_found("Lembaga / agency", agency_id)
     if not _visible(principal, agency):
         raise forbidden()
+    return agency
+
+
+@router.patch("/{agency_id}", response_model=AgencyOut)
+def patch_agency(agency_id: int, body: AgencyPatch, session: SessionDep, principal: CurrentPrincipal):
+    """Rename, move in the escalation chain (never into a cycle), or replace the contacts."""
+    agency = get_agency(agency_id, session, principal)
+    if principal.role == "agency" or (principal.role == "puskesmas" and agency.puskesmas_id is None):
+        raise forbidden()
+    changes = body.model_dump(exclude_unset=True)
+    if "parent_id" in changes and body.parent_id is not None:
+        parent = session.get(models.Agency, body.parent_id)
+        if parent is None or not _visible(principal, parent):
+            raise unprocessable("parent_id", f"lembaga induk {body.parent_id} tidak ada / parent agency does not exist")
+        # Walk up from the new parent: meeting this agency again would make escalation loop.
+        seen, current = set(), parent
+        while current is not None and current.id not in seen:
+            if current.id == agency.id:
+                raise unprocessable("parent_id", "rantai induk akan berputar / the parent chain would form a cycle")
+            seen.add(current.id)
+            current = session.get(models.Agency, current.parent_id) if current.parent_id else None
+    if "name" in changes and body.name is not None:
+        agency.name = body.name
+    if "parent_id" in changes:
+        agency.parent_id = body.parent_id
+    if "area_code" in changes:
+        agency.area_code = body.area_code
+    if "contacts" in changes and body.contacts is not None:
+        agency.contacts = [models.AgencyContact(**c.model_dump()) for c in body.contacts]
+    session.commit()
     return agency

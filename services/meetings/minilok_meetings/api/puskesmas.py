@@ -2,8 +2,8 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from minilok_meetings import models
-from minilok_meetings.api.schemas import PuskesmasCreate, PuskesmasOut
-from minilok_shared.auth import CurrentPrincipal, forbidden
+from minilok_meetings.api.schemas import PuskesmasCreate, PuskesmasOut, PuskesmasPatch
+from minilok_shared.auth import CurrentPrincipal, forbidden, require_roles
 from minilok_shared.errors import conflict, not_found
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
 from minilok_shared.web import SessionDep
@@ -11,10 +11,9 @@ from minilok_shared.web import SessionDep
 router = APIRouter(prefix="/puskesmas", tags=["puskesmas"])
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, response_model=PuskesmasOut)
-def create_puskesmas(body: PuskesmasCreate, session: SessionDep, principal: CurrentPrincipal):
-    if not principal.is_admin:
-        raise forbidden("Hanya admin yang bisa menambah puskesmas / only admins add puskesmas")
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=PuskesmasOut,
+             dependencies=[require_roles("admin")])
+def create_puskesmas(body: PuskesmasCreate, session: SessionDep):
     if session.scalar(select(models.Puskesmas.id).where(models.Puskesmas.code == body.code)):
         raise conflict(f"Kode puskesmas {body.code} sudah ada / puskesmas code already exists")
     puskesmas = models.Puskesmas(**body.model_dump(exclude={"extra_holidays"}),
@@ -48,4 +47,18 @@ def get_puskesmas(puskesmas_id: int, session: SessionDep, principal: CurrentPrin
     puskesmas = session.get(models.Puskesmas, puskesmas_id)
     if puskesmas is None:
         raise not_found("Puskesmas", puskesmas_id)
+    return puskesmas
+
+
+@router.patch("/{puskesmas_id}", response_model=PuskesmasOut)
+def patch_puskesmas(puskesmas_id: int, body: PuskesmasPatch, session: SessionDep, principal: CurrentPrincipal):
+    """Name, head, and the puskesmas's own extra days off (working days are counted without them)."""
+    puskesmas = get_puskesmas(puskesmas_id, session, principal)
+    changes = body.model_dump(exclude_unset=True)
+    if "extra_holidays" in changes:
+        changes["extra_holidays"] = sorted({d.isoformat() for d in body.extra_holidays or []})
+    for field, value in changes.items():
+        if value is not None or field == "head_name":
+            setattr(puskesmas, field, value)
+    session.commit()
     return puskesmas

@@ -59,6 +59,12 @@ class PuskesmasCreate(Strict):
     extra_holidays: list[date] = Field(default_factory=list, max_length=366)
 
 
+class PuskesmasPatch(Strict):
+    name: Text | None = None
+    head_name: Text | None = None
+    extra_holidays: list[date] | None = Field(None, max_length=366)
+
+
 class PuskesmasOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
     id: int
@@ -96,6 +102,13 @@ class AgencyCreate(Strict):
     puskesmas_id: int | None = None
     area_code: Code | None = None
     contacts: list[ContactIn] = Field(default_factory=list, max_length=50)
+
+
+class AgencyPatch(Strict):
+    name: Text | None = None
+    parent_id: int | None = None
+    area_code: Code | None = None
+    contacts: list[ContactIn] | None = Field(None, max_length=50)
 
 
 class AgencyOut(BaseModel):
