@@ -6,7 +6,7 @@ PACKAGES := shared services/meetings services/indicators services/notifications
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --timeout 300
 
-.PHONY: install run test test-unit test-sqlite test-postgresql lint compose-config clean
+.PHONY: install run test test-unit test-sqlite test-postgresql lint compose-config clean chaos
 
 install: $(VENV)/.installed
 
@@ -46,3 +46,16 @@ compose-config:
 
 clean:
 	rm -rf var $(VENV)
+
+# The demo of the source articles (three puskesmas, their agencies, meetings and follow-ups, Batam
+# areas and a synthetic year of indicator values), loaded through the public APIs of a running
+# system: start `make run` in another terminal first. Prints the dashboard URL and demo tokens.
+.PHONY: demo
+demo: install
+	@echo "make demo: loading into the running system (start 'make run' in another terminal first)"
+	$(BIN)/python -m minilok_meetings.demo
+
+# Faults while thousands of events flow (kills, broker/DB outages): restarts the machine's
+# RabbitMQ and Redis, so it is never part of `make test`.
+chaos: install
+	MINILOK_CHAOS=1 MINILOK_TEST_DB=postgresql $(PYTEST) tests/chaos -q -s --timeout 1800

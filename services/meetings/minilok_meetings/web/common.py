@@ -14,6 +14,7 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
+from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
 from minilok_meetings.web.session import (
@@ -38,6 +39,12 @@ STATUS = {"open": ("Terbuka", "Open"), "in_progress": ("Dikerjakan", "In progres
 MEETING_KINDS = {"monthly_internal": ("Lokmin bulanan", "Monthly internal"),
                  "quarterly_cross_sector": ("Lokmin tribulanan lintas sektor", "Quarterly cross-sector"),
                  "other": ("Lainnya", "Other")}
+HISTORY = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan", "Started"),
+           "progress": ("Kemajuan", "Progress"), "complete": ("Selesai", "Completed"),
+           "cancel": ("Dibatalkan", "Cancelled"), "reopen": ("Dibuka lagi", "Reopened"),
+           "updated": ("Diubah", "Changed"),
+           "due_soon": ("Segera jatuh tempo", "Due soon"), "overdue": ("Terlambat", "Overdue"),
+           "escalated": ("Dieskalasi", "Escalated")}
 PRIORITIES = {"low": ("Rendah", "Low"), "normal": ("Biasa", "Normal"), "high": ("Tinggi", "High")}
 # Scripts and styles come from /static only (inline style attributes draw progress bars).
 CSP = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
@@ -131,6 +138,7 @@ def render(request: Request, template: str, user: WebUser | None, status_code: i
         "status_label": lambda key: label(STATUS, key, lang),
         "kind_label": lambda key: label(MEETING_KINDS, key, lang),
         "priority_label": lambda key: label(PRIORITIES, key, lang),
+        "history_label": lambda key: label(HISTORY, key, lang),
         "when": lambda value, tz=None, with_time=True: format_time(value, tz, lang, with_time),
         "flash": flash, **context,
     }, status_code=status_code)
@@ -183,6 +191,9 @@ def action(fallback: str):
                 result = fn(request, form, *args, user=user, **kwargs)
             except (HTTPException, ValidationError) as exc:
                 return redirect(request, target, describe(exc), "error")
+            except IntegrityError:
+                return redirect(request, target, _("Data bentrok dengan yang sudah ada.",
+                                                   "Conflicts with existing data."), "error")
             if isinstance(result, RedirectResponse | HTMLResponse) or hasattr(result, "body_iterator"):
                 return result
             return redirect(request, target, result or _("Tersimpan.", "Saved."))

@@ -50,7 +50,9 @@ def trend_chart(points: list[tuple[str, float | None]], target: float | None, wi
     values = [v for _, v in points if v is not None] + ([target] if target is not None else [])
     if not values:
         return {"empty": True}
-    top, bottom = max(values), min(0.0, min(values))
+    # The axis starts near the lowest value (not at zero) so that a month-to-month change shows.
+    low, high = min(values), max(values)
+    top, bottom = high + (high - low) * 0.1, max(0.0, low - (high - low) * 0.3 - 1)
     span = (top - bottom) or 1.0
     pad, plot_w, plot_h = 36, width - 48, height - 40
     step = plot_w / max(len(points) - 1, 1)
@@ -91,7 +93,8 @@ def indicators_page(request: Request, db: SessionDep, user):
             indicators = listed.json()["items"]
             context["indicators"] = indicators
             codes = [i["code"] for i in indicators]
-            code = q.get("indicator") or (DEFAULT_INDICATOR if DEFAULT_INDICATOR in codes else codes[0] if codes else None)
+            fallback = DEFAULT_INDICATOR if DEFAULT_INDICATOR in codes else codes[0] if codes else None
+            code = q.get("indicator") or fallback
             context["indicator"] = next((i for i in indicators if i["code"] == code), None)
             if context["indicator"] and area:
                 params = {"indicator": code, "area": area, "period": period}

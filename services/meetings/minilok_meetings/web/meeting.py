@@ -17,8 +17,17 @@ from minilok_meetings.api.minutes_schemas import AgendaItemCreate, AttendanceIn,
 from minilok_meetings.api.schemas import FollowUpCreate
 from minilok_meetings.minutes import agency_names
 from minilok_meetings.web import data
-from minilok_meetings.web.common import action, blank_to_none, describe, int_or_none, lang_of, page, redirect, render, \
-    translator
+from minilok_meetings.web.common import (
+    action,
+    blank_to_none,
+    describe,
+    int_or_none,
+    lang_of,
+    page,
+    redirect,
+    render,
+    translator,
+)
 from minilok_meetings.web.pages import FormDep
 from minilok_shared.errors import unprocessable
 from minilok_shared.web import SessionDep
@@ -53,8 +62,10 @@ def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
 @router.post("/meetings/{meeting_id}/agenda")
 @action("/meetings/{meeting_id}")
 def add_agenda(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    body = AgendaItemCreate(title=form.get("title") or "", presenter_agency_id=int_or_none(form.get("presenter_agency_id")),
-                            indicator_code=blank_to_none(form.get("indicator_code")), notes=blank_to_none(form.get("notes")))
+    body = AgendaItemCreate(title=form.get("title") or "",
+                            presenter_agency_id=int_or_none(form.get("presenter_agency_id")),
+                            indicator_code=blank_to_none(form.get("indicator_code")),
+                            notes=blank_to_none(form.get("notes")))
     minutes_api.add_agenda_item(meeting_id, body, db, user.principal)
     return translator(lang_of(request))("Agenda ditambahkan.", "Agenda item added.")
 
@@ -66,7 +77,8 @@ def add_attendance(request: Request, form: FormDep, meeting_id: int, db: Session
     meeting = meetings_api.get_meeting(meeting_id, db, user.principal)
     rows = [AttendanceIn(agency_id=a.agency_id, person_name=a.person_name, role=a.role, present=a.present)
             for a in meeting.attendance]
-    rows.append(AttendanceIn(agency_id=int_or_none(form.get("agency_id")) or 0, person_name=form.get("person_name") or "",
+    rows.append(AttendanceIn(agency_id=int_or_none(form.get("agency_id")) or 0,
+                             person_name=form.get("person_name") or "",
                              role=blank_to_none(form.get("role")), present=form.get("present") != "0"))
     minutes_api.replace_attendance(meeting_id, rows, db, user.principal)
     return translator(lang_of(request))("Daftar hadir diperbarui.", "Attendance updated.")

@@ -103,7 +103,8 @@ def overview(request: Request, db: SessionDep, user):
     names = agency_names(db, [*per_agency, *(f.owner_agency_id for f in escalated)])
     rows = sorted(per_agency.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], names.get(kv[0], "")))
     return render(request, "overview.html", user, current=current, choices=choices, upcoming=upcoming, recent=recent,
-                  per_agency=rows, names=names, escalated=escalated, proposals=data.proposals_of(db, principal, current.id),
+                  per_agency=rows, names=names, escalated=escalated,
+                  proposals=data.proposals_of(db, principal, current.id),
                   open_meetings=data.open_meetings(db, principal, current.id, now),
                   totals={k: sum(v[k] for v in per_agency.values()) for k in ("open", "due_soon", "overdue")})
 
@@ -152,7 +153,8 @@ def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     followup = followups_api.get_followup(followup_id, db, principal)
     history = followups_api.followup_history(followup_id, db, principal, limit=200, cursor=None).items
     meeting = db.get(models.Meeting, followup.meeting_id)
-    names = agency_names(db, [followup.owner_agency_id, *followup.supporting_agency_ids])
+    escalated_to = [a for h in history for a in (h.data or {}).get("escalated_to_agency_ids") or []]
+    names = agency_names(db, [followup.owner_agency_id, *followup.supporting_agency_ids, *escalated_to])
     tz = db.get(models.Puskesmas, followup.puskesmas_id).timezone
     return render(request, "followup.html", user, f=followup, history=history, names=names, meeting=meeting, tz=tz,
                   can_manage=principal.is_admin or principal.puskesmas_id == str(followup.puskesmas_id),
@@ -228,7 +230,8 @@ def agency_page(request: Request, db: SessionDep, user):
         else:
             sub_error = f"{r.status_code}: {_detail(r)}"
     except httpx.HTTPError as exc:
-        sub_error = _("Layanan notifikasi tidak terjangkau", "The notifications service is unreachable") + f" ({type(exc).__name__})"
+        sub_error = (_("Layanan notifikasi tidak terjangkau", "The notifications service is unreachable")
+                     + f" ({type(exc).__name__})")
     names = agency_names(db, [f.owner_agency_id for f in items])
     return render(request, "agency.html", user, agency=agency, owned=owned, supported=supported, names=names,
                   subscriptions=subscriptions, sub_error=sub_error, event_choices=EVENT_CHOICES)
