@@ -59,3 +59,9 @@ demo: install
 # RabbitMQ and Redis, so it is never part of `make test`.
 chaos: install
 	MINILOK_CHAOS=1 MINILOK_TEST_DB=postgresql $(PYTEST) tests/chaos -q -s --timeout 1800
+
+# Benchmarks print a table each and write JSON to bench/results/ (PostgreSQL on 127.0.0.1,
+# a throwaway RabbitMQ vhost). Run on an otherwise idle machine; figures: docs/benchmarks.md.
+.PHONY: bench
+bench: install
+	$(BIN)/python bench/reminder_burst.py --followups 100000 --scanners 2

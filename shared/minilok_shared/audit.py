@@ -15,7 +15,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, MetaData, String, Table, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
@@ -163,7 +163,7 @@ def audit_router(table: Table) -> APIRouter:
 
     @router.get("/audit", response_model=Page[AuditEntry])
     def list_audit(session: SessionDep, _admin: AdminOnly,
-                   entity: Annotated[str | None, Query(max_length=100, description="Table name, e.g. follow_ups")] = None,
+                   entity: Annotated[str | None, Query(max_length=100, description="Table name, e.g. followups")] = None,
                    entity_id: Annotated[str | None, Query(max_length=100)] = None,
                    limit: int = LimitQuery, cursor: str | None = None):
         """Newest first; admins only."""

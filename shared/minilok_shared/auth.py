@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
 import jwt
@@ -43,7 +43,7 @@ def create_token(
         raise ValueError("a puskesmas token needs --puskesmas ID")
     if role == "agency" and agency_id is None:
         raise ValueError("an agency token needs --agency ID")
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     claims: dict = {"iss": ISSUER, "sub": subject or f"{role}:{uuid.uuid4().hex[:12]}", "role": role, "iat": now,
                     "jti": uuid.uuid4().hex}
     if puskesmas_id is not None:

@@ -15,7 +15,7 @@ from fastapi import Depends, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Table, text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -157,6 +157,16 @@ def create_app(
     async def integrity_error(_request: Request, exc: IntegrityError):
         log.info("integrity error answered 409: %s", exc.orig)
         return JSONResponse({"detail": "Data bentrok dengan yang sudah ada / conflicts with existing data"}, 409)
+
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(DataError)
+    async def unstorable_value(_request: Request, exc: Exception):
+        # A value the database cannot hold: an id beyond 64 bits (SQLite raises OverflowError,
+        # PostgreSQL "bigint out of range"), a NUL character in text (PostgreSQL). Bad input, not a fault.
+        log.info("unstorable value answered 422: %s", getattr(exc, "orig", exc))
+        return JSONResponse({"detail": [{"loc": ["body"], "msg": "nilai tidak dapat disimpan (angka di luar jangkauan "
+                                         "atau karakter NUL) / value out of range or contains a NUL character",
+                                         "type": "value_error"}]}, 422)
 
     @app.get("/health", tags=["ops"])
     def health():

@@ -1,11 +1,11 @@
 """The indicators service's HTTP app (`minilok serve indicators`)."""
 
 from fastapi import FastAPI
-
-from minilok_indicators.api import areas, effectiveness, indicators, rollups, targets, values
-from minilok_indicators import models
-from minilok_indicators.config import get_settings
 from minilok_shared.web import create_app as create_service_app
+
+from minilok_indicators import models
+from minilok_indicators.api import areas, effectiveness, indicators, rollups, targets, values
+from minilok_indicators.config import get_settings
 
 
 def create_app() -> FastAPI:

@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
-
 from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.events.consumer import inbox_table
 from minilok_shared.events.outbox import outbox_table
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 metadata = new_metadata()
 

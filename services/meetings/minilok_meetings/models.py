@@ -5,13 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-
 from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.events.consumer import inbox_table
 from minilok_shared.events.outbox import outbox_table
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
 

@@ -7,13 +7,14 @@ never sent again.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
 from minilok_shared.db import utcnow
-from minilok_shared.events.envelope import dumps
+from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
@@ -203,17 +204,64 @@ def attempt(session_factory: sessionmaker[Session], settings: NotificationsSetti
         disabled = False if result.deferred else note_target_health(delivery.subscription, delivery.status, now)
         if delivery.status == "failed" or disabled:
             emit_delivery_failed(session, delivery, subscription_disabled=disabled)
+        settle_digest_members(session, delivery)
         status = delivery.status
     log.info("delivery %s %s (attempt %d)", delivery_id, status, delivery.attempt_count,
              extra={"delivery_id": delivery_id, "response_status": result.response_status})
     return status, delay
 
 
-def due_deliveries(session_factory: sessionmaker[Session], limit: int = 1000) -> list[int]:
-    """Release held deliveries whose time has come, and list pending ones that are due and not
-    leased (this also recovers an enqueue lost in a crash)."""
-    now = utcnow()
+DIGEST_TYPE = "notification.digest"
+DIGEST_MAX_EVENTS = 200  # more than this goes out as several digests
+
+
+def gather_digests(session: Session, now: datetime) -> int:
+    """At its digest time, gather a daily-digest subscription's held deliveries into one
+    `notification.digest` delivery carrying all their events; they stay held, pointing at it,
+    and take its final status. Returns how many digests were made."""
+    held = session.scalars(
+        select(Delivery).join(Delivery.subscription)
+        .where(Delivery.status == "held", Delivery.next_attempt_at <= now, Delivery.digest_id.is_(None),
+               Subscription.digest == "daily")
+        .order_by(Delivery.subscription_id, Delivery.id)
+    ).all()
+    by_subscription: dict[int, list[models.Delivery]] = {}
+    for delivery in held:
+        by_subscription.setdefault(delivery.subscription_id, []).append(delivery)
+    made = 0
+    for subscription_id, members in by_subscription.items():
+        sub = members[0].subscription
+        for start in range(0, len(members), DIGEST_MAX_EVENTS):
+            chunk = members[start:start + DIGEST_MAX_EVENTS]
+            event = new_event(DIGEST_TYPE, "/notifications", subscription_id, {
+                "subscription_id": subscription_id, "agency_id": sub.agency_id, "count": len(chunk),
+                "events": [json.loads(d.payload) for d in chunk]})
+            digest = Delivery(subscription_id=subscription_id, event_id=event["id"], event_type=DIGEST_TYPE,
+                              channel=sub.channel, payload=dumps(event).decode(), message_id=new_message_id(),
+                              status="pending", attempts=[], attempt_count=0, next_attempt_at=now,
+                              created_at=now, updated_at=now)
+            session.add(digest)
+            session.flush()
+            for member in chunk:
+                member.digest_id, member.next_attempt_at = digest.id, None
+            made += 1
+    return made
+
+
+def settle_digest_members(session: Session, digest: models.Delivery) -> None:
+    """A digest's members are delivered (or failed) when the digest is."""
+    if digest.event_type == DIGEST_TYPE and digest.status in ("delivered", "failed"):
+        session.execute(update(Delivery).where(Delivery.digest_id == digest.id)
+                        .values(status=digest.status, delivered_at=digest.delivered_at, updated_at=utcnow())
+                        .execution_options(synchronize_session=False))
+
+
+def due_deliveries(session_factory: sessionmaker[Session], limit: int = 1000, now: datetime | None = None) -> list[int]:
+    """Gather due daily digests, release held deliveries whose time has come, and list pending
+    ones that are due and not leased (this also recovers an enqueue lost in a crash)."""
+    now = now or utcnow()
     with session_factory.begin() as session:
+        gather_digests(session, now)
         session.execute(
             update(Delivery).where(Delivery.status == "held", Delivery.next_attempt_at <= now)
             .values(status="pending").execution_options(synchronize_session=False)

@@ -34,6 +34,7 @@ HEADLINES = {
     "indicator.below_target": {"id": "Indikator di bawah target", "en": "Indicator below target"},
     "indicator.recovered": {"id": "Indikator kembali mencapai target", "en": "Indicator back on target"},
     "notification.test": {"id": "Uji coba notifikasi", "en": "Test notification"},
+    "notification.digest": {"id": "Ringkasan harian", "en": "Daily digest"},
 }
 
 
@@ -94,6 +95,8 @@ def context(event: dict[str, Any], language: str, tz: str, base_url: str) -> dic
 
 
 def render(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rendered:
+    if event.get("type") == "notification.digest":
+        return render_digest(event, language, tz, base_url)
     ctx = context(event, language, tz, base_url)
     env = _environment()
     return Rendered(
@@ -101,6 +104,19 @@ def render(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rend
         text=env.get_template("email.txt.j2").render(ctx),
         html=env.get_template("email.html.j2").render(ctx),
         short=" ".join(env.get_template("short.txt.j2").render(ctx).split()),
+    )
+
+
+def render_digest(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rendered:
+    """One message listing every event gathered since the last digest."""
+    items = [context(e, language, tz, base_url) for e in (event.get("data") or {}).get("events", [])]
+    ctx = {**context(event, language, tz, base_url), "items": items, "count": len(items)}
+    env = _environment()
+    return Rendered(
+        subject=env.get_template("digest_subject.txt.j2").render(ctx).strip(),
+        text=env.get_template("digest.txt.j2").render(ctx),
+        html=env.get_template("digest.html.j2").render(ctx),
+        short=" ".join(env.get_template("digest_short.txt.j2").render(ctx).split()),
     )
 
 

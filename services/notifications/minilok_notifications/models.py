@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.events.consumer import inbox_table
 from minilok_shared.events.outbox import outbox_table
@@ -21,6 +22,7 @@ class Base(DeclarativeBase):
 
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
+audit_log = audit_table(metadata)
 
 # Who a subscription hears (see domain/matching.py):
 #   "agency"    - follow-ups its agency owns, supports, or that escalated to it;
@@ -108,5 +110,7 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None]
+    # Set on deliveries gathered into a daily digest: they share that delivery's fate.
+    digest_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
 
     subscription: Mapped[Subscription] = relationship(lazy="joined")

@@ -1,7 +1,8 @@
 from datetime import timedelta
+from typing import Annotated
 
 from fastapi import APIRouter
-from pydantic import BaseModel, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, PlainSerializer, field_validator, model_validator
 from sqlalchemy import select
 
 from minilok_meetings import models, reminders
@@ -16,8 +17,24 @@ from minilok_shared.web import SessionDep
 router = APIRouter(prefix="/escalation-policies", tags=["escalation"])
 
 
+def iso_duration(value: timedelta) -> str:
+    """Days and a time part, never years or months (a year is not a fixed number of days), in
+    the RFC 3339 duration grammar: P3D, PT12H, P1DT0H30M (no unit skipped between two used)."""
+    days, rest = value.days, round(value.seconds + value.microseconds / 1e6)
+    parts = [(rest // 3600, "H"), (rest % 3600 // 60, "M"), (rest % 60, "S")]
+    used = [i for i, (n, _) in enumerate(parts) if n]
+    time = "T" + "".join(f"{n}{unit}" for n, unit in parts[used[0]:used[-1] + 1]) if used else ""
+    if not days:
+        return f"P{time}" if time else "PT0S"
+    return f"P{days}D{time}"
+
+
+# Pydantic would write 9,507 days as "P26Y17D": not a valid RFC 3339 duration, and not the same length.
+Duration = Annotated[timedelta, PlainSerializer(iso_duration, return_type=str, when_used="json")]
+
+
 class StepIn(Strict):
-    after: timedelta = Field(description="ISO 8601 duration after due_at, e.g. P3D")
+    after: Duration = Field(description="ISO 8601 duration after due_at, e.g. P3D")
     notify: str = Field(pattern=NOTIFY_PATTERN, description="owner, owner_parent, puskesmas or agency:<id>")
     working_days: bool = False
 
@@ -36,7 +53,7 @@ class StepIn(Strict):
 
 
 class PolicyIn(Strict):
-    due_soon_before: timedelta = Field(timedelta(days=2), description="ISO 8601 duration before due_at, e.g. P2D")
+    due_soon_before: Duration = Field(timedelta(days=2), description="ISO 8601 duration before due_at, e.g. P2D")
     steps: list[StepIn] = Field(min_length=1, max_length=10)
 
     @field_validator("due_soon_before")
@@ -56,7 +73,7 @@ class PolicyIn(Strict):
 
 class PolicyOut(BaseModel):
     puskesmas_id: int
-    due_soon_before: timedelta
+    due_soon_before: Duration
     steps: list[StepIn]
     is_default: bool
 

@@ -1,7 +1,8 @@
 """Who may see and manage which subscriptions and deliveries, by token role (contract: Auth).
 
-admin: all. agency: its own agency's subscriptions. puskesmas: subscriptions whose
-filters.puskesmas_id is its own (they watch the whole puskesmas)."""
+admin: all. agency: its own agency's subscriptions that hear as that agency (a puskesmas-wide
+watch named after an agency belongs to the puskesmas: the agency may neither see nor redirect it).
+puskesmas: subscriptions whose filters.puskesmas_id is its own (they watch the whole puskesmas)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def visible(principal: Principal) -> ColumnElement[bool]:
     if principal.is_admin:
         return true()
     if principal.role == "agency":
-        return sub.agency_id == _int(principal.agency_id)
+        return (sub.agency_id == _int(principal.agency_id)) & (sub.scope == "agency")
     return sub.filter_puskesmas_id == _int(principal.puskesmas_id)
 
 
@@ -25,7 +26,7 @@ def can_manage(principal: Principal, sub: models.Subscription) -> bool:
     if principal.is_admin:
         return True
     if principal.role == "agency":
-        return str(sub.agency_id) == principal.agency_id
+        return str(sub.agency_id) == principal.agency_id and sub.scope == "agency"
     return sub.filter_puskesmas_id is not None and str(sub.filter_puskesmas_id) == principal.puskesmas_id
 
 
