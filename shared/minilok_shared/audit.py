@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from minilok_shared.auth import Principal, require_roles
 from minilok_shared.db import BigId, UTCDateTime, utcnow
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 REQUEST_KEY = "minilok_request"
@@ -178,9 +178,6 @@ def audit_router(table: Table) -> APIRouter:
                 decode_cursor("!")  # the same 422 as any unreadable cursor
             query = query.where(table.c.id < before)
         rows = session.execute(query.limit(limit + 1)).mappings().all()
-        more = len(rows) > limit
-        rows = rows[:limit]
-        return Page(items=[AuditEntry.model_validate(dict(r)) for r in rows],
-                    next_cursor=encode_cursor([rows[-1]["id"]]) if more else None)
+        return keyset_page([AuditEntry.model_validate(dict(r)) for r in rows], limit)
 
     return router

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 from fastapi import HTTPException, Query
@@ -33,6 +34,14 @@ def decode_cursor(cursor: str) -> list[Any]:
         return values
     except ValueError as exc:
         raise HTTPException(422, [{"loc": ["query", "cursor"], "msg": "invalid cursor", "type": "value_error"}]) from exc
+
+
+def keyset_page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]] = lambda row: [row.id]) -> Page:
+    """Rows fetched with `limit + 1` (the extra one says whether there is more): the page, and the
+    cursor that continues after its last row."""
+    more = len(rows) > limit
+    items = list(rows[:limit])
+    return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)
 
 
 LimitQuery = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)")

@@ -10,7 +10,7 @@ from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.models import Area
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found
-from minilok_shared.pagination import LimitQuery, Page, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/areas", tags=["areas"])
@@ -85,7 +85,4 @@ def list_areas(session: SessionDep, principal: CurrentPrincipal, parent_code: st
     if cursor:
         after = cursor_value(cursor, str)
         query = query.where(Area.code > after)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].code]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])

@@ -7,7 +7,7 @@ from minilok_indicators.api.schemas import IndicatorCreate, IndicatorOut
 from minilok_indicators.models import Indicator
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import conflict, not_found
-from minilok_shared.pagination import LimitQuery, Page, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -31,10 +31,7 @@ def list_indicators(session: SessionDep, principal: CurrentPrincipal, limit: int
     if cursor:
         after = cursor_value(cursor, str)
         query = query.where(Indicator.code > after)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].code]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])
 
 
 @router.get("/{code}", response_model=IndicatorOut)

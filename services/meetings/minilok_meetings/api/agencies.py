@@ -5,7 +5,7 @@ from minilok_meetings import models
 from minilok_meetings.api.schemas import AgencyCreate, AgencyKind, AgencyOut, AgencyPatch
 from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
 from minilok_shared.errors import not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
@@ -66,10 +66,7 @@ def list_agencies(
     if cursor:
         (after,) = decode_cursor(cursor)
         query = query.where(models.Agency.id > after)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
 
 
 @router.get("/{agency_id}", response_model=AgencyOut)

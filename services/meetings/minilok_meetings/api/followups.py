@@ -21,7 +21,7 @@ from minilok_meetings.events import emit_followup_event
 from minilok_shared.auth import CurrentPrincipal, Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(tags=["follow-ups"])
@@ -124,10 +124,9 @@ def list_followups(
     if cursor:
         (before,) = decode_cursor(cursor)
         query = query.where(FollowUp.id < before)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=followups_out(session, rows), next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    page = keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
+    page.items = followups_out(session, page.items)
+    return page
 
 
 def load_followup(session, followup_id: int, *, for_update: bool = False) -> models.FollowUp:
@@ -153,10 +152,7 @@ def followup_history(followup_id: int, session: SessionDep, principal: CurrentPr
     if cursor:
         (after,) = decode_cursor(cursor)
         query = query.where(History.id > after)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
 
 
 # --- changes ---------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ from minilok_meetings.events import emit_meeting_event
 from minilok_meetings.minutes import agenda_of, attendance_of
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
@@ -72,11 +72,8 @@ def list_meetings(
         query = query.where(
             (models.Meeting.scheduled_at < at) | ((models.Meeting.scheduled_at == at) & (models.Meeting.id < ident))
         )
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor([rows[-1].scheduled_at.isoformat(), rows[-1].id]) if more else None
-    return Page(items=rows, next_cursor=next_cursor)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit,
+                       key=lambda row: [row.scheduled_at.isoformat(), row.id])
 
 
 @router.get("/{meeting_id}", response_model=MeetingDetail)

@@ -9,7 +9,7 @@ from minilok_meetings.api.minutes_schemas import PROPOSAL_STATUSES, ProposalAcce
 from minilok_meetings.minutes import next_agenda_position
 from minilok_shared.auth import CurrentPrincipal, forbidden
 from minilok_shared.errors import conflict, not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
@@ -60,10 +60,7 @@ def list_proposals(
     if cursor:
         (before,) = decode_cursor(cursor)
         query = query.where(models.Proposal.id < before)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
 
 
 @router.get("/{proposal_id}", response_model=ProposalOut)

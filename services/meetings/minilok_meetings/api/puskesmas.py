@@ -5,7 +5,7 @@ from minilok_meetings import models
 from minilok_meetings.api.schemas import PuskesmasCreate, PuskesmasOut, PuskesmasPatch
 from minilok_shared.auth import CurrentPrincipal, forbidden, require_roles
 from minilok_shared.errors import conflict, not_found
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/puskesmas", tags=["puskesmas"])
@@ -34,10 +34,7 @@ def list_puskesmas(session: SessionDep, principal: CurrentPrincipal, limit: int 
     if cursor:
         (after,) = decode_cursor(cursor)
         query = query.where(models.Puskesmas.id > after)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
 
 
 @router.get("/{puskesmas_id}", response_model=PuskesmasOut)

@@ -1,7 +1,7 @@
 from fastapi import APIRouter
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import conflict, not_found
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 from sqlalchemy import select
 
@@ -38,10 +38,7 @@ def list_deliveries(session: SessionDep, principal: CurrentPrincipal, subscripti
     if cursor:
         (before,) = decode_cursor(cursor)
         query = query.where(d.id < before)
-    rows = session.scalars(query.limit(limit + 1)).unique().all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).unique().all(), limit)
 
 
 @router.get("/{delivery_id}", response_model=DeliveryOut)

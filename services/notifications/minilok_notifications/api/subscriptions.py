@@ -6,7 +6,7 @@ from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
 from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
 from minilok_shared.events.envelope import new_event
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, encode_cursor
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 from sqlalchemy import select, update
 
@@ -105,10 +105,7 @@ def list_subscriptions(session: SessionDep, principal: CurrentPrincipal, agency_
     if cursor:
         (after,) = decode_cursor(cursor)
         query = query.where(sub.id > after)
-    rows = session.scalars(query.limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return Page(items=rows, next_cursor=encode_cursor([rows[-1].id]) if more else None)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
 
 
 @router.get("/{subscription_id}", response_model=SubscriptionOut)
