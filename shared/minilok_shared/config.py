@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import ClassVar
 
-from pydantic import AliasChoices, Field
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "minilok-development-secret-change-me-in-production"
@@ -16,7 +17,9 @@ log = logging.getLogger(__name__)
 class CommonSettings(BaseSettings):
     """What every Minilok process reads: brokers, secret, logging and event-pipeline tuning."""
 
-    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+    # Only the variable names (aliases) are read: with populate_by_name, pydantic-settings would
+    # also read plain field names such as PORT from the environment.
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     rabbitmq_url: str = "amqp://guest:guest@127.0.0.1:5672/%2F"
     redis_url: str = "redis://127.0.0.1:6379/0"
@@ -24,7 +27,7 @@ class CommonSettings(BaseSettings):
     # test runs, can share one Redis.
     redis_key_prefix: str = ""
     minilok_secret: str = DEFAULT_SECRET
-    var_dir: Path = Field(Path("var"), validation_alias=AliasChoices("MINILOK_VAR_DIR", "var_dir"))
+    var_dir: Path = Field(Path("var"), validation_alias="MINILOK_VAR_DIR")
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
 
@@ -50,9 +53,10 @@ def sqlite_url(var_dir: Path, service: str) -> str:
 
 class ServiceSettings(CommonSettings):
     """A service's own settings. Subclasses bind `database_url`, `host` and `port` to their
-    `<SERVICE>_DATABASE_URL`, `<SERVICE>_HOST` and `<SERVICE>_PORT` variables."""
+    `<SERVICE>_DATABASE_URL`, `<SERVICE>_HOST` and `<SERVICE>_PORT` variables, and only to those:
+    plain PORT, HOST or DATABASE_URL (set by honcho and Heroku-style platforms) never apply."""
 
-    service_name: str = ""
+    service_name: ClassVar[str] = ""
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 0

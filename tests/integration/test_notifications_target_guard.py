@@ -31,7 +31,7 @@ def message(url: str) -> Message:
 
 
 def test_concurrency_limit_defers_without_counting_an_attempt():
-    settings = NotificationsSettings(target_concurrency=2)
+    settings = NotificationsSettings(NOTIFICATIONS_TARGET_CONCURRENCY=2)
     guard = TargetGuard(settings)
     url = f"http://hooks-{uuid.uuid4().hex[:6]}.example.org/in"
     first, second, third = message(url), message(url), message(url)
