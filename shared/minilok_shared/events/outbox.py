@@ -53,7 +53,7 @@ _PENDING = "minilok_outbox_pending"
 class Outbox:
     """Writes events into a service's outbox inside the caller's transaction.
 
-    Rows are buffered on the session and written in one multi-row INSERT just before the
+    Rows are buffered on the session and written in one executemany INSERT just before the
     session flushes or commits, so emitting many events costs one round trip, not one each
     (and does not force a flush of the caller's pending changes per event).
     """
@@ -111,7 +111,7 @@ class OutboxRelay:
     """Publishes pending outbox rows, oldest first, a batch per AMQP transaction.
 
     Only the leader publishes (several relays may run for availability), which keeps events of
-    one subject in commit order. A row is marked sent only after RabbitMQ confirmed it, so a
+    one subject in commit order. A row is marked sent only after RabbitMQ took its batch, so a
     crash in between republishes it with the same event id, and consumers' inboxes drop the copy.
     """
 
