@@ -224,6 +224,20 @@ def test_values_rejected_row_by_row(loaded):
     assert all(" / " in r["detail"] for r in result["rejected"])
 
 
+def test_a_puskesmas_token_reports_only_within_its_working_area(loaded):
+    own = auth("puskesmas", puskesmas_id=1, area_code="21.71.06.1004")
+    result = post_values(loaded, [ds("PY-MAWAR-X", "2026-01", 18, 20), ds("21.71.06.1005", "2026-01", 45, 50),
+                                  ds("21.71.06.1004", "2026-01", 30, 40)], headers=own)
+    assert result["accepted"] == 2
+    assert [(r["index"], r["field"]) for r in result["rejected"]] == [(1, "area_code")]
+    assert "di luar wilayah kerja" in result["rejected"][0]["detail"]
+    csv_body = "indicator_code,area_code,period,numerator,denominator\nPOSYANDU_DS,21.71.06,2026-01,1,2\n"
+    rejected = loaded.post("/api/v1/import/csv", content=csv_body, headers={**own, "Content-Type": "text/csv"})
+    assert rejected.status_code == 200 and rejected.json()["rejected"][0]["field"] == "area_code"
+    unknown = auth("puskesmas", puskesmas_id=1, area_code="NOWHERE")
+    assert loaded.post("/api/v1/values", json=[], headers=unknown).status_code == 403
+
+
 def test_values_need_a_reporter_role(loaded):
     assert loaded.post("/api/v1/values", json=[], headers=AGENCY).status_code == 403
     assert loaded.post("/api/v1/values", json={"not": "a list"}, headers=ADMIN).status_code == 422
@@ -303,6 +317,25 @@ def test_ranking_worst_first_with_trend(loaded):
     assert items[0]["change"] == pytest.approx(-10.0) and items[0]["trend"] == "worsening"
     assert items[1]["previous_value"] is None and items[1]["trend"] is None
     assert items[2]["trend"] == "improving" and items[2]["meets_target"] is True
+
+
+def test_national_rollup_and_ranking_of_provinces(loaded):
+    assert loaded.post("/api/v1/areas", json={"code": "64", "name": "Kalimantan Timur", "level": "provinsi"},
+                       headers=ADMIN).status_code == 201
+    post_values(loaded, [ds("PY-MAWAR-X", "2026-01", 18, 20), ds("64", "2026-01", 30, 100),
+                         ds("64", "2026-02", 60, 100)])
+    body = loaded.get("/api/v1/rollup", params={"indicator": "POSYANDU_DS", "area": "ID", "period": "2026Q1"},
+                      headers=AGENCY).json()
+    assert body["area"] == "ID" and body["numerator"] == 108 and body["denominator"] == 220
+    assert body["reports"] == 3 and body["meets_target"] is False
+    assert [c["area_code"] for c in body["children"]] == ["21", "64"]
+    ranked = loaded.get("/api/v1/ranking", params={"indicator": "POSYANDU_DS", "area": "ID", "period": "2026-02"},
+                        headers=ADMIN).json()
+    assert [(i["area_code"], i["value"]) for i in ranked["items"]] == [("64", 60.0), ("21", None)]
+    assert ranked["items"][0]["change"] == pytest.approx(30.0)
+    # The nation's code is reserved.
+    taken = loaded.post("/api/v1/areas", json={"code": "ID", "name": "Indonesia", "level": "provinsi"}, headers=ADMIN)
+    assert taken.status_code == 422 and taken.json()["detail"][0]["loc"] == ["body", "code"]
 
 
 def test_csv_import(loaded):

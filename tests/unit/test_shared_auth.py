@@ -11,10 +11,13 @@ def test_token_round_trip_carries_role_and_scope():
     principal = decode_token(SECRET, create_token(SECRET, "puskesmas", puskesmas_id=12))
     assert principal.role == "puskesmas" and principal.puskesmas_id == "12" and principal.agency_id is None
     agency = decode_token(SECRET, create_token(SECRET, "agency", agency_id=5))
-    assert agency.agency_id == "5" and not agency.is_admin
+    assert agency.agency_id == "5" and not agency.is_admin and agency.area_code is None
+    scoped = decode_token(SECRET, create_token(SECRET, "puskesmas", puskesmas_id=12, area_code="21.71.06"))
+    assert scoped.area_code == "21.71.06"
 
 
-@pytest.mark.parametrize("role, kwargs", [("puskesmas", {}), ("agency", {}), ("root", {})])
+@pytest.mark.parametrize("role, kwargs", [("puskesmas", {}), ("agency", {}), ("root", {}),
+                                          ("agency", {"agency_id": 5, "area_code": "21"})])
 def test_tokens_need_their_scope_and_a_known_role(role, kwargs):
     with pytest.raises(ValueError):
         create_token(SECRET, role, **kwargs)

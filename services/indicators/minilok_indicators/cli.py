@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import json
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
@@ -75,16 +76,50 @@ def load_areas(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
     typer.echo(f"{len(rows)} wilayah ditambahkan / areas added")
 
 
-def _read_rows(path: Path) -> list:
-    from minilok_indicators.api.values import parse_csv
+@cli.command("rebuild-aggregates")
+def rebuild_aggregates(
+    indicator: Annotated[list[str] | None, typer.Option(help="Only this indicator (repeatable)")] = None,
+) -> None:
+    """Recompute the stored rollups from the values (after a restore or a manual fix); ingests
+    wait for it, reads go on."""
+    from minilok_indicators.aggregates import rebuild
 
-    text = path.read_text(encoding="utf-8-sig")
+    _settings, engine, sessions = _session()
+    with sessions() as session:
+        written = rebuild(session, indicator or None)
+        session.commit()
+    engine.dispose()
+    typer.echo(f"{written} baris rollup ditulis / rollup rows written")
+
+
+def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
+    """How many rows the file holds and the rows in chunks. A CSV is streamed (memory stays flat
+    however large the file); a JSON file holds one list and is read whole."""
+    from minilok_indicators.api.values import CSV_COLUMNS, require_columns
+
     if path.suffix.lower() == ".json":
-        rows = json.loads(text)
+        rows = json.loads(path.read_text(encoding="utf-8-sig"))
         if not isinstance(rows, list):
             raise typer.BadParameter("the JSON file must hold a list of rows")
-        return rows
-    return parse_csv(text)
+        return len(rows), (rows[start:start + size] for start in range(0, len(rows), size))
+    with open(path, encoding="utf-8-sig", newline="") as fh:
+        header = next(csv.reader(fh), [])
+        total = sum(1 for _ in csv.reader(fh))  # data rows (a quoted cell may span lines)
+    require_columns(header)
+
+    def chunks() -> Iterator[list]:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            chunk = []
+            for row in csv.DictReader(fh):
+                chunk.append({key: (value.strip() or None) if value is not None else None
+                              for key, value in row.items() if key in CSV_COLUMNS})
+                if len(chunk) == size:
+                    yield chunk
+                    chunk = []
+            if chunk:
+                yield chunk
+
+    return total, chunks()
 
 
 @cli.command("import")
@@ -93,30 +128,39 @@ def import_values(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
     """Import values from a file in chunks, with a progress bar; rejected rows are listed on stderr."""
     from fastapi import HTTPException
 
+    from minilok_indicators.dialect import analyze
     from minilok_indicators.ingest import ingest_values
 
     settings, engine, sessions = _session()
+    accepted, rejected, events, start, next_analyze = 0, [], 0, 0, IMPORT_CHUNK
     try:
-        rows = _read_rows(file)
+        total, chunks = _row_chunks(file, IMPORT_CHUNK)
+        with typer.progressbar(length=total, label="Mengimpor / importing", file=sys.stderr) as progress:
+            for chunk in chunks:
+                # One transaction per chunk; a re-run after a failure is safe (upsert).
+                with sessions() as session:
+                    result = ingest_values(session, chunk, event_levels=settings.event_level_set(),
+                                           index_offset=start)
+                    session.commit()
+                start += len(chunk)
+                if start >= next_analyze:
+                    # After 5k, 10k, 20k, 40k... rows: statistics that keep up with the load.
+                    with sessions() as session:
+                        analyze(session, ["indicator_values", "area_rollups", "target_status"])
+                        session.commit()
+                    next_analyze *= 2
+                accepted += result.accepted
+                rejected += result.rejected
+                events += len(result.events)
+                progress.update(len(chunk))
     except HTTPException as exc:
         typer.echo(f"error: {exc.detail}", err=True)
         raise typer.Exit(2) from exc
     except (ValueError, csv.Error) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
-    accepted, rejected, events = 0, [], 0
-    with typer.progressbar(length=len(rows), label="Mengimpor / importing", file=sys.stderr) as progress:
-        for start in range(0, len(rows), IMPORT_CHUNK):
-            chunk = rows[start:start + IMPORT_CHUNK]
-            # One transaction per chunk; a re-run after a failure is safe (upsert).
-            with sessions() as session:
-                result = ingest_values(session, chunk, event_levels=settings.event_level_set(), index_offset=start)
-                session.commit()
-            accepted += result.accepted
-            rejected += result.rejected
-            events += len(result.events)
-            progress.update(len(chunk))
-    engine.dispose()
+    finally:
+        engine.dispose()
     for row in rejected:
         typer.echo(f"baris/row {row['index']}: {row['field'] or '-'}: {row['detail']}", err=True)
     typer.echo(json.dumps({"accepted": accepted, "rejected": len(rejected), "events": events}))

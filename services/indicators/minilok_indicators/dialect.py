@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -16,6 +16,26 @@ def dialect_name(session: Session) -> str:
 def upsert(session: Session, table):
     """`INSERT ... ON CONFLICT` for the session's database."""
     return (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table)
+
+
+def bulk_upsert(session: Session, table, rows: list[dict], key: list[str], set_) -> None:
+    """`INSERT ... ON CONFLICT (key) DO UPDATE SET set_(excluded)` for many rows (distinct keys).
+
+    PostgreSQL gets one statement whatever the number of rows: each column travels as one array
+    and `unnest` turns them back into rows (far cheaper to send, parse and plan than thousands of
+    statements or one with tens of thousands of parameters). SQLite gets an executemany.
+    """
+    if not rows:
+        return
+    columns = list(rows[0])
+    if dialect_name(session) == "postgresql":
+        arrays = [func.unnest(bindparam(f"c_{name}", value=[row[name] for row in rows],
+                                        type_=postgresql.ARRAY(table.c[name].type))) for name in columns]
+        statement = postgresql.insert(table).from_select(columns, select(*arrays))
+        session.execute(statement.on_conflict_do_update(index_elements=key, set_=set_(statement.excluded)))
+        return
+    statement = sqlite.insert(table)
+    session.execute(statement.on_conflict_do_update(index_elements=key, set_=set_(statement.excluded)), rows)
 
 
 def first_segment(dialect: str, text: ColumnElement[str]) -> ColumnElement[str]:
@@ -32,3 +52,12 @@ def transaction_lock(session: Session, name: str) -> None:
         return
     key = int.from_bytes(hashlib.sha256(name.encode()).digest()[:8], "big", signed=True)
     session.execute(select(func.pg_advisory_xact_lock(key)))
+
+
+def analyze(session: Session, tables: list[str]) -> None:
+    """Refresh the planner's statistics of tables a bulk load is growing (PostgreSQL). Autovacuum
+    does it eventually, but during a load from empty it lags (or is off), and the planner, still
+    believing the tables tiny, scans whole periods instead of looking keys up."""
+    if dialect_name(session) == "postgresql":
+        for table in tables:
+            session.execute(text(f"ANALYZE {table}"))

@@ -11,7 +11,7 @@ from minilok_indicators.dialect import dialect_name
 from minilok_indicators.domain.periods import period_containing
 from minilok_indicators.domain.rollup import rollup_value, trend
 from minilok_indicators.models import Area, FollowUpCompletion, Indicator
-from minilok_indicators.rollups import subtree_totals
+from minilok_indicators.rollups import totals_of
 
 
 def completions_under(session: Session, indicator: Indicator, area: Area, limit: int, before_id: int | None):
@@ -34,7 +34,8 @@ def effect(session: Session, indicator: Indicator, completion: FollowUpCompletio
     before, after = during.previous(), during.next()
 
     def value_in(period):
-        return rollup_value(subtree_totals(session, indicator, area, period).total, indicator.factor, indicator.unit)
+        return rollup_value(totals_of(session, indicator, period, [area.code])[area.code], indicator.factor,
+                            indicator.unit)
 
     value_before, value_after = value_in(before), value_in(after)
     return {

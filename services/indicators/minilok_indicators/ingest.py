@@ -1,5 +1,6 @@
-"""Reported values in: per-row validation, one `INSERT ... ON CONFLICT` per chunk, then the
-below-target check of every affected area and its ancestors, all in the caller's transaction."""
+"""Reported values in: per-row validation, one `INSERT ... ON CONFLICT` per chunk, the rollups
+of every affected area and its ancestors brought up to date (`aggregates`), then their
+below-target check, all in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -10,13 +11,15 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from minilok_indicators import aggregates
 from minilok_indicators.api.schemas import ValueIn
 from minilok_indicators.areas import areas_by_code
-from minilok_indicators.dialect import upsert
+from minilok_indicators.dialect import bulk_upsert
 from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
-from minilok_indicators.models import Indicator, IndicatorValue
+from minilok_indicators.models import Area, Indicator, IndicatorValue
+from minilok_indicators.rollups import targets_for
 from minilok_indicators.targets import check_targets
 from minilok_shared.db import utcnow
 
@@ -40,8 +43,9 @@ def _validation_detail(exc: ValidationError) -> tuple[str | None, str]:
 
 
 def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[str] | None = None,
-                  index_offset: int = 0) -> IngestResult:
-    """Validate and upsert rows; rejected ones are reported by index (plus `index_offset`)."""
+                  index_offset: int = 0, within: Area | None = None) -> IngestResult:
+    """Validate and upsert rows; rejected ones are reported by index (plus `index_offset`).
+    `within`: only this area and the areas beneath it may be reported (a puskesmas's own)."""
     result = IngestResult()
     parsed: list[tuple[int, ValueIn]] = []
     for i, raw in enumerate(raw_rows):
@@ -64,6 +68,11 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         if row.area_code not in areas:
             result.reject(i + index_offset, "area_code", f"wilayah {row.area_code} tidak dikenal / unknown area")
             continue
+        if within is not None and not areas[row.area_code].path.startswith(within.path):
+            result.reject(i + index_offset, "area_code",
+                          f"wilayah {row.area_code} di luar wilayah kerja {within.code} / "
+                          f"area {row.area_code} is outside the working area {within.code}")
+            continue
         try:
             period = parse_period_of_type(row.period, indicator.period_type)
         except InvalidPeriod as exc:
@@ -85,25 +94,26 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
     # In key order, so that concurrent batches lock shared rows in the same order (no deadlock).
     rows = [latest[key] for key in sorted(latest)]
     if rows:
-        table = IndicatorValue.__table__
-        statement = upsert(session, table)
-        statement = statement.on_conflict_do_update(
-            index_elements=["indicator_code", "period", "area_code"],
-            set_={c: statement.excluded[c] for c in ("numerator", "denominator", "value", "updated_at")},
-        ).returning(table.c.area_code)
-        # With RETURNING, SQLAlchemy's "insertmanyvalues" sends the rows as multi-row INSERT ... ON
-        # CONFLICT statements of up to 1,000 rows each, compiled once.
-        session.execute(statement, rows)
+        aggregates.lock_years(session, [(row["indicator_code"], row["period"][:4]) for row in rows])
+        before = aggregates.current_values(session, sorted(latest))
+        deltas = aggregates.changes(session, indicators, areas, before, rows)
+        bulk_upsert(session, IndicatorValue.__table__, rows, ["indicator_code", "period", "area_code"],
+                    lambda excluded: {c: excluded[c] for c in ("numerator", "denominator", "value", "updated_at")})
+        aggregates.apply(session, deltas)
 
     affected: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
         affected[(row["indicator_code"], row["period"])].update(path_codes(areas[row["area_code"]].path))
     needed = set().union(*affected.values()) - areas.keys() if affected else set()
     ancestors = {**areas, **areas_by_code(session, needed)}
+    targets: dict[str, dict[str, float | None]] = {}  # per indicator, read once for all its periods
     for (indicator_code, period_text), codes in sorted(affected.items()):
         indicator = indicators[indicator_code]
         in_scope = sorted((ancestors[code] for code in codes
                            if event_levels is None or ancestors[code].level in event_levels), key=lambda a: a.path)
+        if indicator_code not in targets:
+            scope = {code for (other, _), more in affected.items() if other == indicator_code for code in more}
+            targets[indicator_code] = targets_for(session, indicator, [ancestors[code] for code in scope])
         result.events += check_targets(session, indicator, parse_period_of_type(period_text, indicator.period_type),
-                                       in_scope)
+                                       in_scope, targets[indicator_code])
     return result

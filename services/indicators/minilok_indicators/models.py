@@ -83,6 +83,23 @@ class IndicatorValue(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AreaRollup(Base):
+    """The totals of every value in an area's subtree for one indicator and period, kept up to
+    date on ingest (see `aggregates`); "ID" holds the whole country."""
+
+    __tablename__ = "area_rollups"
+
+    indicator_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    numerator: Mapped[float] = mapped_column(Float)
+    # Sum of the areas' denominators ("mean" ones averaged over time within each area first);
+    # meaningful only when denominator_reports > 0.
+    denominator: Mapped[float] = mapped_column(Float)
+    denominator_reports: Mapped[int] = mapped_column(Integer)  # values with a denominator
+    reports: Mapped[int] = mapped_column(Integer)  # values in all
+
+
 class AreaTarget(Base):
     """A target for one area that overrides the indicator's own (a kota's RPJMD differs)."""
 

@@ -1,8 +1,8 @@
-"""Rollups over the area hierarchy: one aggregate query per (indicator, area, period), children included.
+"""Rollups over the area hierarchy, read from `area_rollups` (kept up to date on ingest): an
+area and its children are a handful of primary-key lookups at any level, the nation included.
 
-The query reads every value whose area lies in the subtree (one range on the path index), adds up
-each area's months first (so a "mean" denominator is averaged per area), then adds up the areas
-per child of the requested area. Values stored on the requested area itself fall in the group ''.
+`totals_from_values` computes the same figures from the values themselves (one aggregate query
+over the subtree); tests check the stored rollups against it and the benchmark measures both.
 """
 
 from __future__ import annotations
@@ -12,12 +12,15 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from minilok_indicators.aggregates import NATIONAL, stored_totals
 from minilok_indicators.areas import children_of, chunks, descendant_filter
-from minilok_indicators.dialect import dialect_name, first_segment
+from minilok_indicators.dialect import dialect_name
 from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.domain.periods import Period
-from minilok_indicators.domain.rollup import Totals, combine_areas, meets_target, rollup_value, trend, worst_first_key
+from minilok_indicators.domain.rollup import Totals, meets_target, rollup_value, trend, worst_first_key
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue
+
+EMPTY = Totals(0.0, None, 0)
 
 
 @dataclass
@@ -26,68 +29,66 @@ class Subtree:
     by_child: dict[str, Totals]
 
 
-def _per_area(session: Session, indicator: Indicator, area: Area, period: Period, *columns):
-    """Each area's values in the subtree over the period's months, one row per area: a "mean"
-    denominator is averaged over time within an area before areas add up."""
-    dialect = dialect_name(session)
+def national_area() -> Area:
+    """The whole country as an area: its children are the root areas."""
+    return Area(code=NATIONAL, name="Indonesia", level="nasional", parent_code=None, path="/", depth=-1)
+
+
+def area_children(session: Session, area: Area) -> list[Area]:
+    if area.code == NATIONAL:
+        return list(session.scalars(select(Area).where(Area.parent_code.is_(None)).order_by(Area.code)))
+    return children_of(session, area.code)
+
+
+def _as_totals(row: tuple | None) -> Totals:
+    if row is None:
+        return EMPTY
+    numerator, denominator, denominator_reports, reports = row
+    if not reports:
+        return EMPTY
+    return Totals(numerator, denominator if denominator_reports else None, reports)
+
+
+def totals_of(session: Session, indicator: Indicator, period: Period, codes: list[str]) -> dict[str, Totals]:
+    """Each area's totals over its whole subtree (empty where nothing was reported)."""
+    rows = stored_totals(session, indicator.code, str(period), codes)
+    return {code: _as_totals(rows.get(code)) for code in codes}
+
+
+def subtree_totals(session: Session, indicator: Indicator, area: Area, period: Period,
+                   children: list[Area]) -> Subtree:
+    totals = totals_of(session, indicator, period, [area.code, *(child.code for child in children)])
+    return Subtree(totals[area.code], {child.code: totals[child.code] for child in children})
+
+
+def totals_from_values(session: Session, indicator: Indicator, area: Area, period: Period) -> Totals:
+    """The reference: the subtree's totals computed from the stored values on every read. Each
+    area's months add up first (a "mean" denominator is averaged within an area), then areas."""
     over_time = func.avg if indicator.denominator_aggregation == "mean" else func.sum
-    return (
-        select(
-            *columns,
-            func.sum(IndicatorValue.numerator).label("numerator"),
-            over_time(IndicatorValue.denominator).label("denominator"),
-            func.count().label("reports"),
-        )
+    query = (
+        select(func.sum(IndicatorValue.numerator).label("numerator"),
+               over_time(IndicatorValue.denominator).label("denominator"),
+               func.count().label("reports"))
         .select_from(IndicatorValue)
-        .join(Area, Area.code == IndicatorValue.area_code)
-        .where(
-            IndicatorValue.indicator_code == indicator.code,
-            IndicatorValue.period.in_([str(p) for p in period.parts(indicator.period_type)]),
-            descendant_filter(dialect, Area.path, area.path),
-        )
-        # Grouping by the key makes the path (and anything cut from it) one value per group.
-        .group_by(Area.code)
+        .where(IndicatorValue.indicator_code == indicator.code,
+               IndicatorValue.period.in_([str(p) for p in period.parts(indicator.period_type)]))
+        .group_by(IndicatorValue.area_code)
     )
-
-
-def _totals(numerator, denominator, reports, with_denominator) -> Totals:
+    if area.code != NATIONAL:
+        query = query.join(Area, Area.code == IndicatorValue.area_code).where(
+            descendant_filter(dialect_name(session), Area.path, area.path))
+    per_area = query.subquery()
+    numerator, denominator, reports, with_denominator = session.execute(select(
+        func.sum(per_area.c.numerator), func.sum(per_area.c.denominator), func.sum(per_area.c.reports),
+        func.count(per_area.c.denominator))).one()
+    if not reports:
+        return EMPTY
     return Totals(float(numerator or 0), float(denominator) if with_denominator else None, int(reports))
-
-
-def subtree_totals(session: Session, indicator: Indicator, area: Area, period: Period) -> Subtree:
-    child = first_segment(dialect_name(session), func.substr(Area.path, len(area.path) + 1)).label("child")
-    per_area = _per_area(session, indicator, area, period, child).subquery()
-    rows = session.execute(
-        select(
-            per_area.c.child,
-            func.sum(per_area.c.numerator),
-            func.sum(per_area.c.denominator),
-            func.sum(per_area.c.reports),
-            func.count(per_area.c.denominator),
-        ).group_by(per_area.c.child)
-    ).all()
-    by_child = {child_code: _totals(*figures) for child_code, *figures in rows}
-    return Subtree(combine_areas(by_child.values()), by_child)
-
-
-def totals_within(session: Session, indicator: Indicator, root: Area, period: Period,
-                  areas: list[Area]) -> dict[str, Totals]:
-    """The totals of many areas of one subtree at once: one read of the subtree's values, added
-    up along each value's path (what re-checking every ancestor after an ingest needs)."""
-    wanted = {area.code for area in areas}
-    parts: dict[str, list[Totals]] = {code: [] for code in wanted}
-    rows = session.execute(_per_area(session, indicator, root, period, Area.path.label("path"))).all()
-    for path, numerator, denominator, reports in rows:
-        totals = _totals(numerator, denominator, reports, denominator is not None)
-        for code in path_codes(path):
-            if code in wanted:
-                parts[code].append(totals)
-    return {code: combine_areas(found) for code, found in parts.items()}
 
 
 def targets_for(session: Session, indicator: Indicator, areas: list[Area]) -> dict[str, float | None]:
     """Each area's target: the override of the area or its nearest ancestor, else the indicator's."""
-    codes = {code for area in areas for code in path_codes(area.path)}
+    codes = {code for area in areas for code in path_codes(area.path)}  # the nation's path is empty
     overrides: dict[str, float] = {}
     for part in chunks(sorted(codes)):
         overrides.update(session.execute(
@@ -114,10 +115,9 @@ def figures(indicator: Indicator, totals: Totals, target: float | None) -> dict:
 
 
 def rollup(session: Session, indicator: Indicator, area: Area, period: Period) -> dict:
-    subtree = subtree_totals(session, indicator, area, period)
-    children = children_of(session, area.code)
+    children = area_children(session, area)
+    subtree = subtree_totals(session, indicator, area, period, children)
     targets = targets_for(session, indicator, [area, *children])
-    empty = Totals(0.0, None, 0)
     return {
         "indicator": indicator.code,
         "area": area.code,
@@ -128,7 +128,7 @@ def rollup(session: Session, indicator: Indicator, area: Area, period: Period) -
         **figures(indicator, subtree.total, targets[area.code]),
         "children": [
             {"area_code": child.code, "name": child.name, "level": child.level,
-             **figures(indicator, subtree.by_child.get(child.code, empty), targets[child.code])}
+             **figures(indicator, subtree.by_child[child.code], targets[child.code])}
             for child in children
         ],
     }
@@ -137,15 +137,14 @@ def rollup(session: Session, indicator: Indicator, area: Area, period: Period) -
 def ranking(session: Session, indicator: Indicator, area: Area, period: Period) -> dict:
     """PWS: the children of an area, worst first, with the change since the previous period."""
     previous = period.previous()
-    now = subtree_totals(session, indicator, area, period)
-    before = subtree_totals(session, indicator, area, previous)
-    children = children_of(session, area.code)
+    children = area_children(session, area)
+    now = subtree_totals(session, indicator, area, period, children)
+    before = subtree_totals(session, indicator, area, previous, children)
     targets = targets_for(session, indicator, children)
-    empty = Totals(0.0, None, 0)
     items = []
     for child in children:
-        current = figures(indicator, now.by_child.get(child.code, empty), targets[child.code])
-        previous_value = rollup_value(before.by_child.get(child.code, empty), indicator.factor, indicator.unit)
+        current = figures(indicator, now.by_child[child.code], targets[child.code])
+        previous_value = rollup_value(before.by_child[child.code], indicator.factor, indicator.unit)
         change = None if current["value"] is None or previous_value is None else current["value"] - previous_value
         items.append({"area_code": child.code, "name": child.name, "level": child.level, **current,
                       "previous_value": previous_value, "change": change,

@@ -4,16 +4,16 @@ falls short, `indicator.recovered` once when it meets the target again. The stat
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
 from minilok_indicators.areas import chunks, descendant_filter
-from minilok_indicators.dialect import dialect_name, transaction_lock
+from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
 from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.domain.periods import Period, parse_period
 from minilok_indicators.events import outbox
 from minilok_indicators.models import Area, Indicator, IndicatorValue, TargetStatus
-from minilok_indicators.rollups import figures, targets_for, totals_within
+from minilok_indicators.rollups import figures, targets_for, totals_of
 from minilok_shared.db import utcnow
 
 
@@ -32,54 +32,50 @@ def _event_data(indicator: Indicator, area: Area, period: Period, result: dict) 
     }
 
 
-def _topmost(areas: list[Area]) -> list[Area]:
-    """The areas that have no ancestor among the others: one subtree read each covers all."""
-    codes = {area.code for area in areas}
-    return [area for area in areas if not any(code in codes for code in path_codes(area.path)[:-1])]
-
-
-def areas_under(root: Area, areas: list[Area]) -> list[Area]:
-    return [area for area in areas if area.path.startswith(root.path)]
-
-
-def check_targets(session: Session, indicator: Indicator, period: Period, areas: list[Area]) -> list[dict]:
-    """Re-evaluate these areas' rollups and emit what changed; returns the events written."""
+def check_targets(session: Session, indicator: Indicator, period: Period, areas: list[Area],
+                  targets: dict[str, float | None] | None = None) -> list[dict]:
+    """Re-evaluate these areas' rollups and emit what changed; returns the events written.
+    `targets` (by area code) saves reading them again when the caller has them."""
     if not areas:
         return []
     # Two ingests of the same indicator and period decide one after the other, each on the
     # other's committed values and status: one below_target, never two.
     transaction_lock(session, f"minilok-indicators-target-{indicator.code}-{period}")
     codes = [area.code for area in areas]
-    known: dict[str, TargetStatus] = {}
+    status = TargetStatus.__table__
+    known: dict[str, tuple[bool, float | None]] = {}
     for part in chunks(codes):
-        for status in session.scalars(select(TargetStatus).where(
-                TargetStatus.indicator_code == indicator.code, TargetStatus.period == str(period),
-                TargetStatus.area_code.in_(part))):
-            known[status.area_code] = status
-    targets = targets_for(session, indicator, areas)
-    totals: dict = {}
-    for root in _topmost(areas):
-        totals.update(totals_within(session, indicator, root, period, areas_under(root, areas)))
-    events = []
+        known.update((code, (below, value)) for code, below, value in session.execute(
+            select(status.c.area_code, status.c.below, status.c.value).where(
+                status.c.indicator_code == indicator.code, status.c.period == str(period),
+                status.c.area_code.in_(part))))
+    if targets is None:
+        targets = targets_for(session, indicator, areas)
+    totals = totals_of(session, indicator, period, codes)
+    events, changed, refreshed = [], [], []
+    now = utcnow()
     for area in areas:
         result = figures(indicator, totals[area.code], targets[area.code])
         if result["meets_target"] is None:
             continue
         below = not result["meets_target"]
-        status = known.get(area.code)
-        was_below = status is not None and status.below
+        was_below, last_value = known.get(area.code, (False, None))
         if below == was_below:
-            if status is not None:
-                status.value = result["value"]
+            if area.code in known and last_value != result["value"]:
+                refreshed.append({"a": area.code, "v": result["value"]})
             continue
-        if status is None:
-            if not below:
-                continue  # meeting the target from the start is no news
-            status = TargetStatus(indicator_code=indicator.code, area_code=area.code, period=str(period))
-            session.add(status)
-        status.below, status.value, status.changed_at = below, result["value"], utcnow()
+        changed.append({"indicator_code": indicator.code, "area_code": area.code, "period": str(period),
+                        "below": below, "value": result["value"], "changed_at": now})
         event_type = "indicator.below_target" if below else "indicator.recovered"
         events.append(outbox.add(session, event_type, area.code, _event_data(indicator, area, period, result)))
+    # Meeting the target from the start is no news: only a change (or a first shortfall) is written.
+    if changed:
+        bulk_upsert(session, status, changed, ["indicator_code", "area_code", "period"],
+                    lambda excluded: {c: excluded[c] for c in ("below", "value", "changed_at")})
+    if refreshed:
+        session.execute(update(status).where(
+            status.c.indicator_code == indicator.code, status.c.period == str(period),
+            status.c.area_code == bindparam("a")).values(value=bindparam("v")), refreshed)
     return events
 
 

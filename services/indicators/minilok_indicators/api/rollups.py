@@ -4,7 +4,8 @@ from fastapi.responses import JSONResponse
 from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
 from minilok_indicators.fhir import measure_report
 from minilok_indicators.models import Area, Indicator
-from minilok_indicators.rollups import ranking, rollup
+from minilok_indicators.aggregates import NATIONAL
+from minilok_indicators.rollups import national_area, ranking, rollup
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found, unprocessable
 from minilok_shared.web import SessionDep
@@ -16,7 +17,7 @@ def _resolve(session, indicator_code: str, area_code: str, period_text: str) -> 
     indicator = session.get(Indicator, indicator_code)
     if indicator is None:
         raise not_found("Indikator / indicator", indicator_code)
-    area = session.get(Area, area_code)
+    area = national_area() if area_code == NATIONAL else session.get(Area, area_code)
     if area is None:
         raise not_found("Wilayah / area", area_code)
     try:
@@ -31,14 +32,15 @@ def _resolve(session, indicator_code: str, area_code: str, period_text: str) -> 
 def get_rollup(session: SessionDep, principal: CurrentPrincipal, indicator: str = Query(...),
                area: str = Query(...), period: str = Query(...)):
     """value = sum(numerator) / sum(denominator) × factor over every value in the area's subtree;
-    a quarter or a year adds up its months."""
+    a quarter or a year adds up its months. `area=ID` is the whole country (every root area)."""
     return rollup(session, *_resolve(session, indicator, area, period))
 
 
 @router.get("/ranking")
 def get_ranking(session: SessionDep, principal: CurrentPrincipal, indicator: str = Query(...),
                 area: str = Query(...), period: str = Query(...)):
-    """PWS: the child areas, worst first, with the change since the previous period."""
+    """PWS: the child areas, worst first, with the change since the previous period
+    (`area=ID`: the root areas, e.g. the provinces)."""
     return ranking(session, *_resolve(session, indicator, area, period))
 
 

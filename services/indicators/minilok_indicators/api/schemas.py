@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from minilok_indicators.domain.areas import NATIONAL
 from minilok_indicators.domain.units import DEFAULT_FACTORS
 
 Level = Literal["provinsi", "kota", "kecamatan", "kelurahan", "desa", "rw", "rt", "posyandu"]
@@ -30,6 +31,13 @@ class AreaCreate(Strict):
     name: Name
     level: Level
     parent_code: Code | None = None
+
+    @field_validator("code")
+    @classmethod
+    def not_national(cls, code: str) -> str:
+        if code == NATIONAL:
+            raise ValueError(f"kode {NATIONAL} dicadangkan untuk nasional / code {NATIONAL} is reserved for the nation")
+        return code
 
 
 class AreaSummary(BaseModel):

@@ -8,8 +8,9 @@ from minilok_indicators.api.access import require_reporter
 from minilok_indicators.api.schemas import IngestOut
 from minilok_indicators.dhis2 import parse_mapping, to_rows
 from minilok_indicators.ingest import ingest_values
+from minilok_indicators.models import Area
 from minilok_indicators.tabular import csv_rows
-from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
 from minilok_shared.web import SessionDep
 
 router = APIRouter(tags=["values"])
@@ -18,11 +19,23 @@ MAX_ROWS = 20_000
 CSV_COLUMNS = ("indicator_code", "area_code", "period", "numerator", "denominator", "value")
 
 
-def _ingest(request: Request, session: SessionDep, rows: list) -> dict:
+def _working_area(session, principal: Principal) -> Area | None:
+    """The area a puskesmas token is limited to (its `area_code` claim), or None."""
+    if principal.role != "puskesmas" or principal.area_code is None:
+        return None
+    area = session.get(Area, principal.area_code)
+    if area is None:
+        raise forbidden(f"Wilayah kerja token {principal.area_code} tidak dikenal / "
+                        f"the token's working area {principal.area_code} is unknown")
+    return area
+
+
+def _ingest(request: Request, session: SessionDep, principal: Principal, rows: list) -> dict:
     if len(rows) > MAX_ROWS:
         raise HTTPException(422, [{"loc": ["body"], "msg": f"paling banyak {MAX_ROWS} baris per permintaan / "
                                    f"at most {MAX_ROWS} rows per request", "type": "value_error"}])
-    result = ingest_values(session, rows, event_levels=request.app.state.settings.event_level_set())
+    result = ingest_values(session, rows, event_levels=request.app.state.settings.event_level_set(),
+                           within=_working_area(session, principal))
     session.commit()
     return {"accepted": result.accepted, "rejected": result.rejected}
 
@@ -31,16 +44,20 @@ def _ingest(request: Request, session: SessionDep, rows: list) -> dict:
 def post_values(request: Request, session: SessionDep, principal: CurrentPrincipal, body: list = Body(...)):
     """Upsert values; each row is checked on its own and a rejected row is reported by index."""
     require_reporter(principal)
-    return _ingest(request, session, body)
+    return _ingest(request, session, principal, body)
+
+
+def require_columns(header: list[str]) -> None:
+    missing = [c for c in CSV_COLUMNS[:4] if c not in header]
+    if missing:
+        raise HTTPException(422, [{"loc": ["body", missing[0]], "msg": f"kolom {', '.join(missing)} tidak ada / "
+                                   f"missing column(s) {', '.join(missing)}", "type": "value_error"}])
 
 
 def parse_csv(text: str) -> list[dict]:
     """Rows of a CSV with the columns of POST /values; an empty cell is a missing value."""
     header, rows = csv_rows(text)
-    missing = [c for c in CSV_COLUMNS[:4] if c not in header]
-    if missing:
-        raise HTTPException(422, [{"loc": ["body", missing[0]], "msg": f"kolom {', '.join(missing)} tidak ada / "
-                                   f"missing column(s) {', '.join(missing)}", "type": "value_error"}])
+    require_columns(header)
     return [{k: v for k, v in row.items() if k in CSV_COLUMNS} for row in rows]
 
 
@@ -60,7 +77,7 @@ async def import_csv(request: Request, session: SessionDep, principal: CurrentPr
     except csv.Error as exc:
         raise HTTPException(422, [{"loc": ["body"], "msg": f"CSV tidak sah / invalid CSV: {exc}",
                                    "type": "value_error"}]) from exc
-    return _ingest(request, session, rows)
+    return _ingest(request, session, principal, rows)
 
 
 @router.post("/import/dhis2", response_model=IngestOut)
@@ -78,7 +95,7 @@ def import_dhis2(request: Request, session: SessionDep, principal: CurrentPrinci
         raise HTTPException(422, [{"loc": ["body", "mapping", *e["loc"]], "msg": e["msg"], "type": e["type"]}
                                   for e in exc.errors(include_url=False, include_context=False)]) from exc
     rows, sources, rejected = to_rows(data_values, mapping)
-    result = _ingest(request, session, rows)
+    result = _ingest(request, session, principal, rows)
     for row in result["rejected"]:
         rejected += [{**row, "index": index} for index in sources[row["index"]]]
     return {"accepted": result["accepted"], "rejected": sorted(rejected, key=lambda r: r["index"])}

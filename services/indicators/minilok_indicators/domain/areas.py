@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+# The whole country in rollups and rankings (ISO 3166 "ID"): every root area adds up there. Reserved:
+# no area may take this code.
+NATIONAL = "ID"
+
 LEVELS = ("provinsi", "kota", "kecamatan", "kelurahan", "desa", "rw", "rt", "posyandu")
 
 # Allowed parent levels per level. Any level may also be a root (a dinas kesehatan loads only its

@@ -1,0 +1,266 @@
+"""Rollups kept up to date on ingest, so that reading one at any level is a primary-key lookup.
+
+`area_rollups` holds, per (indicator, period, area), the totals of every value in the area's
+subtree, for each period a value counts towards: a monthly value counts towards its month, its
+quarter and its year. The national row ("ID") adds up every root area.
+
+What an area contributes to a period is its own values over that period: numerators add up;
+denominators add up ("sum", flows) or are averaged over the months the area reported ("mean",
+stocks such as population). An ingest works out, per area and period, how that contribution
+changed and adds the difference to the area and every ancestor: a few rows per value, in one
+`INSERT ... ON CONFLICT DO UPDATE SET x = x + excluded.x` statement per batch.
+
+Concurrent ingests of the same indicator and year take a transaction lock first, so each sees
+the other's committed values before working out its differences. `rebuild` recomputes the
+table from the values with a handful of set-based statements (migration, repair, a changed
+denominator rule).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, select, text
+from sqlalchemy.orm import Session
+
+from minilok_indicators.areas import chunks
+from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
+from minilok_indicators.domain.areas import NATIONAL, path_codes
+from minilok_indicators.domain.periods import Period, parse_period_of_type
+from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
+
+_COLUMNS = ("numerator", "denominator", "denominator_reports", "reports")
+
+
+@dataclass
+class Delta:
+    numerator: float = 0.0
+    denominator: float = 0.0
+    denominator_reports: int = 0
+    reports: int = 0
+
+    def add(self, other: Delta) -> None:
+        self.numerator += other.numerator
+        self.denominator += other.denominator
+        self.denominator_reports += other.denominator_reports
+        self.reports += other.reports
+
+    def is_zero(self) -> bool:
+        return not (self.numerator or self.denominator or self.denominator_reports or self.reports)
+
+
+def containing_periods(period: Period) -> list[Period]:
+    """The periods a stored value counts towards: itself and the longer ones that hold it."""
+    year = Period(period.year, "yearly", 1)
+    if period.type == "monthly":
+        return [period, Period(period.year, "quarterly", (period.index - 1) // 3 + 1), year]
+    if period.type == "quarterly":
+        return [period, year]
+    return [period]
+
+
+def ancestors(area: Area) -> list[str]:
+    """Every row a value of this area adds to: the area, its ancestors and the nation."""
+    return [*path_codes(area.path), NATIONAL]
+
+
+def _contribution(values: Iterable[tuple[float, float | None]], mean: bool) -> Delta:
+    """One area's own values over one period, as it adds to the rows above it."""
+    numerator, dens, reports = 0.0, [], 0
+    for value_numerator, value_denominator in values:
+        numerator += value_numerator
+        reports += 1
+        if value_denominator is not None:
+            dens.append(value_denominator)
+    denominator = (sum(dens) / len(dens) if mean else sum(dens)) if dens else 0.0
+    return Delta(numerator, denominator, len(dens), reports)
+
+
+def _difference(before: Delta, after: Delta) -> Delta:
+    return Delta(after.numerator - before.numerator, after.denominator - before.denominator,
+                 after.denominator_reports - before.denominator_reports, after.reports - before.reports)
+
+
+def lock_years(session: Session, keys: Iterable[tuple[str, str]]) -> None:
+    """Serialise ingests of the same (indicator, year), in one order everywhere (no deadlock)."""
+    for indicator_code, year in sorted(set(keys)):
+        transaction_lock(session, f"minilok-indicators-values-{indicator_code}-{year}")
+
+
+def current_values(session: Session, keys: list[tuple[str, str, str]]) -> dict[tuple[str, str, str], tuple]:
+    """The stored (numerator, denominator) of these (indicator, period, area) keys, where stored.
+
+    Asked as indicator = ? AND period IN (...) AND area_code IN (...) (ranges on the primary
+    key) and narrowed here: a batch is mostly a few indicators and periods over many areas."""
+    wanted = set(keys)
+    by_indicator: dict[str, tuple[set, set]] = defaultdict(lambda: (set(), set()))
+    for code, period, area in keys:
+        by_indicator[code][0].add(period)
+        by_indicator[code][1].add(area)
+    found: dict[tuple[str, str, str], tuple] = {}
+    for code, (periods, area_codes) in by_indicator.items():
+        for part in chunks(sorted(area_codes)):
+            for period, area, numerator, denominator in session.execute(
+                    select(IndicatorValue.period, IndicatorValue.area_code, IndicatorValue.numerator,
+                           IndicatorValue.denominator)
+                    .where(IndicatorValue.indicator_code == code, IndicatorValue.period.in_(sorted(periods)),
+                           IndicatorValue.area_code.in_(list(part)))):
+                if (code, period, area) in wanted:
+                    found[(code, period, area)] = (numerator, denominator)
+    return found
+
+
+def _area_values_in_years(session: Session, indicator: Indicator, area_years: set[tuple[str, int]]):
+    """Every stored value of these (area, year) pairs: what a "mean" denominator averages over."""
+    by_area: dict[str, set[int]] = defaultdict(set)
+    for area_code, year in area_years:
+        by_area[area_code].add(year)
+    years = sorted({year for _, year in area_years})
+    periods = sorted({str(p) for year in years for p in Period(year, "yearly", 1).parts(indicator.period_type)})
+    rows: dict[tuple[str, str], tuple] = {}
+    for part in chunks(sorted(by_area)):
+        for area_code, period, numerator, denominator in session.execute(
+                select(IndicatorValue.area_code, IndicatorValue.period, IndicatorValue.numerator,
+                       IndicatorValue.denominator)
+                .where(IndicatorValue.indicator_code == indicator.code, IndicatorValue.area_code.in_(list(part)),
+                       IndicatorValue.period.in_(periods))):
+            rows[(area_code, period)] = (numerator, denominator)
+    return rows
+
+
+def changes(session: Session, indicators: dict[str, Indicator], areas: dict[str, Area],
+            before: dict[tuple[str, str, str], tuple], after: list[dict]) -> dict[tuple[str, str, str], Delta]:
+    """What the upsert of `after` (rows of indicator_values) does to every rollup row above it,
+    given the values `before` it; call before writing `after`."""
+    deltas: dict[tuple[str, str, str], Delta] = defaultdict(Delta)
+    by_indicator: dict[str, list[dict]] = defaultdict(list)
+    for row in after:
+        by_indicator[row["indicator_code"]].append(row)
+    for code, rows in by_indicator.items():
+        indicator = indicators[code]
+        mean = indicator.denominator_aggregation == "mean"
+        # Per (area, aggregate period): the values before and after, when the rule needs them all.
+        if mean:
+            area_years = {(row["area_code"], int(row["period"][:4])) for row in rows}
+            stored = _area_values_in_years(session, indicator, area_years)
+            updated = {**stored, **{(row["area_code"], row["period"]): (row["numerator"], row["denominator"])
+                                    for row in rows}}
+            touched: set[tuple[str, Period]] = set()
+            for row in rows:
+                period = parse_period_of_type(row["period"], indicator.period_type)
+                touched.update((row["area_code"], p) for p in containing_periods(period))
+            for area_code, period in touched:
+                parts = [str(p) for p in period.parts(indicator.period_type)]
+                old = _contribution((stored[(area_code, p)] for p in parts if (area_code, p) in stored), True)
+                new = _contribution((updated[(area_code, p)] for p in parts if (area_code, p) in updated), True)
+                _spread(deltas, code, str(period), areas[area_code], _difference(old, new))
+        else:
+            for row in rows:
+                old_row = before.get((code, row["period"], row["area_code"]))
+                old = _contribution([old_row] if old_row else [], False)
+                new = _contribution([(row["numerator"], row["denominator"])], False)
+                difference = _difference(old, new)
+                period = parse_period_of_type(row["period"], indicator.period_type)
+                for containing in containing_periods(period):
+                    _spread(deltas, code, str(containing), areas[row["area_code"]], difference)
+    return {key: delta for key, delta in deltas.items() if not delta.is_zero()}
+
+
+def _spread(deltas: dict, indicator_code: str, period: str, area: Area, difference: Delta) -> None:
+    if difference.is_zero():
+        return
+    for code in ancestors(area):
+        deltas[(indicator_code, period, code)].add(difference)
+
+
+def apply(session: Session, deltas: dict[tuple[str, str, str], Delta]) -> None:
+    """Add the differences to the rollup rows, creating missing ones, in key order."""
+    if not deltas:
+        return
+    table = AreaRollup.__table__
+    rows = [{"indicator_code": code, "period": period, "area_code": area, **vars(deltas[(code, period, area)])}
+            for code, period, area in sorted(deltas)]
+    bulk_upsert(session, table, rows, ["indicator_code", "period", "area_code"],
+                lambda excluded: {c: table.c[c] + excluded[c] for c in _COLUMNS})
+
+
+# --- rebuild: the whole table from the values, set-based ------------------------------------------
+
+def _own_contributions_sql(indicator: Indicator) -> str:
+    """Each area's own totals per period the indicator's values count towards (SQL text)."""
+    over_time = "avg" if indicator.denominator_aggregation == "mean" else "sum"
+    # Stored period text → the longer periods: '2026-04' → '2026Q2' / '2026'; '2026Q3' → '2026'.
+    expressions = {"monthly": ["v.period"], "quarterly": ["v.period"], "yearly": ["v.period"]}
+    quarter_of_month = ("substr(v.period, 1, 4) || 'Q' || "
+                        "CAST((CAST(substr(v.period, 6, 2) AS INTEGER) + 2) / 3 AS VARCHAR(1))")
+    expressions["monthly"] += [quarter_of_month, "substr(v.period, 1, 4)"]
+    expressions["quarterly"] += ["substr(v.period, 1, 4)"]
+    selects = [
+        f"SELECT v.area_code AS area_code, {expression} AS period, sum(v.numerator) AS numerator, "
+        f"coalesce({over_time}(v.denominator), 0) AS denominator, count(v.denominator) AS denominator_reports, "
+        f"count(*) AS reports FROM indicator_values v JOIN areas a ON a.code = v.area_code "
+        f"WHERE v.indicator_code = :indicator AND a.depth = :depth GROUP BY v.area_code, {expression}"
+        for expression in expressions[indicator.period_type]
+    ]
+    return " UNION ALL ".join(selects)
+
+
+def rebuild(session: Session, indicator_codes: Iterable[str] | None = None) -> int:
+    """Recompute `area_rollups` from the values, deepest areas first: an area's row is its own
+    contribution plus its children's rows. Returns the number of rows written."""
+    query = select(Indicator).order_by(Indicator.code)
+    if indicator_codes is not None:
+        query = query.where(Indicator.code.in_(list(indicator_codes)))
+    max_depth = session.scalar(select(Area.depth).order_by(Area.depth.desc()).limit(1))
+    written = 0
+    table = AreaRollup.__table__
+    columns = "indicator_code, period, area_code, numerator, denominator, denominator_reports, reports"
+    sums = "sum(numerator), sum(denominator), sum(denominator_reports), sum(reports)"
+    r_sums = "sum(r.numerator), sum(r.denominator), sum(r.denominator_reports), sum(r.reports)"
+    if dialect_name(session) == "postgresql":
+        # Ingests wait at their first write to the table until the rebuild commits, and the
+        # rebuild waits for ingests already writing: each sees the other's values (SQLite
+        # admits one writer at a time anyway).
+        session.execute(text("LOCK TABLE area_rollups IN EXCLUSIVE MODE"))
+    for indicator in session.scalars(query).all():
+        session.execute(delete(table).where(table.c.indicator_code == indicator.code))
+        if max_depth is None:
+            continue
+        own = _own_contributions_sql(indicator)
+        for depth in range(max_depth, -1, -1):
+            statement = text(
+                f"INSERT INTO area_rollups ({columns}) "
+                f"SELECT CAST(:indicator AS VARCHAR(64)), period, area_code, {sums} FROM ("
+                f"  {own} UNION ALL "
+                f"  SELECT a.parent_code AS area_code, r.period, r.numerator, r.denominator, "
+                f"         r.denominator_reports, r.reports "
+                f"  FROM area_rollups r JOIN areas a ON a.code = r.area_code "
+                f"  WHERE r.indicator_code = :indicator AND a.depth = :child_depth"
+                f") contributions GROUP BY period, area_code"
+            )
+            written += session.execute(statement, {"indicator": indicator.code, "depth": depth,
+                                                   "child_depth": depth + 1}).rowcount or 0
+        written += session.execute(text(
+            f"INSERT INTO area_rollups ({columns}) "
+            f"SELECT CAST(:indicator AS VARCHAR(64)), r.period, CAST(:national AS VARCHAR(64)), {r_sums} "
+            f"FROM area_rollups r JOIN areas a ON a.code = r.area_code "
+            f"WHERE r.indicator_code = :indicator AND a.parent_code IS NULL GROUP BY r.period"
+        ), {"indicator": indicator.code, "national": NATIONAL}).rowcount or 0
+    return written
+
+
+def stored_totals(session: Session, indicator_code: str, period: str, codes: Iterable[str]) -> dict[str, tuple]:
+    """(numerator, denominator, denominator_reports, reports) of these areas' rollup rows
+    (absent: nothing reported beneath them)."""
+    table = AreaRollup.__table__
+    found: dict[str, tuple] = {}
+    for part in chunks(sorted(set(codes))):
+        for area_code, *figures in session.execute(
+                select(table.c.area_code, *(table.c[c] for c in _COLUMNS)).where(
+                    table.c.indicator_code == indicator_code, table.c.period == period,
+                    table.c.area_code.in_(list(part)))):
+            found[area_code] = tuple(figures)
+    return found
+
