@@ -31,6 +31,8 @@ RUN mkdir -p /app/var && chown minilok:minilok /app /app/var
 
 USER minilok
 
-EXPOSE 8001 8002 8003
+# APIs on 8001-8003; relays, consumers, workers and beat serve /health, /ready and /metrics on
+# MINILOK_HEALTH_PORT when it is set (8080 in docker-compose.yml and deploy/kubernetes/).
+EXPOSE 8001 8002 8003 8080
 
 CMD ["minilok", "--help"]

@@ -3,6 +3,8 @@ given back to the queue if a worker dies mid-task."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from celery import Celery
 
 from minilok_shared.config import CommonSettings
@@ -28,3 +30,38 @@ def make_celery(service: str, settings: CommonSettings, include: list[str] | Non
         timezone="UTC",
     )
     return app
+
+
+def add_health_step(app: Celery, heartbeat) -> Callable[[], str]:
+    """Feed the health endpoint from the worker's main process: a consumer bootstep that starts
+    once the worker consumes from Redis and stops when that connection is lost (Celery then
+    reconnects and starts it again). While it runs, the worker's timer beats `heartbeat` every
+    second: with the default prefork pool that timer is driven by the consumer's event loop, so
+    the beats stop when the loop hangs or while the worker is cut off from Redis. Returns the
+    /ready check of the broker."""
+    from celery import bootsteps
+
+    state = {"connected": False}
+
+    class MinilokHealth(bootsteps.StartStopStep):
+        requires = ("celery.worker.consumer.tasks:Tasks",)
+
+        def __init__(self, parent, **kwargs):
+            super().__init__(parent, **kwargs)
+            self.tref = None
+
+        def start(self, c):
+            state["connected"] = True
+            heartbeat.beat()
+            self.tref = c.timer.call_repeatedly(1.0, heartbeat.beat)
+
+        def stop(self, c):
+            state["connected"] = False
+            if self.tref is not None:
+                self.tref.cancel()
+                self.tref = None
+
+        shutdown = stop
+
+    app.steps["consumer"].add(MinilokHealth)
+    return lambda: "ok" if state["connected"] else "error: not connected"

@@ -3,7 +3,7 @@
     minilok token create --role admin
     minilok db upgrade                 # all services (or name some)
     minilok serve meetings             # API
-    minilok relay meetings             # outbox relay
+    minilok relay meetings             # outbox relay (--health-port N: GET /health, /ready, /metrics)
     minilok consume notifications      # event consumer
     minilok worker notifications       # Celery worker
     minilok beat                       # the one Celery beat
@@ -62,11 +62,13 @@ def token_create(
     agency: Annotated[Optional[str], typer.Option(help="Agency id (role agency)")] = None,
     ttl: Annotated[Optional[int], typer.Option(help="Lifetime in seconds", min=1)] = None,
     subject: Annotated[Optional[str], typer.Option(help="Who the token is for (audit)")] = None,
+    area: Annotated[Optional[str], typer.Option(
+        help="Working area code (role puskesmas): indicator values only there and beneath")] = None,
 ) -> None:
     """Print a signed token on stdout."""
     try:
         token = create_token(CommonSettings().minilok_secret, role, puskesmas_id=puskesmas, agency_id=agency,
-                             ttl_seconds=ttl, subject=subject)
+                             ttl_seconds=ttl, subject=subject, area_code=area)
     except ValueError as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -108,36 +110,69 @@ def _stop_on_signals(stop) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop())
 
 
+HealthPort = Annotated[Optional[int], typer.Option(
+    "--health-port", min=0, max=65535,
+    help="Serve GET /health, /ready and /metrics on this port (default: MINILOK_HEALTH_PORT; 0: off)")]
+
+
+def start_health(settings: CommonSettings, port: int | None, service: str, process: str, heartbeat,
+                 checks: dict):
+    """The health endpoint of a relay, consumer, worker or beat, if a port is configured."""
+    from minilok_shared.health import HealthServer, Probe
+
+    port = settings.health_port if port is None else port
+    if not port:
+        return None
+    probe = Probe(service, process, heartbeat, settings.health_stale_seconds, checks)
+    try:
+        server = HealthServer(probe, settings.health_host, port)
+    except OSError as exc:
+        typer.echo(f"error: cannot serve health endpoints on {settings.health_host}:{port}: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    return server.start()
+
+
 @app.command()
 def serve(service: str) -> None:
-    """Run a service's HTTP API (host and port from <SERVICE>_HOST / <SERVICE>_PORT)."""
+    """Run a service's HTTP API (host and port from <SERVICE>_HOST / <SERVICE>_PORT; worker
+    processes from <SERVICE>_WORKERS where the service has that setting, default 1)."""
     import uvicorn
 
     spec = _service(service)
     settings = prepare(spec)
-    typer.echo(f"{spec.name} API on http://{settings.host}:{settings.port} (docs at /docs)")
+    workers = getattr(settings, "workers", 1)
+    typer.echo(f"{spec.name} API on http://{settings.host}:{settings.port} (docs at /docs)"
+               + (f", {workers} worker processes" if workers > 1 else ""))
     uvicorn.run(spec.app, factory=True, host=settings.host, port=settings.port, log_config=None,
-                access_log=False, proxy_headers=True)
+                access_log=False, proxy_headers=True, workers=workers)
 
 
 @app.command()
-def relay(service: str) -> None:
+def relay(service: str, health_port: HealthPort = None) -> None:
     """Publish a service's committed outbox events to RabbitMQ."""
     from minilok_shared.events.outbox import OutboxRelay
+    from minilok_shared.health import check_database
 
     spec = _service(service)
     settings = prepare(spec)
     runner = OutboxRelay(make_engine(settings.database_url), spec.metadata.tables["outbox"], settings.rabbitmq_url,
                          spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
                          declare_topology=declare_all_queues)
+    health = start_health(settings, health_port, spec.name, "relay", runner.heartbeat,
+                          {"database": lambda: check_database(runner.engine), "rabbitmq": runner.broker_check})
     _stop_on_signals(runner.stop)
-    runner.run_forever()
+    try:
+        runner.run_forever()
+    finally:
+        if health is not None:
+            health.stop()
 
 
 @app.command()
-def consume(service: str) -> None:
+def consume(service: str, health_port: HealthPort = None) -> None:
     """Consume the events a service handles (several may run: competing consumers)."""
     from minilok_shared.events.consumer import EventConsumer
+    from minilok_shared.health import check_database
 
     spec = _service(service)
     settings = prepare(spec)
@@ -145,27 +180,46 @@ def consume(service: str) -> None:
                            spec.load_handlers(), settings.rabbitmq_url, prefetch=settings.consumer_prefetch,
                            max_attempts=settings.consumer_max_attempts,
                            retry_delay_ms=settings.consumer_retry_delay_ms)
+    health = start_health(settings, health_port, spec.name, "consumer", runner.heartbeat,
+                          {"database": lambda: check_database(runner.engine), "rabbitmq": runner.broker_check})
     _stop_on_signals(runner.stop)
-    runner.run_forever()
+    try:
+        runner.run_forever()
+    finally:
+        if health is not None:
+            health.stop()
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
-def worker(ctx: typer.Context, service: str) -> None:
+def worker(ctx: typer.Context, service: str, health_port: HealthPort = None) -> None:
     """Run a service's Celery worker; extra arguments go to `celery worker` (e.g. --concurrency 8)."""
+    from minilok_shared.celery_app import add_health_step
+    from minilok_shared.health import Heartbeat, check_database
+
     spec = _service(service)
-    prepare(spec)
+    settings = prepare(spec)
     celery_app = spec.load(spec.celery)
+    if (settings.health_port if health_port is None else health_port):
+        heartbeat = Heartbeat()
+        redis_check = add_health_step(celery_app, heartbeat)
+        # The tasks use the service's database from the pool's processes; this small engine only
+        # answers /ready from the main process.
+        engine = make_engine(settings.database_url, pool_size=1, max_overflow=1)
+        start_health(settings, health_port, spec.name, "worker", heartbeat,
+                     {"database": lambda: check_database(engine), "redis": redis_check})
     celery_app.worker_main(["worker", "--queues", spec.name, "--loglevel", "INFO", *ctx.args])
 
 
 @app.command()
-def beat() -> None:
+def beat(health_port: HealthPort = None) -> None:
     """Run the one Celery beat that schedules every service's periodic tasks."""
-    from minilok_shared.beat import build_beat_app
+    from minilok_shared.beat import HEARTBEAT, build_beat_app
+    from minilok_shared.health import check_redis
 
     beat_app, settings = build_beat_app()
     configure_logging("beat", settings.log_level, settings.log_format)
     Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
+    start_health(settings, health_port, "beat", "beat", HEARTBEAT, {"redis": lambda: check_redis(settings.redis_url)})
     beat_app.start(["beat", "--loglevel", "INFO", "--schedule", str(Path(settings.var_dir) / "celerybeat-schedule")])
 
 

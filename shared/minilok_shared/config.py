@@ -39,6 +39,13 @@ class CommonSettings(BaseSettings):
     consumer_max_attempts: int = 5
     consumer_retry_delay_ms: int = 5000
 
+    # Health endpoints of relays, consumers, workers and beat (GET /health, /ready, /metrics;
+    # minilok_shared/health.py). Port 0: off (the default). /health turns 503 when the process's
+    # main loop has not made progress for `health_stale_seconds`.
+    health_port: int = Field(0, ge=0, le=65535, validation_alias="MINILOK_HEALTH_PORT")
+    health_host: str = Field("127.0.0.1", validation_alias="MINILOK_HEALTH_HOST")
+    health_stale_seconds: float = Field(60.0, gt=0, validation_alias="MINILOK_HEALTH_STALE_SECONDS")
+
     max_body_bytes: int = 1_000_000
     # Requests per bearer token per minute and service (429 beyond it); 0 turns the limit off.
     rate_limit_per_minute: int = 600

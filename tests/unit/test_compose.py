@@ -171,6 +171,15 @@ def test_api_is_published_and_health_checked(compose, service):
     assert f"http://127.0.0.1:{port}/health" in " ".join(test if isinstance(test, list) else [test])
 
 
+@pytest.mark.parametrize("name", sorted(SCALABLE) + ["beat"])
+def test_processes_without_an_api_serve_and_check_their_health_endpoint(compose, name):
+    service = compose["services"][name]
+    port = int(service["environment"]["MINILOK_HEALTH_PORT"])
+    test = service.get("healthcheck", {}).get("test")
+    assert test, f"{name} has no healthcheck"
+    assert f"http://127.0.0.1:{port}/health" in " ".join(test if isinstance(test, list) else [test])
+
+
 def test_infrastructure_is_health_checked(compose):
     for infra in INFRA:
         assert compose["services"][infra].get("healthcheck", {}).get("test"), infra

@@ -290,6 +290,30 @@ def test_apis_probes_ports_services_and_disruption_budgets(overlay):
         assert hpas[name]["spec"]["minReplicas"] >= (1 if overlay == "local" else 2)
 
 
+def test_every_deployment_container_has_a_liveness_probe(overlay):
+    for name, deployment in by_kind(rendered(overlay), "Deployment").items():
+        for container in deployment["spec"]["template"]["spec"]["containers"]:
+            probe = container.get("livenessProbe")
+            assert probe and probe["httpGet"]["path"] == "/health", f"{name}/{container['name']}: no liveness probe"
+
+
+def test_relays_consumers_workers_and_beat_serve_their_health_port(overlay):
+    """minilok_shared/health.py: MINILOK_HEALTH_PORT on a port named "health" that every probe uses."""
+    for name, deployment in by_kind(rendered(overlay), "Deployment").items():
+        pod = deployment["spec"]["template"]
+        container = pod["spec"]["containers"][0]
+        if container["command"][1] == "serve":
+            continue
+        env = {e["name"]: e.get("value") for e in container.get("env", [])}
+        assert env.get("MINILOK_HEALTH_HOST") == "0.0.0.0", name
+        port = int(env["MINILOK_HEALTH_PORT"])
+        assert [(p["name"], p["containerPort"]) for p in container["ports"]] == [("health", port)], name
+        for kind, path in (("startupProbe", "/health"), ("livenessProbe", "/health"), ("readinessProbe", "/ready")):
+            assert container[kind]["httpGet"] == {"path": path, "port": "health"}, (name, kind)
+        assert container["livenessProbe"]["periodSeconds"] * container["livenessProbe"]["failureThreshold"] >= 30
+        assert pod["metadata"]["annotations"]["prometheus.io/port"] == str(port), name
+
+
 def test_every_container_has_resources_and_runs_locked_down(overlay):
     for doc in rendered(overlay):
         pod = _pod_spec(doc)

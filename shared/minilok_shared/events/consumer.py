@@ -28,6 +28,7 @@ from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import InvalidEvent, parse_event
 from minilok_shared.events.outbox import declare_exchange
 from minilok_shared.faults import crash_point
+from minilok_shared.health import Heartbeat
 from minilok_shared.logs import event_context
 from minilok_shared.metrics import EVENTS_CONSUMED
 
@@ -144,6 +145,9 @@ class EventConsumer:
         self.ready = threading.Event()  # set once the queue is bound and consuming
         self._connection = None
         self._channel = None
+        # Read by the health endpoint's thread, written only by run_forever's loop.
+        self.heartbeat = Heartbeat()
+        self._broker_error = "not connected yet"
 
     # --- topology ------------------------------------------------------------------------
 
@@ -210,6 +214,13 @@ class EventConsumer:
         )
 
     def on_message(self, channel, method, properties, body: bytes) -> None:
+        try:
+            self._on_message(channel, method, properties, body)
+        finally:
+            # One process_data_events call may deliver up to `prefetch` messages: each counts.
+            self.heartbeat.beat()
+
+    def _on_message(self, channel, method, properties, body: bytes) -> None:
         headers = properties.headers or {}
         attempts = int(headers.get(ATTEMPTS_HEADER, 0))
         routing_key = headers.get(ROUTING_KEY_HEADER, method.routing_key)
@@ -260,6 +271,10 @@ class EventConsumer:
     def stop(self, *_args) -> None:
         self.stopping.set()
 
+    def broker_check(self) -> str:
+        """For the health endpoint: consuming, or why not (never touches the connection)."""
+        return "ok" if self.ready.is_set() else f"error: {self._broker_error}"
+
     def connect(self) -> None:
         params = pika.URLParameters(self.rabbitmq_url)
         params.heartbeat = 30
@@ -275,6 +290,7 @@ class EventConsumer:
     def run_forever(self) -> None:
         backoff = 0.5
         while not self.stopping.is_set():
+            self.heartbeat.beat()
             try:
                 if self._channel is None:
                     self.connect()
@@ -283,7 +299,8 @@ class EventConsumer:
             except AMQPError as exc:
                 log.warning("consumer lost RabbitMQ (%r); reconnecting in %.1fs", exc, backoff)
                 self._close()
-                self.stopping.wait(backoff)
+                self._broker_error = type(exc).__name__
+                self.heartbeat.wait(self.stopping, backoff)
                 backoff = min(backoff * 2, 30)
         self._close()
         log.info("consumer stopped")

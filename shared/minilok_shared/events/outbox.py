@@ -18,6 +18,7 @@ from minilok_shared.db import BigId, LeaderLock, UTCDateTime, utcnow
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps, new_event
 from minilok_shared.faults import crash_point
+from minilok_shared.health import Heartbeat, check_rabbitmq
 from minilok_shared.logs import event_context
 from minilok_shared.metrics import EVENTS_PUBLISHED
 
@@ -128,9 +129,18 @@ class OutboxRelay:
         self.stopping = threading.Event()
         self._connection = None
         self._channel = None
+        # Read by the health endpoint's thread, written only by run_forever's loop.
+        self.heartbeat = Heartbeat()
+        self.leading = False
+        self.broker_state = "error: not connected yet"
 
     def stop(self, *_args) -> None:
         self.stopping.set()
+
+    def broker_check(self) -> str:
+        """The leader's own connection; a standby relay has none, so it checks that RabbitMQ is
+        reachable (it must be able to take over)."""
+        return self.broker_state if self.leading else check_rabbitmq(self.rabbitmq_url)
 
     def _connect(self) -> None:
         params = pika.URLParameters(self.rabbitmq_url)
@@ -144,9 +154,11 @@ class OutboxRelay:
         declare_exchange(self._channel)
         if self.declare_topology is not None:
             self.declare_topology(self._channel)
+        self.broker_state = "ok"
         log.info("relay connected to RabbitMQ", extra={"service": self.service})
 
-    def _disconnect(self) -> None:
+    def _disconnect(self, reason: str = "not connected") -> None:
+        self.broker_state = f"error: {reason}"
         try:
             if self._connection is not None and self._connection.is_open:
                 self._connection.close()
@@ -193,8 +205,10 @@ class OutboxRelay:
     def run_forever(self) -> None:
         backoff = 0.5
         while not self.stopping.is_set():
+            self.heartbeat.beat()
             try:
-                if not self.leader.try_acquire():
+                self.leading = self.leader.try_acquire()
+                if not self.leading:
                     self.stopping.wait(1.0)
                     continue
                 if self._channel is None:
@@ -208,13 +222,13 @@ class OutboxRelay:
                         continue
             except AMQPError as exc:
                 log.warning("relay lost RabbitMQ (%s); reconnecting in %.1fs", exc, backoff)
-                self._disconnect()
-                self.stopping.wait(backoff)
+                self._disconnect(type(exc).__name__)
+                self.heartbeat.wait(self.stopping, backoff)
                 backoff = min(backoff * 2, 30)
             except Exception as exc:  # database unavailable and the like: retry, never die
                 log.exception("relay error (%s); retrying in %.1fs", exc, backoff)
-                self._disconnect()
-                self.stopping.wait(backoff)
+                self._disconnect(f"not connected after {type(exc).__name__}")
+                self.heartbeat.wait(self.stopping, backoff)
                 backoff = min(backoff * 2, 30)
         self._disconnect()
         self.leader.release()
