@@ -103,6 +103,7 @@ def install(factory: sessionmaker, table: Table, skip: frozenset[str] = frozense
             return
         written: dict[tuple[str, str], tuple[int, dict[str, Any]]] = session.info.setdefault(_WRITTEN, {})
         connection = session.connection()
+        inserts: list[tuple[tuple[str, str], dict[str, Any]]] = []  # written in one statement below
         for action, objects in (("insert", session.new), ("update", session.dirty), ("delete", session.deleted)):
             for obj in objects:
                 state = inspect(obj)
@@ -131,7 +132,13 @@ def install(factory: sessionmaker, table: Table, skip: frozenset[str] = frozense
                 row = {"at": utcnow(), "actor": principal.subject[:200], "actor_role": principal.role,
                        "action": action, "entity": entity, "entity_id": key[1], "before": before or None,
                        "after": after or None}
-                audit_id = connection.execute(insert(table).values(**row)).inserted_primary_key[0]
+                inserts.append((key, row))
+        if inserts:
+            # One round trip for the flush's new audit rows (a follow-up with its supporters and
+            # history was four), their ids in order for a later flush of the same objects.
+            ids = connection.execute(insert(table).returning(table.c.id, sort_by_parameter_order=True),
+                                     [row for _, row in inserts]).scalars().all()
+            for (key, row), audit_id in zip(inserts, ids, strict=True):
                 written[key] = (audit_id, row)
 
     def forget(session: Session, *_args) -> None:

@@ -3,28 +3,33 @@ uniform JSON errors, and a database session dependency."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from typing import Annotated
+from typing import Annotated, Any, TypeVar
+from weakref import WeakKeyDictionary
 
-import pika
-import redis
+import anyio
+import anyio.to_thread
 from fastapi import Depends, FastAPI, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import Table, text
+from sqlalchemy import Engine, QueuePool, Table
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from minilok_shared.config import ServiceSettings
 from minilok_shared.db import make_engine, make_sessionmaker
+from minilok_shared.health import check_database, check_rabbitmq, check_redis, readiness
 from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from minilok_shared.ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class BodySizeLimit:
@@ -72,10 +77,100 @@ class BodySizeLimit:
         await response({"type": "http"}, None, send)
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.sessionmaker() as session:
+class RequestMetrics:
+    """Count and time every request by route template and status. Plain ASGI: Starlette's
+    BaseHTTPMiddleware (`@app.middleware("http")`) costs a task and a memory stream per request."""
+
+    def __init__(self, app: ASGIApp, service: str):
+        self.app, self.service = app, service
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500  # unless the app answers: an exception escaping it is a 500 to the client
+
+        async def send_with_status(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_status)
+        finally:
+            path = getattr(scope.get("route"), "path", "unmatched")  # set by the router on this scope
+            HTTP_REQUESTS.labels(self.service, scope["method"], path, status).inc()
+            HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
+
+
+def pool_capacity(engine: Engine) -> int | None:
+    """How many connections the engine's pool hands out at most (None: no limit)."""
+    pool = engine.pool
+    if isinstance(pool, QueuePool):
+        overflow = getattr(pool, "_max_overflow", 0)
+        return None if overflow < 0 else pool.size() + overflow
+    return None
+
+
+def _session_slots(app: FastAPI) -> anyio.Semaphore | None:
+    """One semaphore per event loop (tests run several loops over one app)."""
+    capacity = getattr(app.state, "session_capacity", None)
+    if capacity is None:
+        return None
+    slots = app.state.session_slots
+    loop = asyncio.get_running_loop()
+    if loop not in slots:
+        slots[loop] = anyio.Semaphore(capacity)
+    return slots[loop]
+
+
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """The request's session.
+
+    At most as many requests hold a session as the pool has connections; the others wait here,
+    on the event loop. Without this gate an overloaded API deadlocked until the pool's 30 s
+    timeout: every thread of the pool waited for a connection, while the requests holding the
+    connections waited for a thread to validate their response (FastAPI does that in the thread
+    pool for `def` endpoints) or to close their session.
+
+    Opening a session does no I/O (it takes a connection at its first query, in the endpoint's
+    thread). Closing one that is still in a transaction (rollback, connection back to the pool)
+    runs in a thread of its own, shielded from cancellation and outside the thread pool's limit;
+    one whose transaction has ended (committed, or closed by `read_in_thread`) closes at once."""
+    slots = _session_slots(request.app)
+    if slots is not None:
+        await slots.acquire()
+    try:
+        session = request.app.state.sessionmaker()
         session.info["minilok_request"] = request  # the audit log finds the caller through it
-        yield session
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                with anyio.CancelScope(shield=True):
+                    await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
+            else:
+                session.close()
+    finally:
+        if slots is not None:
+            slots.release()
+
+
+async def read_in_thread(session: Session, read: Callable[..., T], *args: Any) -> T:
+    """`read(*args)` (blocking database reads that build the answer) in the thread pool, then the
+    session's connection back to the pool in the same thread: from an `async def` endpoint, a
+    read costs one thread hop, and FastAPI validates and serializes the answer on the event loop
+    (a `def` endpoint costs three: the endpoint, its response validation, the session's close)."""
+
+    def run() -> T:
+        try:
+            return read(*args)
+        finally:
+            session.close()
+
+    return await run_in_threadpool(run)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -83,30 +178,8 @@ SessionDep = Annotated[Session, Depends(get_session)]
 
 def check_dependencies(app: FastAPI) -> dict[str, str]:
     settings: ServiceSettings = app.state.settings
-    checks: dict[str, str] = {}
-    try:
-        with app.state.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:
-        checks["database"] = f"error: {type(exc).__name__}"
-    try:
-        client = redis.Redis.from_url(settings.redis_url, socket_connect_timeout=1, socket_timeout=1)
-        client.ping()
-        client.close()
-        checks["redis"] = "ok"
-    except Exception as exc:
-        checks["redis"] = f"error: {type(exc).__name__}"
-    try:
-        params = pika.URLParameters(settings.rabbitmq_url)
-        params.socket_timeout = 1
-        params.blocked_connection_timeout = 1
-        params.connection_attempts = 1
-        pika.BlockingConnection(params).close()
-        checks["rabbitmq"] = "ok"
-    except Exception as exc:
-        checks["rabbitmq"] = f"error: {type(exc).__name__}"
-    return checks
+    return {"database": check_database(app.state.engine), "redis": check_redis(settings.redis_url),
+            "rabbitmq": check_rabbitmq(settings.rabbitmq_url)}
 
 
 def create_app(
@@ -137,18 +210,11 @@ def create_app(
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.session_capacity = pool_capacity(engine)
+    app.state.session_slots = WeakKeyDictionary()
     service = settings.service_name
 
-    @app.middleware("http")
-    async def metrics_middleware(request: Request, call_next):
-        started = time.perf_counter()
-        response = await call_next(request)
-        route = request.scope.get("route")
-        path = getattr(route, "path", "unmatched")
-        HTTP_REQUESTS.labels(service, request.method, path, response.status_code).inc()
-        HTTP_LATENCY.labels(service, request.method, path).observe(time.perf_counter() - started)
-        return response
-
+    app.add_middleware(RequestMetrics, service=service)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,
                        service=service, per_minute=settings.rate_limit_per_minute)
@@ -169,16 +235,13 @@ def create_app(
                                          "type": "value_error"}]}, 422)
 
     @app.get("/health", tags=["ops"])
-    def health():
+    async def health():  # no I/O: answered on the event loop, no thread hop
         return {"status": "ok", "service": service}
 
     @app.get("/ready", tags=["ops"])
     def ready():
-        checks = check_dependencies(app)
-        failing = [name for name, result in checks.items() if result != "ok"]
-        body = {"status": "ok" if not failing else "unavailable", "service": service, "checks": checks,
-                "failing": failing}
-        return JSONResponse(body, status_code=200 if not failing else 503)
+        status, body = readiness(service, check_dependencies(app))
+        return JSONResponse(body, status_code=status)
 
     @app.get("/metrics", tags=["ops"], response_class=PlainTextResponse)
     def metrics():

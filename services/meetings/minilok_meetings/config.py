@@ -12,6 +12,10 @@ class MeetingsSettings(ServiceSettings):
     database_url: str = Field("", validation_alias="MEETINGS_DATABASE_URL")
     host: str = Field("127.0.0.1", validation_alias="MEETINGS_HOST")
     port: int = Field(8001, validation_alias="MEETINGS_PORT")
+    # Uvicorn worker processes of `minilok serve meetings`: one process uses at most one core (the
+    # GIL); a second lets the API use a second core (bench/api_load.py). Each has its own
+    # connection pool (up to 30 connections) and its own /metrics counters.
+    workers: int = Field(1, ge=1, le=64, validation_alias="MEETINGS_WORKERS")
     scan_interval_seconds: float = Field(60, validation_alias="MEETINGS_SCAN_INTERVAL_SECONDS")
     # The dashboard reaches the other services over HTTP only, with the signed-in user's token.
     # Unset: where `minilok serve` puts them (<SERVICE>_HOST and <SERVICE>_PORT, or 8002 / 8003).

@@ -96,6 +96,7 @@ class FollowUp(Base):
         # The scans read open work by due time; lists read newest first within a filter.
         Index("ix_followups_status_due", "status", "due_at"),
         Index("ix_followups_puskesmas_id", "puskesmas_id", "id"),
+        Index("ix_followups_puskesmas_status_id", "puskesmas_id", "status", "id"),  # lists by status
         Index("ix_followups_owner_id", "owner_agency_id", "id"),
         Index("ix_followups_meeting_id", "meeting_id", "id"),
         Index("ix_followups_next_reminder", "next_reminder_at"),

@@ -1,8 +1,10 @@
+import functools
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AwareDatetime
-from sqlalchemy import or_, select
+from sqlalchemy import Integer, Select, String, bindparam, cast, func, or_, select
 
 from minilok_meetings import models, reminders
 from minilok_meetings.api.access import check_owner_or_manager, check_puskesmas, check_read_followup
@@ -15,23 +17,25 @@ from minilok_meetings.api.schemas import (
     ProgressIn,
     ReasonIn,
 )
-from minilok_meetings.domain.calendar import WorkingCalendar, end_of_local_day
+from minilok_meetings.domain.calendar import end_of_local_day
 from minilok_meetings.domain.followup import ACTIVE, STATUSES, IllegalTransition, is_overdue, next_status, resolve_due_at
 from minilok_meetings.events import emit_followup_event
 from minilok_shared.auth import CurrentPrincipal, Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
+from minilok_shared.web import SessionDep, read_in_thread
 
 router = APIRouter(tags=["follow-ups"])
 
 
-def followups_out(session, followups: list[models.FollowUp]) -> list[FollowUpOut]:
-    """Render follow-ups with due times in their puskesmas's own timezone (one query for all)."""
-    ids = {f.puskesmas_id for f in followups}
-    zones = dict(session.execute(select(models.Puskesmas.id, models.Puskesmas.timezone)
-                                 .where(models.Puskesmas.id.in_(ids))).all()) if ids else {}
+def followups_out(session, followups: list[models.FollowUp],
+                  zones: dict[int, str] | None = None) -> list[FollowUpOut]:
+    """Render follow-ups with due times in their puskesmas's own timezone (one query for all,
+    none when the caller knows the `zones`)."""
+    ids = {f.puskesmas_id for f in followups} - set(zones or ())
+    zones = {**(zones or {}), **(dict(session.execute(select(models.Puskesmas.id, models.Puskesmas.timezone)
+                                                      .where(models.Puskesmas.id.in_(ids))).all()) if ids else {})}
     now = utcnow()
     out = []
     for f in followups:
@@ -47,46 +51,124 @@ def followups_out(session, followups: list[models.FollowUp]) -> list[FollowUpOut
     return out
 
 
-def _check_agency(session, field: str, agency_id: int, puskesmas_id: int) -> None:
-    agency = session.get(models.Agency, agency_id)
-    if agency is None or agency.puskesmas_id not in (None, puskesmas_id):
-        raise unprocessable(field, f"lembaga {agency_id} tidak ada di puskesmas ini / agency not found for this puskesmas")
+# What reads answer with, in one statement: the follow-up's columns, its puskesmas's timezone and its
+# supporting agencies (aggregated in a correlated subquery: string_agg on PostgreSQL, group_concat
+# on SQLite). Plain rows, not ORM objects: a page of 50 costs one round trip and no identity map,
+# unit of work or lazy loads (the ORM path took three queries and ~4x the CPU).
+_F = models.FollowUp.__table__
+_SUPPORTERS = (select(func.aggregate_strings(cast(models.FollowUpSupporter.agency_id, String), ","))
+               .where(models.FollowUpSupporter.followup_id == _F.c.id).scalar_subquery())
+_OUT_COLUMNS = [_F.c[name] for name in FollowUpOut.model_fields if name in _F.c]
+READ_QUERY = (select(*_OUT_COLUMNS, models.Puskesmas.timezone, _SUPPORTERS.label("supporters"))
+              .join_from(_F, models.Puskesmas.__table__, models.Puskesmas.id == _F.c.puskesmas_id))
+
+
+def rows_out(rows) -> list[FollowUpOut]:
+    """Rows of READ_QUERY as the API shows them (due time in the puskesmas's own timezone)."""
+    now = utcnow()
+    out = []
+    for row in rows:
+        f = row._mapping
+        supporters = sorted(int(a) for a in row.supporters.split(",")) if row.supporters else []
+        out.append(FollowUpOut.model_construct(
+            **{name: f[name] for name in _FIELDS_FROM_ROW}, supporting_agency_ids=supporters,
+            due_at=row.due_at.astimezone(ZoneInfo(row.timezone)), is_overdue=is_overdue(row.status, row.due_at, now),
+        ))
+    return out
+
+
+_FIELDS_FROM_ROW = [c.key for c in _OUT_COLUMNS if c.key != "due_at"]
+
+
+def _check_agencies(session, puskesmas_id: int, *fields: tuple[str, int]) -> None:
+    """Each (field, agency id) names an agency of this puskesmas, or one shared by all (one query);
+    the first that does not is the 422's field."""
+    ids = {agency_id for _, agency_id in fields}
+    found = dict(session.execute(select(models.Agency.id, models.Agency.puskesmas_id)
+                                 .where(models.Agency.id.in_(ids))).all()) if ids else {}
+    for field, agency_id in fields:
+        if agency_id not in found or found[agency_id] not in (None, puskesmas_id):
+            raise unprocessable(field, f"lembaga {agency_id} tidak ada di puskesmas ini / "
+                                       "agency not found for this puskesmas")
 
 
 @router.post("/meetings/{meeting_id}/follow-ups", status_code=status.HTTP_201_CREATED, response_model=FollowUpOut)
-def create_followup(meeting_id: int, body: FollowUpCreate, session: SessionDep, principal: CurrentPrincipal):
+async def create_followup(meeting_id: int, body: FollowUpCreate, session: SessionDep, principal: CurrentPrincipal):
+    # The whole write in one thread hop; the answer is validated and serialized on the event loop.
+    return await run_in_threadpool(add_followup, meeting_id, body, session, principal)
+
+
+def add_followup(meeting_id: int, body: FollowUpCreate, session, principal: Principal) -> FollowUpOut:
     meeting = session.get(models.Meeting, meeting_id)
     if meeting is None:
         raise not_found("Rapat / meeting", meeting_id)
     check_puskesmas(principal, meeting.puskesmas_id)
-    puskesmas = session.get(models.Puskesmas, meeting.puskesmas_id)
-    _check_agency(session, "owner_agency_id", body.owner_agency_id, puskesmas.id)
+    puskesmas_id = meeting.puskesmas_id
     supporters = list(dict.fromkeys(body.supporting_agency_ids))
-    for agency_id in supporters:
-        _check_agency(session, "supporting_agency_ids", agency_id, puskesmas.id)
+    _check_agencies(session, puskesmas_id, ("owner_agency_id", body.owner_agency_id),
+                    *(("supporting_agency_ids", a) for a in supporters))
+    ctx = reminders.load_contexts(session, {puskesmas_id})[puskesmas_id]
     due_at = resolve_due_at(
-        tz=puskesmas.timezone, now=utcnow(), calendar=WorkingCalendar(puskesmas.extra_holidays),
+        tz=ctx.timezone, now=utcnow(), calendar=ctx.calendar,
         due_date=body.due_date, due_at=body.due_at, due_in_working_days=body.due_in_working_days,
     )
     followup = models.FollowUp(
-        meeting_id=meeting.id, puskesmas_id=puskesmas.id, title=body.title, action=body.action,
+        meeting_id=meeting.id, puskesmas_id=puskesmas_id, title=body.title, action=body.action,
         problem=body.problem, owner_agency_id=body.owner_agency_id, due_at=due_at,
         area_code=body.area_code or None, indicator_code=body.indicator_code, priority=body.priority,
         status="open", escalation_level=0, reminder_stage=0, percent=0,
         supporters=[models.FollowUpSupporter(agency_id=a) for a in supporters],
     )
-    reminders.schedule(followup, reminders.load_contexts(session, {puskesmas.id})[puskesmas.id])
+    reminders.schedule(followup, ctx)
     session.add(followup)
     session.flush()
     session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="created",
                                        data={"status": "open", "due_at": due_at.isoformat()}))
     emit_followup_event(session, "followup.created", followup, actor=principal.subject)
     session.commit()
-    return followups_out(session, [followup])[0]
+    return followups_out(session, [followup], {puskesmas_id: ctx.timezone})[0]
+
+
+def read_followups(session, query, params: dict | None = None) -> list[FollowUpOut]:
+    # Core statement on the session's connection (same transaction): the ORM's execute path
+    # adds nothing for plain rows.
+    return rows_out(session.connection().execute(query, params or {}).all())
+
+
+@functools.cache
+def list_statement(role: str, status: bool, owner: bool, puskesmas: bool, meeting: bool, overdue: bool | None,
+                   due_before: bool, cursor: bool) -> Select:
+    """The list's statement for one combination of filters, built once with bound parameters:
+    building and cache-keying a new statement per request cost as much CPU as running it."""
+    F = _F.c
+    query = READ_QUERY.order_by(F.id.desc())
+    if role == "puskesmas":
+        query = query.where(F.puskesmas_id == bindparam("principal_puskesmas_id"))
+    elif role == "agency":
+        agency = bindparam("principal_agency_id", type_=F.owner_agency_id.type)
+        supported = select(models.FollowUpSupporter.followup_id).where(models.FollowUpSupporter.agency_id == agency)
+        query = query.where(or_(F.owner_agency_id == agency, F.id.in_(supported)))
+    if status:
+        query = query.where(F.status == bindparam("status"))
+    for column, given in ((F.owner_agency_id, owner), (F.puskesmas_id, puskesmas), (F.meeting_id, meeting)):
+        if given:
+            query = query.where(column == bindparam(column.key))
+    if overdue is True:
+        query = query.where(F.status.in_(ACTIVE), F.due_at < bindparam("now"))
+    elif overdue is False:
+        query = query.where(or_(F.status.not_in(ACTIVE), F.due_at >= bindparam("now")))
+    if due_before:
+        query = query.where(F.due_at < bindparam("due_before"))
+    if cursor:
+        query = query.where(F.id < bindparam("before"))
+    return query.limit(bindparam("limit", type_=Integer))
+
+
+GET_STATEMENT = READ_QUERY.where(_F.c.id == bindparam("id"))
 
 
 @router.get("/follow-ups", response_model=Page[FollowUpOut])
-def list_followups(
+async def list_followups(
     session: SessionDep,
     principal: CurrentPrincipal,
     status_: str | None = Query(None, alias="status", description="open, in_progress, done or cancelled"),
@@ -98,35 +180,30 @@ def list_followups(
     limit: int = LimitQuery,
     cursor: str | None = None,
 ):
-    FollowUp = models.FollowUp
-    query = select(FollowUp).order_by(FollowUp.id.desc())
-    if principal.role == "puskesmas":
-        query = query.where(FollowUp.puskesmas_id == int(principal.puskesmas_id))
-    elif principal.role == "agency":
-        agency = int(principal.agency_id)
-        supported = select(models.FollowUpSupporter.followup_id).where(models.FollowUpSupporter.agency_id == agency)
-        query = query.where(or_(FollowUp.owner_agency_id == agency, FollowUp.id.in_(supported)))
-    if status_ is not None:
-        if status_ not in STATUSES:
-            raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
-        query = query.where(FollowUp.status == status_)
-    for column, value in ((FollowUp.owner_agency_id, owner_agency_id), (FollowUp.puskesmas_id, puskesmas_id),
-                          (FollowUp.meeting_id, meeting_id)):
-        if value is not None:
-            query = query.where(column == value)
-    now = utcnow()
-    if overdue is True:
-        query = query.where(FollowUp.status.in_(ACTIVE), FollowUp.due_at < now)
-    elif overdue is False:
-        query = query.where(or_(FollowUp.status.not_in(ACTIVE), FollowUp.due_at >= now))
-    if due_before is not None:
-        query = query.where(FollowUp.due_at < due_before)
+    return await read_in_thread(session, find_followups, session, principal, status_, owner_agency_id, puskesmas_id,
+                                meeting_id, overdue, due_before, limit, cursor)
+
+
+def find_followups(session, principal: Principal, status_: str | None = None, owner_agency_id: int | None = None,
+                   puskesmas_id: int | None = None, meeting_id: int | None = None, overdue: bool | None = None,
+                   due_before=None, limit: int = 50, cursor: str | None = None) -> Page[FollowUpOut]:
+    """One page of the follow-ups `principal` may read (blocking; the dashboard calls it directly)."""
+    if status_ is not None and status_ not in STATUSES:
+        raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
+    params = {"status": status_, "owner_agency_id": owner_agency_id, "puskesmas_id": puskesmas_id,
+              "meeting_id": meeting_id, "due_before": due_before, "limit": limit + 1, "now": utcnow()}
+    role = principal.role if principal.role in ("puskesmas", "agency") else "admin"
+    if role == "puskesmas":
+        params["principal_puskesmas_id"] = int(principal.puskesmas_id)
+    elif role == "agency":
+        params["principal_agency_id"] = int(principal.agency_id)
     if cursor:
-        (before,) = decode_cursor(cursor)
-        query = query.where(FollowUp.id < before)
-    page = keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
-    page.items = followups_out(session, page.items)
-    return page
+        (params["before"],) = decode_cursor(cursor)
+        if not isinstance(params["before"], int) or isinstance(params["before"], bool):
+            decode_cursor("!")  # the same 422 as any unreadable cursor
+    query = list_statement(role, status_ is not None, owner_agency_id is not None, puskesmas_id is not None,
+                           meeting_id is not None, overdue, due_before is not None, bool(cursor))
+    return keyset_page(read_followups(session, query, params), limit)
 
 
 def load_followup(session, followup_id: int, *, for_update: bool = False) -> models.FollowUp:
@@ -137,10 +214,17 @@ def load_followup(session, followup_id: int, *, for_update: bool = False) -> mod
 
 
 @router.get("/follow-ups/{followup_id}", response_model=FollowUpOut)
-def get_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
-    followup = load_followup(session, followup_id)
-    check_read_followup(principal, followup)
-    return followups_out(session, [followup])[0]
+async def get_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
+    return await read_in_thread(session, fetch_followup, session, principal, followup_id)
+
+
+def fetch_followup(session, principal: Principal, followup_id: int) -> FollowUpOut:
+    """One follow-up as the API shows it, if `principal` may read it (blocking)."""
+    found = read_followups(session, GET_STATEMENT, {"id": followup_id})
+    if not found:
+        raise not_found("Tindak lanjut / follow-up", followup_id)
+    check_read_followup(principal, found[0])
+    return found[0]
 
 
 @router.get("/follow-ups/{followup_id}/history", response_model=Page[HistoryOut])
@@ -245,7 +329,7 @@ def patch_followup(followup_id: int, body: FollowUpPatch, session: SessionDep, p
     before = {"due_at": followup.due_at.isoformat(), "owner_agency_id": followup.owner_agency_id,
               "priority": followup.priority, "title": followup.title}
     if "owner_agency_id" in changes:
-        _check_agency(session, "owner_agency_id", body.owner_agency_id, followup.puskesmas_id)
+        _check_agencies(session, followup.puskesmas_id, ("owner_agency_id", body.owner_agency_id))
         followup.owner_agency_id = body.owner_agency_id
     if "priority" in changes:
         followup.priority = body.priority

@@ -36,7 +36,7 @@ def every(list_page: Callable, **filters) -> list:
 def followups(db, principal: Principal, *, status: str | None = None, owner_agency_id: int | None = None,
               puskesmas_id: int | None = None, meeting_id: int | None = None,
               overdue: bool | None = None) -> list[FollowUpOut]:
-    return every(lambda **kw: followups_api.list_followups(db, principal, **kw), status_=status,
+    return every(lambda **kw: followups_api.find_followups(db, principal, **kw), status_=status,
                  owner_agency_id=owner_agency_id, puskesmas_id=puskesmas_id, meeting_id=meeting_id,
                  overdue=overdue, due_before=None)
 

@@ -108,7 +108,7 @@ def add_followups(request: Request, form: FormDep, meeting_id: int, db: SessionD
                for name in ("owner_agency_id", "due_date", "due_in_working_days", "priority", "action")}
         try:
             body = _followup_body(title, row, form.getlist(f"supporting_agency_ids-{index}"), _)
-            followups_api.create_followup(meeting_id, body, db, user.principal)
+            followups_api.add_followup(meeting_id, body, db, user.principal)
             created += 1
         except (HTTPException, ValidationError) as exc:
             db.rollback()

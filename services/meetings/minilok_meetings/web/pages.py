@@ -150,7 +150,7 @@ def board(request: Request, db: SessionDep, user):
 @page
 def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     principal = user.principal
-    followup = followups_api.get_followup(followup_id, db, principal)
+    followup = followups_api.fetch_followup(db, principal, followup_id)
     history = followups_api.followup_history(followup_id, db, principal, limit=200, cursor=None).items
     meeting = db.get(models.Meeting, followup.meeting_id)
     escalated_to = [a for h in history for a in (h.data or {}).get("escalated_to_agency_ids") or []]
@@ -177,7 +177,7 @@ def followup_action(request: Request, form: FormDep, followup_id: int, verb: str
     if verb == "complete":
         body = CompleteIn(note=form.get("note") or "", evidence_url=blank_to_none(form.get("evidence_url")))
         # Completing straight from "open" is two legal moves: start, then complete.
-        if followups_api.get_followup(followup_id, db, principal).status == "open":
+        if followups_api.fetch_followup(db, principal, followup_id).status == "open":
             followups_api.start_followup(followup_id, db, principal)
         followups_api.complete_followup(followup_id, body, db, principal)
         return _("Tindak lanjut selesai.", "Follow-up completed.")
