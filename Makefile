@@ -65,3 +65,6 @@ chaos: install
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/reminder_burst.py --followups 100000 --scanners 2
+	$(BIN)/python bench/indicators.py
+	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/api_load.py

@@ -9,7 +9,6 @@ Baseline in the same run: a bare INSERT of the same number of outbox-sized rows.
 from __future__ import annotations
 
 import argparse
-import json
 import multiprocessing as mp
 import os
 import sys
@@ -20,26 +19,8 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, func, insert, select, text
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-
-
-def fresh_database(url: str | None) -> str:
-    if url:
-        return url
-    name = f"minilok_bench_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import database, write_result  # noqa: E402
 
 
 def seed(url: str, count: int, due: datetime) -> None:
@@ -140,8 +121,7 @@ def main() -> int:
     parser.add_argument("--database-url")
     args = parser.parse_args()
 
-    url = fresh_database(args.database_url)
-    try:
+    with database(args.database_url) as url:
         from minilok_shared.db import upgrade
         from minilok_meetings.service import spec
 
@@ -166,7 +146,6 @@ def main() -> int:
         relay_seconds = relay_all(url, overdue)
         baseline = baseline_insert(url, args.followups)
         result = {
-            "benchmark": "reminder_burst",
             "followups": args.followups,
             "scanners": args.scanners,
             "seed_seconds": round(seeded, 2),
@@ -177,8 +156,6 @@ def main() -> int:
             "relay_events_per_second": round(overdue / relay_seconds, 1),
             "baseline_bare_insert_seconds": round(baseline, 2),
             "per_scanner": totals,
-            "machine": f"{os.cpu_count()} cores, python {sys.version.split()[0]}",
-            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         }
         print(f"{'follow-ups due at once':32} {args.followups:>10}")
         print(f"{'scanner processes':32} {args.scanners:>10}")
@@ -188,13 +165,9 @@ def main() -> int:
         print(f"{'relay: all confirmed by RabbitMQ (s)':32} {relay_seconds:>10.2f}")
         print(f"{'relay events per second':32} {overdue / relay_seconds:>10.0f}")
         print(f"{'baseline: bare INSERT (s)':32} {baseline:>10.2f}")
-        Path("bench/results").mkdir(parents=True, exist_ok=True)
-        Path("bench/results/reminder_burst.json").write_text(json.dumps(result, indent=2))
+        print(f"written: {write_result('reminder_burst', result)}")
         assert overdue == args.followups, f"expected {args.followups} overdue events, got {overdue}"
         return 0
-    finally:
-        if not args.database_url:
-            drop_database(url)
 
 
 if __name__ == "__main__":

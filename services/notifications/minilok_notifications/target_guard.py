@@ -26,7 +26,13 @@ from minilok_notifications.domain.retries import classify
 log = logging.getLogger(__name__)
 
 # Slots are scored by their expiry, so a worker killed mid-send frees its slot by itself.
+# One round trip per send: the open-circuit check and the slot are taken in the same script.
+# Returns 1 (go), 0 (busy) or minus the milliseconds the circuit stays open.
 _ACQUIRE = """
+local open_ms = redis.call('PTTL', KEYS[2])
+if open_ms > 0 then
+  return -open_ms
+end
 local now, expires, limit = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 if redis.call('ZCARD', KEYS[1]) < limit then
@@ -57,14 +63,14 @@ class TargetGuard:
     def before_send(self, key: str, token: str) -> SendResult | None:
         """None: go ahead (a slot is held until `after_send`). Otherwise the result to record."""
         try:
-            open_ms = self.redis.pttl(self.prefix + key + ":open")
-            if open_ms and open_ms > 0:
-                return SendResult(error="sirkuit terbuka: target gagal berulang / circuit open: target keeps failing",
-                                  retry_after=open_ms / 1000)
             now = time.time()
             expires = now + self.settings.webhook_timeout_seconds * 2 + 30
-            if not self.acquire_script(keys=[self.prefix + key + ":inflight"],
-                                       args=[now, expires, self.settings.target_concurrency, token]):
+            taken = self.acquire_script(keys=[self.prefix + key + ":inflight", self.prefix + key + ":open"],
+                                        args=[now, expires, self.settings.target_concurrency, token])
+            if taken < 0:
+                return SendResult(error="sirkuit terbuka: target gagal berulang / circuit open: target keeps failing",
+                                  retry_after=-taken / 1000)
+            if not taken:
                 return SendResult(deferred=True, retry_after=random.uniform(0.5, 1.5),
                                   error="target sibuk / target busy")
         except redis.RedisError as exc:
@@ -73,14 +79,18 @@ class TargetGuard:
 
     def after_send(self, key: str, token: str, result: SendResult) -> None:
         try:
-            self.redis.zrem(self.prefix + key + ":inflight", token)
             failures_key = self.prefix + key + ":failures"
             outcome = "failed" if result.permanent else result.outcome or classify(result.response_status)
+            # The slot and the failure count in one round trip.
+            pipe = self.redis.pipeline(transaction=False)
+            pipe.zrem(self.prefix + key + ":inflight", token)
             if outcome != "retry":
-                self.redis.delete(failures_key)
+                pipe.delete(failures_key)
+                pipe.execute()
                 return
-            failures = self.redis.incr(failures_key)
-            self.redis.expire(failures_key, 86400)
+            pipe.incr(failures_key)
+            pipe.expire(failures_key, 86400)
+            failures = pipe.execute()[1]
             if failures >= self.settings.breaker_threshold:
                 cooldown_ms = int(self.settings.breaker_cooldown_seconds * 1000)
                 self.redis.set(self.prefix + key + ":open", "1", px=cooldown_ms)
