@@ -59,7 +59,9 @@ import aiohttp
 import psutil
 from sqlalchemy import create_engine, text
 
-PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from benchlib import drop_database, fresh_database  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 AGENCIES_PER_PUSKESMAS = 20
@@ -67,25 +69,6 @@ MEETINGS_PER_PUSKESMAS = 12
 
 
 # --- database --------------------------------------------------------------------------------
-
-
-def fresh_database(url: str | None) -> str:
-    if url:
-        return url
-    name = f"minilok_bench_api_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
 
 
 AGENCY_KINDS = ["kecamatan", "kelurahan", "kelurahan", "kelurahan", "kelurahan", "pkk", "lpm", "posyandu",
@@ -719,7 +702,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     started_at = datetime.now(timezone.utc)
     load_before = uptime()
-    url = fresh_database(args.database_url)
+    url = fresh_database(args.database_url, "minilok_bench_api")
     api: ApiProcess | None = None
     logs = Path(tempfile.mkdtemp(prefix="minilok-bench-api-"))
     keep_logs = False

@@ -19,21 +19,21 @@ PG_ADMIN = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 RESULTS = Path(__file__).resolve().parent / "results"
 
 
-def fresh_database(url: str | None = None, prefix: str = "minilok_bench") -> str:
-    """`url` when given, else a new empty database on the local PostgreSQL."""
+def fresh_database(url: str | None = None, prefix: str = "minilok_bench", admin: str = PG_ADMIN) -> str:
+    """`url` when given, else a new empty database on the server of `admin` (a URL of it)."""
     if url:
         return url
     name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     engine.dispose()
-    return PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
+    return admin.rsplit("/", 1)[0] + f"/{name}"
 
 
-def drop_database(url: str) -> None:
+def drop_database(url: str, admin: str = PG_ADMIN) -> None:
     name = url.rsplit("/", 1)[1]
-    engine = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     engine.dispose()

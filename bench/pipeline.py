@@ -47,10 +47,10 @@ from urllib.parse import quote
 import pika
 import psutil
 import redis
-from sqlalchemy import create_engine, func, select, text
+from sqlalchemy import create_engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import PG_ADMIN, percentile, table, write_result  # noqa: E402
+from benchlib import PG_ADMIN, drop_database, fresh_database, percentile, table, write_result  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -85,20 +85,7 @@ def _sigterm(*_args):
 # --- PostgreSQL, RabbitMQ, Redis ------------------------------------------------------------
 
 def create_database(admin_url: str, service: str) -> str:
-    name = f"minilok_bench_{service}_{RUN_ID}_{uuid.uuid4().hex[:4]}"
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return admin_url.rsplit("/", 1)[0] + f"/{name}"
-
-
-def drop_database(admin_url: str, url: str) -> None:
-    name = url.rsplit("/", 1)[1]
-    engine = create_engine(admin_url, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+    return fresh_database(None, f"minilok_bench_{service}_{RUN_ID}", admin_url)
 
 
 def rabbitmqctl(*args: str) -> None:
@@ -335,9 +322,9 @@ class Stack:
         self.vhost, self.rabbitmq_url = create_vhost(args.rabbitmq_url)
         cleanup.add(f"vhost {self.vhost}", lambda: rabbitmqctl("delete_vhost", self.vhost))
         self.meetings_url = create_database(args.database_url, "meetings")
-        cleanup.add("meetings db", lambda: drop_database(args.database_url, self.meetings_url))
+        cleanup.add("meetings db", lambda: drop_database(self.meetings_url, args.database_url))
         self.notifications_url = create_database(args.database_url, "notifications")
-        cleanup.add("notifications db", lambda: drop_database(args.database_url, self.notifications_url))
+        cleanup.add("notifications db", lambda: drop_database(self.notifications_url, args.database_url))
         self.prefix = f"bench-{RUN_ID}-{uuid.uuid4().hex[:4]}:"
         cleanup.add("redis keys", lambda: delete_redis_prefix(args.redis_url, self.prefix))
         upgrade(meetings_spec.migrations, self.meetings_url, "meetings")
