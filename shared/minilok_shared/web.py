@@ -13,7 +13,7 @@ from weakref import WeakKeyDictionary
 
 import anyio
 import anyio.to_thread
-from fastapi import Depends, FastAPI, Request
+from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -25,7 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from minilok_shared.config import ServiceSettings
 from minilok_shared.db import make_engine, make_sessionmaker
 from minilok_shared.health import check_database, check_rabbitmq, check_redis, readiness
-from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, REQUESTS_SHED
 from minilok_shared.ratelimit import RateLimit
 
 log = logging.getLogger(__name__)
@@ -138,10 +138,20 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     Opening a session does no I/O (it takes a connection at its first query, in the endpoint's
     thread). Closing one that is still in a transaction (rollback, connection back to the pool)
     runs in a thread of its own, shielded from cancellation and outside the thread pool's limit;
-    one whose transaction has ended (committed, or closed by `read_in_thread`) closes at once."""
+    one whose transaction has ended (committed, or closed by `read_in_thread`) closes at once.
+
+    A request that waits longer than MINILOK_REQUEST_QUEUE_SECONDS for its turn gets 503 with
+    Retry-After (load shedding): the API spends its CPU on requests someone still waits for."""
     slots = _session_slots(request.app)
     if slots is not None:
-        await slots.acquire()
+        acquired = False
+        with anyio.move_on_after(request.app.state.settings.request_queue_seconds or None):
+            await slots.acquire()
+            acquired = True
+        if not acquired:
+            REQUESTS_SHED.labels(request.app.state.settings.service_name).inc()
+            raise HTTPException(503, "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly",
+                                headers={"Retry-After": "1"})
     try:
         session = request.app.state.sessionmaker()
         session.info["minilok_request"] = request  # the audit log finds the caller through it
