@@ -6,7 +6,7 @@ PACKAGES := shared services/meetings services/indicators services/notifications
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 PYTEST := $(BIN)/python -m pytest -p no:cacheprovider --timeout 300
 
-.PHONY: install run test test-unit test-sqlite test-postgresql lint compose-config clean chaos
+.PHONY: install run test test-unit test-sqlite test-sqlite-all test-postgresql lint compose-config clean chaos
 
 install: $(VENV)/.installed
 
@@ -26,13 +26,19 @@ run: install
 	@echo "  admin token: $(BIN)/minilok token create --role admin"
 	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
-# Unit tests once; integration and end-to-end tests on SQLite and then on PostgreSQL.
+# Unit tests once; integration and end-to-end tests on SQLite and then on PostgreSQL. The
+# browser tests and the schema fuzzing drive the HTTP surface, not the database: they run once,
+# on PostgreSQL (`make test-sqlite-all` runs them on SQLite too).
+SQLITE_ONCE := --ignore=tests/e2e/test_dashboard.py --ignore=tests/integration/test_schemathesis.py
 test: install test-unit test-sqlite test-postgresql
 
 test-unit: install
 	$(PYTEST) tests/unit -q
 
 test-sqlite: install
+	MINILOK_TEST_DB=sqlite $(PYTEST) tests/integration tests/e2e -q $(SQLITE_ONCE)
+
+test-sqlite-all: install
 	MINILOK_TEST_DB=sqlite $(PYTEST) tests/integration tests/e2e -q
 
 test-postgresql: install

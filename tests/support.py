@@ -111,10 +111,21 @@ class Processes:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def stop_all(self) -> None:
-        for name in list(self.procs):
-            with contextlib.suppress(Exception):
-                self.stop(name, timeout=10)
+    def stop_all(self, timeout: float = 10) -> None:
+        """SIGTERM every process group at once, then wait for them under one deadline (one at a
+        time, a teardown took the sum of their shutdowns); SIGKILL what is left of each group."""
+        procs, self.procs = self.procs, {}
+        for proc in procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + timeout
+        for proc in procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)  # the leader hung, or left children behind
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(10)
 
     def wait_http(self, url: str, timeout: float = 30) -> None:
         wait_for(lambda: httpx.get(url, timeout=1).status_code == 200, timeout, message=url)
