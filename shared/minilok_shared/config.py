@@ -48,8 +48,10 @@ class CommonSettings(BaseSettings):
 
     max_body_bytes: int = 1_000_000
     # Load shedding: how long a request may wait for a database session (the APIs admit as many
-    # requests as their pool has connections) before it gets 503 with Retry-After. Past its knee
-    # an API otherwise keeps working on requests whose clients have long given up. 0: no limit.
+    # requests as their pool has connections) before it gets 503 with Retry-After, so that an API
+    # whose database is the bottleneck does not work on requests whose clients have given up.
+    # (When the API's own CPU is the limit, requests queue before the app sees them: this does
+    # not trigger; see docs/benchmarks.md.) 0: no limit.
     request_queue_seconds: float = Field(5.0, ge=0, validation_alias="MINILOK_REQUEST_QUEUE_SECONDS")
     # Requests per bearer token per minute and service (429 beyond it); 0 turns the limit off.
     rate_limit_per_minute: int = 600

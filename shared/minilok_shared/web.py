@@ -141,7 +141,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
     one whose transaction has ended (committed, or closed by `read_in_thread`) closes at once.
 
     A request that waits longer than MINILOK_REQUEST_QUEUE_SECONDS for its turn gets 503 with
-    Retry-After (load shedding): the API spends its CPU on requests someone still waits for."""
+    Retry-After (load shedding when the database is the bottleneck)."""
     slots = _session_slots(request.app)
     if slots is not None:
         acquired = False
