@@ -96,6 +96,7 @@ def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     """How many rows the file holds and the rows in chunks. A CSV is streamed (memory stays flat
     however large the file); a JSON file holds one list and is read whole."""
     from minilok_indicators.api.values import CSV_COLUMNS, require_columns
+    from minilok_indicators.tabular import clean_cells
 
     if path.suffix.lower() == ".json":
         rows = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -111,8 +112,7 @@ def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             chunk = []
             for row in csv.DictReader(fh):
-                chunk.append({key: (value.strip() or None) if value is not None else None
-                              for key, value in row.items() if key in CSV_COLUMNS})
+                chunk.append({key: value for key, value in clean_cells(row).items() if key in CSV_COLUMNS})
                 if len(chunk) == size:
                     yield chunk
                     chunk = []

@@ -9,6 +9,11 @@ import io
 def csv_rows(text: str) -> tuple[list[str], list[dict]]:
     """The header and the rows; cells beyond the header are dropped. Raises csv.Error."""
     reader = csv.DictReader(io.StringIO(text))
-    rows = [{key: (value.strip() or None) if value is not None else None for key, value in row.items()
-             if key is not None} for row in reader]
+    rows = [clean_cells(row) for row in reader]
     return list(reader.fieldnames or []), rows
+
+
+def clean_cells(row: dict) -> dict:
+    """A DictReader row with cells trimmed, an empty cell None, cells beyond the header dropped."""
+    return {key: (value.strip() or None) if value is not None else None for key, value in row.items()
+            if key is not None}
