@@ -27,6 +27,11 @@ class CommonSettings(BaseSettings):
     # test runs, can share one Redis.
     redis_key_prefix: str = ""
     minilok_secret: str = DEFAULT_SECRET
+    # The secret before a rotation: tokens signed and webhook secrets encrypted with it stay
+    # readable until it is removed.
+    minilok_secret_previous: str = ""
+    # Development mode: allows the built-in or a weak MINILOK_SECRET (never in production).
+    minilok_dev: bool = False
     var_dir: Path = Field(Path("var"), validation_alias="MINILOK_VAR_DIR")
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"

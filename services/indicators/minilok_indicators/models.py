@@ -12,6 +12,8 @@ from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.events.consumer import inbox_table
 from minilok_shared.events.outbox import outbox_table
+from minilok_shared.idempotency import idempotency_table
+from minilok_shared.revocation import revoked_tokens_table
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -26,6 +28,8 @@ class Base(DeclarativeBase):
 outbox = outbox_table(metadata)
 inbox = inbox_table(metadata)
 audit_log = audit_table(metadata)
+idempotency_keys = idempotency_table(metadata)
+revoked_tokens = revoked_tokens_table(metadata)
 
 
 class Area(Base):
