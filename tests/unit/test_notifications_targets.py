@@ -25,7 +25,18 @@ def test_blocked_addresses(ip):
     assert is_blocked_address(ipaddress.ip_address(ip))
 
 
-@pytest.mark.parametrize("ip", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111"])
+@pytest.mark.parametrize("ip", [
+    "64:ff9b::7f00:1", "64:ff9b::a9fe:a9fe", "64:ff9b::10.0.0.5",  # NAT64 to loopback, metadata, private
+    "2002:a9fe:a9fe::", "2002:7f00:1::1", "2002:c0a8:101::",  # 6to4 of link-local, loopback, private
+    "::127.0.0.1", "::169.254.169.254", "::10.1.2.3",  # IPv4-compatible
+    "::ffff:169.254.169.254", "::ffff:10.1.2.3",  # IPv4-mapped
+])
+def test_blocked_ipv4_inside_ipv6(ip):
+    assert is_blocked_address(ipaddress.ip_address(ip))
+
+
+@pytest.mark.parametrize("ip", ["93.184.216.34", "8.8.8.8", "2606:4700:4700::1111", "64:ff9b::808:808",
+                                "2002:808:808::1", "::ffff:8.8.8.8"])
 def test_public_addresses(ip):
     assert not is_blocked_address(ipaddress.ip_address(ip))
 

@@ -40,11 +40,31 @@ def literal_ip(host: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | Non
         return None
 
 
+NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+def embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    """The IPv4 address an IPv6 address reaches through: IPv4-mapped (::ffff:a.b.c.d),
+    IPv4-compatible (::a.b.c.d), NAT64 (64:ff9b::a.b.c.d) or 6to4 (2002:aabb:ccdd::/48)."""
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip in NAT64 or int(ip) >> 32 == 0:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+    return None
+
+
 def is_blocked_address(ip: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
     """Private, loopback, link-local (cloud metadata 169.254.169.254 included), shared, reserved,
-    multicast and unspecified addresses: anything not globally routable."""
-    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
+    multicast and unspecified addresses: anything not globally routable, also when reached through
+    an IPv6 address that carries it (Python counts NAT64, 6to4 and IPv4-compatible as global)."""
+    if isinstance(ip, ipaddress.IPv6Address):
+        inner = embedded_ipv4(ip)
+        if inner is not None and is_blocked_address(inner):
+            return True
+        if ip.ipv4_mapped is not None:
+            return False
     return not ip.is_global or ip.is_multicast
 
 
