@@ -79,3 +79,19 @@ def test_filters_narrow():
 def test_filter_on_a_missing_attribute_does_not_match():
     event = event_facts(followup_event(owner=10, area=None))
     assert not hears(sub(agency_id=10, area="21.71"), event)
+
+
+@pytest.mark.parametrize("value,expected", [("17", 17), (str(2**63 - 1), 2**63 - 1), (str(2**63), None),
+                                            ("9" * 40, None), ("²", None), ("-3", None), ("1e3", None), ("", None),
+                                            (None, None)])
+def test_db_id_is_none_for_ids_no_row_can_have(value, expected):
+    from minilok_notifications.domain.matching import db_id
+
+    assert db_id(value) == expected
+
+
+def test_malformed_id_lists_are_ignored():
+    event = followup_event(supporters=())
+    event["data"]["followup"]["supporting_agency_ids"] = 11
+    event["data"]["escalated_to_agency_ids"] = "12"
+    assert event_facts(event).involved_agency_ids == frozenset({"10"})

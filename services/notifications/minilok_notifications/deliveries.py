@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from minilok_notifications import crypto, models
 from minilok_notifications.channels import Message, SendResult, get_channel
 from minilok_notifications.config import NotificationsSettings
-from minilok_notifications.domain.matching import event_facts, hears
+from minilok_notifications.domain.matching import db_id, event_facts, hears
 from minilok_notifications.domain.retries import classify, retry_delay
 from minilok_notifications.domain.schedule import release_time
 from minilok_notifications.events import emit_delivery_failed
@@ -41,12 +41,12 @@ def candidate_subscriptions(session: Session, event: dict[str, Any]) -> list[mod
     """Active subscriptions that could hear this event, in one query; `hears` decides the rest."""
     facts = event_facts(event)
     reach = []
-    if facts.involved_agency_ids:
-        agency_ids = [int(a) for a in facts.involved_agency_ids if a.isdigit()]
+    agency_ids = [i for i in map(db_id, facts.involved_agency_ids) if i is not None]
+    if agency_ids:
         reach.append(and_(Subscription.scope == "agency", Subscription.agency_id.in_(agency_ids)))
-    if facts.puskesmas_id is not None and facts.puskesmas_id.isdigit():
-        reach.append(and_(Subscription.scope == "puskesmas",
-                          Subscription.filter_puskesmas_id == int(facts.puskesmas_id)))
+    puskesmas_id = db_id(facts.puskesmas_id)
+    if puskesmas_id is not None:
+        reach.append(and_(Subscription.scope == "puskesmas", Subscription.filter_puskesmas_id == puskesmas_id))
     if not reach:
         return []
     subs = session.scalars(select(Subscription).where(Subscription.active.is_(True), or_(*reach))).all()

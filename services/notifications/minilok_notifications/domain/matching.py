@@ -30,6 +30,23 @@ def _str(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+_DB_ID = re.compile(r"[0-9]{1,19}")
+MAX_DB_ID = 2**63 - 1  # BIGINT
+
+
+def db_id(value: str | None) -> int | None:
+    """An id as the database can compare it, or None for one no row can have (not decimal digits,
+    or beyond 63 bits): an event naming such an id simply matches nothing by it."""
+    if value is None or not _DB_ID.fullmatch(value):
+        return None
+    number = int(value)
+    return number if number <= MAX_DB_ID else None
+
+
+def _listed(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
+
+
 @dataclass(frozen=True)
 class EventFacts:
     """What matching needs to know about an event, read from its attributes and data."""
@@ -44,7 +61,7 @@ class EventFacts:
 
 
 def event_facts(event: dict[str, Any]) -> EventFacts:
-    data = event.get("data") or {}
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
     followup = data.get("followup") if isinstance(data.get("followup"), dict) else None
     entity = followup or next((data[k] for k in ("meeting", "indicator") if isinstance(data.get(k), dict)), {})
     puskesmas_id = _str(entity.get("puskesmas_id") or data.get("puskesmas_id") or event.get("puskesmasid"))
@@ -54,8 +71,8 @@ def event_facts(event: dict[str, Any]) -> EventFacts:
     if followup is not None:
         if owner:
             involved.add(owner)
-        involved.update(str(a) for a in followup.get("supporting_agency_ids") or [])
-        involved.update(str(a) for a in data.get("escalated_to_agency_ids") or [])
+        involved.update(str(a) for a in _listed(followup.get("supporting_agency_ids")))
+        involved.update(str(a) for a in _listed(data.get("escalated_to_agency_ids")))
     return EventFacts(type=event["type"], puskesmas_id=puskesmas_id, owner_agency_id=owner, area_code=area_code,
                       involved_agency_ids=frozenset(involved), about_followup=followup is not None)
 
