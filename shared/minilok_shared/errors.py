@@ -1,6 +1,7 @@
 """The 4xx answers every service gives, in FastAPI's `{"detail": ...}` shape."""
 
 from fastapi import HTTPException
+from fastapi.responses import JSONResponse
 
 
 def unprocessable(field: str, message: str, where: str = "body") -> HTTPException:
@@ -14,3 +15,9 @@ def not_found(what: str, ident: object) -> HTTPException:
 
 def conflict(message: str) -> HTTPException:
     return HTTPException(409, message)
+
+
+def database_unavailable() -> JSONResponse:
+    """503 while the database cannot be reached: nothing is wrong with the request, retry it."""
+    return JSONResponse({"detail": "Basis data sedang tidak tersedia, coba lagi sebentar / database unavailable, "
+                                   "retry shortly"}, 503, headers={"Retry-After": "5"})

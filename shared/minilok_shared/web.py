@@ -18,15 +18,18 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, QueuePool, Table
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from minilok_shared.config import ServiceSettings
 from minilok_shared.db import make_engine, make_sessionmaker
+from minilok_shared.errors import database_unavailable
 from minilok_shared.health import check_database, check_rabbitmq, check_redis, readiness
 from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, REQUESTS_SHED
 from minilok_shared.ratelimit import RateLimit
+from minilok_shared.validation import JsonGuard
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -224,6 +227,7 @@ def create_app(
     app.state.session_slots = WeakKeyDictionary()
     service = settings.service_name
 
+    app.add_middleware(JsonGuard)
     app.add_middleware(RequestMetrics, service=service)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,
@@ -243,6 +247,14 @@ def create_app(
         return JSONResponse({"detail": [{"loc": ["body"], "msg": "nilai tidak dapat disimpan (angka di luar jangkauan "
                                          "atau karakter NUL) / value out of range or contains a NUL character",
                                          "type": "value_error"}]}, 422)
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(InterfaceError)
+    @app.exception_handler(PoolTimeout)
+    async def database_down(_request: Request, exc: Exception):
+        # Unreachable, restarting or dropped the connection: the client may retry the same request.
+        log.warning("database unavailable, answered 503: %s", getattr(exc, "orig", exc))
+        return database_unavailable()
 
     @app.get("/health", tags=["ops"])
     async def health():  # no I/O: answered on the event loop, no thread hop

@@ -3,14 +3,13 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
 from minilok_indicators.api.access import require_admin
-from minilok_indicators.api.cursors import cursor_value
 from minilok_indicators.api.schemas import AreaCreate, AreaDetail, AreaOut, BulkAreasOut, Level
 from minilok_indicators.areas import AreaError, add_areas, areas_by_code, children_of
 from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.models import Area
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found
-from minilok_shared.pagination import LimitQuery, Page, keyset_page
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/areas", tags=["areas"])
@@ -83,6 +82,6 @@ def list_areas(session: SessionDep, principal: CurrentPrincipal, parent_code: st
     if level is not None:
         query = query.where(Area.level == level)
     if cursor:
-        after = cursor_value(cursor, str)
+        (after,) = decode_cursor(cursor, (str,))
         query = query.where(Area.code > after)
     return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])

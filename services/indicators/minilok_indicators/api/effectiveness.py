@@ -1,11 +1,10 @@
 from fastapi import APIRouter, Query
 
-from minilok_indicators.api.cursors import cursor_value
 from minilok_indicators.effectiveness import completions_under, effect
 from minilok_indicators.models import Area, Indicator
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found
-from minilok_shared.pagination import LimitQuery, encode_cursor
+from minilok_shared.pagination import LimitQuery, decode_cursor, encode_cursor
 from minilok_shared.web import SessionDep
 
 router = APIRouter(tags=["effectiveness"])
@@ -22,7 +21,7 @@ def get_effectiveness(session: SessionDep, principal: CurrentPrincipal, indicato
     place = session.get(Area, area)
     if place is None:
         raise not_found("Wilayah / area", area)
-    before_id = cursor_value(cursor, int) if cursor else None
+    before_id = decode_cursor(cursor)[0] if cursor else None
     rows = completions_under(session, found, place, limit + 1, before_id)
     more = len(rows) > limit
     rows = rows[:limit]

@@ -2,12 +2,11 @@ from fastapi import APIRouter, status
 from sqlalchemy import select
 
 from minilok_indicators.api.access import require_admin
-from minilok_indicators.api.cursors import cursor_value
 from minilok_indicators.api.schemas import IndicatorCreate, IndicatorOut
 from minilok_indicators.models import Indicator
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import conflict, not_found
-from minilok_shared.pagination import LimitQuery, Page, keyset_page
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
@@ -29,7 +28,7 @@ def list_indicators(session: SessionDep, principal: CurrentPrincipal, limit: int
                     cursor: str | None = None):
     query = select(Indicator).order_by(Indicator.code)
     if cursor:
-        after = cursor_value(cursor, str)
+        (after,) = decode_cursor(cursor, (str,))
         query = query.where(Indicator.code > after)
     return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])
 

@@ -199,8 +199,6 @@ def find_followups(session, principal: Principal, status_: str | None = None, ow
         params["principal_agency_id"] = int(principal.agency_id)
     if cursor:
         (params["before"],) = decode_cursor(cursor)
-        if not isinstance(params["before"], int) or isinstance(params["before"], bool):
-            decode_cursor("!")  # the same 422 as any unreadable cursor
     query = list_statement(role, status_ is not None, owner_agency_id is not None, puskesmas_id is not None,
                            meeting_id is not None, overdue, due_before is not None, bool(cursor))
     return keyset_page(read_followups(session, query, params), limit)

@@ -67,8 +67,7 @@ def list_meetings(
     if to is not None:
         query = query.where(models.Meeting.scheduled_at < to)
     if cursor:
-        at, ident = decode_cursor(cursor)
-        at = datetime.fromisoformat(at)
+        at, ident = decode_cursor(cursor, (datetime, int))
         query = query.where(
             (models.Meeting.scheduled_at < at) | ((models.Meeting.scheduled_at == at) & (models.Meeting.id < ident))
         )
