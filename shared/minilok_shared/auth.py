@@ -7,13 +7,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Literal
 
+import anyio.to_thread
 import jwt
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, FastAPI, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from minilok_shared.revocation import RevocationList
 
 Role = Literal["admin", "puskesmas", "agency"]
 ROLES: tuple[str, ...] = ("admin", "puskesmas", "agency")
 ISSUER = "minilok"
+DEFAULT_TTL_SECONDS = 30 * 86400
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class Principal:
     # The puskesmas's working area (an area code of the indicators service): its token reports
     # indicator values only there and beneath. None: not limited.
     area_code: str | None = None
+    jti: str | None = None
+    issued_at: datetime | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -37,7 +43,7 @@ def create_token(
     *,
     puskesmas_id: str | int | None = None,
     agency_id: str | int | None = None,
-    ttl_seconds: int | None = None,
+    ttl_seconds: int | None = DEFAULT_TTL_SECONDS,
     subject: str | None = None,
     area_code: str | None = None,
 ) -> str:
@@ -58,7 +64,7 @@ def create_token(
         if role != "puskesmas":
             raise ValueError("--area is for puskesmas tokens")
         claims["area_code"] = str(area_code)
-    if ttl_seconds is not None:
+    if ttl_seconds:
         claims["exp"] = now + timedelta(seconds=ttl_seconds)
     return jwt.encode(claims, secret, algorithm="HS256")
 
@@ -67,18 +73,57 @@ class InvalidToken(Exception):
     pass
 
 
-def decode_token(secret: str, token: str) -> Principal:
-    try:
-        claims = jwt.decode(token, secret, algorithms=["HS256"], issuer=ISSUER, options={"require": ["sub", "iat"]})
-    except jwt.ExpiredSignatureError as exc:
-        raise InvalidToken("token expired") from exc
-    except jwt.PyJWTError as exc:
-        raise InvalidToken("invalid token") from exc
+class TokensUnchecked(Exception):
+    """The service has not yet read its revoked tokens (its database was unreachable)."""
+
+
+def decode_token(secret: str, token: str, previous_secret: str = "") -> Principal:
+    """Verify with `secret`, then with `previous_secret` (during a rotation, MINILOK_SECRET_PREVIOUS)."""
+    for key in (secret, previous_secret) if previous_secret else (secret,):
+        try:
+            claims = jwt.decode(token, key, algorithms=["HS256"], issuer=ISSUER,
+                                options={"require": ["sub", "iat"]})
+            break
+        except jwt.InvalidSignatureError as exc:
+            error: Exception = exc
+        except jwt.ExpiredSignatureError as exc:
+            raise InvalidToken("token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise InvalidToken("invalid token") from exc
+    else:
+        raise InvalidToken("invalid token") from error
     role = claims.get("role")
     if role not in ROLES:
         raise InvalidToken("invalid token role")
     return Principal(role=role, subject=claims["sub"], puskesmas_id=claims.get("puskesmas_id"),
-                     agency_id=claims.get("agency_id"), area_code=claims.get("area_code"))
+                     agency_id=claims.get("agency_id"), area_code=claims.get("area_code"),
+                     jti=claims.get("jti"), issued_at=datetime.fromtimestamp(claims["iat"], UTC))
+
+
+def revocation_list(app: FastAPI) -> RevocationList:
+    """The app's revoked tokens, read from its own database (`app.state.engine`)."""
+    revocations = getattr(app.state, "revocations", None)
+    if revocations is None:
+        revocations = app.state.revocations = RevocationList(app.state.engine)
+    return revocations
+
+
+def check_not_revoked(revocations: RevocationList, principal: Principal) -> None:
+    """InvalidToken if revoked; TokensUnchecked if the list could never be read. Reads the list
+    again when it is stale (blocking: call `revocations.refresh` in a thread from async code first)."""
+    current = revocations.refresh() if revocations.stale() else revocations.current
+    if current is None:
+        raise TokensUnchecked
+    if current.refuses(principal.jti, principal.subject, principal.issued_at):
+        raise InvalidToken("token revoked")
+
+
+def authenticate(app: FastAPI, token: str) -> Principal:
+    """The principal of a bearer token: signed by us (current or previous secret), not expired, not revoked."""
+    settings = app.state.settings
+    principal = decode_token(settings.minilok_secret, token, settings.minilok_secret_previous)
+    check_not_revoked(revocation_list(app), principal)
+    return principal
 
 
 _bearer = HTTPBearer(auto_error=False)
@@ -92,11 +137,18 @@ async def current_principal(
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Token tidak ada / missing bearer token",
                             headers={"WWW-Authenticate": "Bearer"})
+    revocations = revocation_list(request.app)
+    if revocations.stale():  # at most every ~2 s per process: the only database read of this check
+        await anyio.to_thread.run_sync(revocations.refresh)
     try:
-        principal = decode_token(request.app.state.settings.minilok_secret, credentials.credentials)
+        principal = authenticate(request.app, credentials.credentials)
     except InvalidToken as exc:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"Token tidak sah / {exc}",
                             headers={"WWW-Authenticate": "Bearer"}) from exc
+    except TokensUnchecked as exc:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
+                            "Token belum dapat diperiksa, coba lagi sebentar / cannot check tokens yet, retry shortly",
+                            headers={"Retry-After": "2"}) from exc
     request.state.principal = principal  # who the audit log names
     return principal
 

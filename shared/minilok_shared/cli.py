@@ -1,6 +1,8 @@
 """`minilok`: tokens, migrations, and every process of every installed service.
 
-    minilok token create --role admin
+    minilok token create --role admin  # 30 days (--ttl SECONDS, --ttl 0: no expiry)
+    minilok token revoke JTI           # or --subject SUB: refused by every service from then on
+    minilok secret init                # a random MINILOK_SECRET in ./var/secret (make run does it)
     minilok db upgrade                 # all services (or name some)
     minilok serve meetings             # API
     minilok relay meetings             # outbox relay (--health-port N: GET /health, /ready, /metrics)
@@ -22,8 +24,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from minilok_shared.auth import ROLES, create_token
-from minilok_shared.config import CommonSettings
+from minilok_shared.auth import DEFAULT_TTL_SECONDS, ROLES, InvalidToken, create_token, decode_token
+from minilok_shared.config import CommonSettings, WeakSecret, write_secret_file
 from minilok_shared.db import make_engine, upgrade
 from minilok_shared.logs import configure_logging
 from minilok_shared.service import ServiceSpec, all_services, get_service
@@ -38,6 +40,8 @@ broker_app = typer.Typer(help="RabbitMQ topology and dead letters.", no_args_is_
 app.add_typer(broker_app, name="broker")
 dlq_app = typer.Typer(help="Dead letters: events a service could not handle.", no_args_is_help=True)
 app.add_typer(dlq_app, name="dlq")
+secret_app = typer.Typer(help="The secret that signs tokens (MINILOK_SECRET).", no_args_is_help=True)
+app.add_typer(secret_app, name="secret")
 
 
 def _service(name: str) -> ServiceSpec:
@@ -47,9 +51,19 @@ def _service(name: str) -> ServiceSpec:
         raise typer.BadParameter(str(exc.args[0])) from exc
 
 
+def strong_secret(settings: CommonSettings) -> CommonSettings:
+    """Exit with one line on stderr if the secret is known or guessable (unless MINILOK_DEV=1)."""
+    try:
+        settings.require_strong_secret()
+    except WeakSecret as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    return settings
+
+
 def prepare(spec: ServiceSpec):
     """Settings, logging and an up-to-date schema: what every process does first."""
-    settings = spec.settings()
+    settings = strong_secret(spec.settings())
     configure_logging(spec.name, settings.log_level, settings.log_format)
     upgrade(spec.migrations, settings.database_url, spec.name)
     return settings
@@ -60,19 +74,89 @@ def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
     puskesmas: Annotated[Optional[str], typer.Option(help="Puskesmas id (role puskesmas)")] = None,
     agency: Annotated[Optional[str], typer.Option(help="Agency id (role agency)")] = None,
-    ttl: Annotated[Optional[int], typer.Option(help="Lifetime in seconds", min=1)] = None,
+    ttl: Annotated[int, typer.Option(help="Lifetime in seconds (0: no expiry, for a service account)",
+                                     min=0)] = DEFAULT_TTL_SECONDS,
     subject: Annotated[Optional[str], typer.Option(help="Who the token is for (audit)")] = None,
     area: Annotated[Optional[str], typer.Option(
-        help="Working area code (role puskesmas): indicator values only there and beneath")] = None,
+        help="Narrower working area code (role puskesmas; default: the puskesmas's own area)")] = None,
 ) -> None:
     """Print a signed token on stdout."""
+    settings = strong_secret(CommonSettings())
     try:
-        token = create_token(CommonSettings().minilok_secret, role, puskesmas_id=puskesmas, agency_id=agency,
+        if role == "puskesmas" and puskesmas is not None:
+            area = _puskesmas_area(puskesmas, area)
+        token = create_token(settings.minilok_secret, role, puskesmas_id=puskesmas, agency_id=agency,
                              ttl_seconds=ttl, subject=subject, area_code=area)
-    except ValueError as exc:
-        typer.echo(f"error: {exc}", err=True)
+    except (ValueError, LookupError) as exc:
+        typer.echo(f"error: {exc.args[0]}", err=True)
         raise typer.Exit(2) from exc
     typer.echo(token)
+
+
+def _puskesmas_area(puskesmas_id: str, narrower: str | None) -> str | None:
+    """The puskesmas's own area (from the service that knows it), or `narrower` if it lies within it."""
+    hooks = [spec for spec in all_services().values() if spec.puskesmas_area]
+    if not hooks:
+        return narrower
+    own = hooks[0].load(hooks[0].puskesmas_area)(puskesmas_id)
+    if narrower is None or narrower == own:
+        return own
+    if not narrower.startswith(own + "."):
+        raise ValueError(f"--area {narrower} is not within the area {own} of puskesmas {puskesmas_id}")
+    return narrower
+
+
+@token_app.command("revoke")
+def token_revoke(
+    jti: Annotated[str | None, typer.Argument(help="The token's jti (or the token itself)")] = None,
+    subject: Annotated[str | None, typer.Option(
+        help="Refuse every token of this subject issued until now")] = None,
+) -> None:
+    """Refuse a token (or every token of a subject so far) in every installed service."""
+    from datetime import UTC, datetime
+
+    from minilok_shared.revocation import revoke
+
+    if (jti is None) == (subject is None):
+        typer.echo("error: give a JTI or --subject SUB (one of them)", err=True)
+        raise typer.Exit(2)
+    expires_at = None
+    if jti is not None and jti.count(".") == 2:  # a whole token: its jti, and when it expires anyway
+        import jwt
+
+        settings = CommonSettings()
+        try:
+            principal = decode_token(settings.minilok_secret, jti, settings.minilok_secret_previous)
+        except InvalidToken as exc:
+            typer.echo(f"error: not a token of ours ({exc})", err=True)
+            raise typer.Exit(2) from exc
+        exp = jwt.decode(jti, options={"verify_signature": False}).get("exp")
+        expires_at = datetime.fromtimestamp(exp, UTC) if exp else None
+        jti = principal.jti
+    for spec in all_services().values():
+        settings = spec.settings()
+        upgrade(spec.migrations, settings.database_url, spec.name)
+        engine = make_engine(settings.database_url)
+        try:
+            revoke(engine, jti=jti, subject=subject, expires_at=expires_at)
+        finally:
+            engine.dispose()
+        typer.echo(f"{spec.name}: revoked {'jti ' + jti if jti else 'subject ' + str(subject)}", err=True)
+
+
+@secret_app.command("init")
+def secret_init() -> None:
+    """Write a random secret to MINILOK_SECRET_FILE (default ./var/secret, mode 0600) unless
+    MINILOK_SECRET is set or the file exists. Every process and this CLI read it from there."""
+    import os
+
+    settings = CommonSettings()
+    if os.environ.get("MINILOK_SECRET"):
+        typer.echo("MINILOK_SECRET is set: no secret file needed", err=True)
+        return
+    path = settings.secret_file()
+    created = write_secret_file(path)
+    typer.echo(f"{'created' if created else 'using'} the secret in {path}", err=True)
 
 
 @db_app.command("upgrade")
@@ -217,6 +301,7 @@ def beat(health_port: HealthPort = None) -> None:
     from minilok_shared.health import check_redis
 
     beat_app, settings = build_beat_app()
+    strong_secret(settings)
     configure_logging("beat", settings.log_level, settings.log_format)
     Path(settings.var_dir).mkdir(parents=True, exist_ok=True)
     start_health(settings, health_port, "beat", "beat", HEARTBEAT, {"redis": lambda: check_redis(settings.redis_url)})

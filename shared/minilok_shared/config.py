@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from pathlib import Path
 from typing import ClassVar
 
@@ -10,8 +9,9 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "minilok-development-secret-change-me-in-production"
-
-log = logging.getLogger(__name__)
+MIN_SECRET_BYTES = 32
+# Where `minilok secret init` (run by `make run`) keeps a generated secret, inside MINILOK_VAR_DIR.
+SECRET_FILE_NAME = "secret"
 
 
 class CommonSettings(BaseSettings):
@@ -26,7 +26,10 @@ class CommonSettings(BaseSettings):
     # Prefix of every Redis key we write (Celery queues included): several deployments, or
     # test runs, can share one Redis.
     redis_key_prefix: str = ""
-    minilok_secret: str = DEFAULT_SECRET
+    # Unset: read from MINILOK_SECRET_FILE, else from `<MINILOK_VAR_DIR>/secret` when it exists (written
+    # by `make run`), else the development default, which only MINILOK_DEV=1 accepts.
+    minilok_secret: str = ""
+    minilok_secret_file: Path | None = None
     # The secret before a rotation: tokens signed and webhook secrets encrypted with it stay
     # readable until it is removed.
     minilok_secret_previous: str = ""
@@ -61,8 +64,60 @@ class CommonSettings(BaseSettings):
     # Requests per bearer token per minute and service (429 beyond it); 0 turns the limit off.
     rate_limit_per_minute: int = 600
 
-    def uses_default_secret(self) -> bool:
-        return self.minilok_secret == DEFAULT_SECRET
+    def model_post_init(self, __context) -> None:
+        if not self.minilok_secret:
+            self.minilok_secret = read_secret_file(self.secret_file()) or DEFAULT_SECRET
+
+    def secret_file(self) -> Path:
+        return self.minilok_secret_file or Path(self.var_dir) / SECRET_FILE_NAME
+
+    def secret_problem(self) -> str | None:
+        """Why MINILOK_SECRET must not be used outside development (None: it may)."""
+        if self.minilok_dev:
+            return None
+        secret = self.minilok_secret
+        if secret == DEFAULT_SECRET:
+            why = "is the built-in development secret"
+        elif "change-me" in secret.lower():
+            why = "contains 'change-me'"
+        elif len(secret.encode()) < MIN_SECRET_BYTES:
+            why = f"is shorter than {MIN_SECRET_BYTES} bytes"
+        else:
+            return None
+        return (f"MINILOK_SECRET {why}: set MINILOK_SECRET to {MIN_SECRET_BYTES}+ random bytes "
+                "(openssl rand -hex 32), or MINILOK_DEV=1 on a development machine")
+
+    def require_strong_secret(self) -> None:
+        """Raises WeakSecret unless the secret may sign tokens here (every process calls it first)."""
+        problem = self.secret_problem()
+        if problem:
+            raise WeakSecret(problem)
+
+
+class WeakSecret(RuntimeError):
+    """The process refuses to start: its MINILOK_SECRET is known or guessable."""
+
+
+def read_secret_file(path: Path) -> str:
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def write_secret_file(path: Path) -> bool:
+    """Create `path` with a random secret, readable by its owner only; False if it exists."""
+    import os
+    import secrets
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return False
+    with os.fdopen(fd, "w") as file:
+        file.write(secrets.token_hex(32) + "\n")
+    return True
 
 
 def sqlite_url(var_dir: Path, service: str) -> str:
@@ -80,5 +135,6 @@ class ServiceSettings(CommonSettings):
     port: int = 0
 
     def model_post_init(self, __context) -> None:
+        super().model_post_init(__context)
         if not self.database_url:
             self.database_url = sqlite_url(self.var_dir, self.service_name)

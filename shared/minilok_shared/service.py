@@ -29,6 +29,10 @@ class ServiceSpec:
     celery: str | None = None  # "module:attribute" of the Celery app
     beat_schedule: dict[str, dict[str, Any]] = field(default_factory=dict)
     cli: "typer.Typer | None" = None
+    # "module:function": a puskesmas id -> its area code, LookupError if there is no such puskesmas
+    # (`minilok token create --role puskesmas` puts it in the token). Offered by the service that
+    # owns the puskesmas (meetings).
+    puskesmas_area: str | None = None
 
     def load(self, target: str) -> Any:
         module, _, attr = target.partition(":")

@@ -208,12 +208,11 @@ def create_app(
     API there, and serve it at GET /api/v1/audit to admins."""
     from minilok_shared import audit
 
+    settings.require_strong_secret()  # WeakSecret: no app on a known or guessable secret
     engine = make_engine(settings.database_url)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        if settings.uses_default_secret():
-            log.warning("MINILOK_SECRET is the development default; set it in production")
         for hook in on_startup or []:
             hook(app)
         yield

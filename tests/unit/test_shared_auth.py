@@ -1,7 +1,6 @@
 import time
 
 import pytest
-
 from minilok_shared.auth import InvalidToken, create_token, decode_token
 
 SECRET = "unit-test-secret-0123456789abcdef0123456789"
@@ -34,3 +33,35 @@ def test_expired_tampered_and_foreign_tokens_are_refused():
         decode_token(SECRET, f"{header}.{payload}x.{signature}")
     with pytest.raises(InvalidToken):
         decode_token("another-secret-0123456789abcdef0123456789", good)
+
+
+def test_tokens_expire_after_30_days_by_default_and_never_with_ttl_0():
+    import jwt
+
+    claims = jwt.decode(create_token(SECRET, "admin"), options={"verify_signature": False})
+    assert claims["exp"] - claims["iat"] == 30 * 86400 and claims["jti"]
+    assert "exp" not in jwt.decode(create_token(SECRET, "admin", ttl_seconds=0), options={"verify_signature": False})
+
+
+def test_previous_secret_keeps_old_tokens_valid_during_a_rotation():
+    previous = "previous-secret-0123456789abcdef0123456789"
+    old = create_token(previous, "puskesmas", puskesmas_id=3)
+    with pytest.raises(InvalidToken):
+        decode_token(SECRET, old)
+    assert decode_token(SECRET, old, previous).puskesmas_id == "3"
+    assert decode_token(SECRET, create_token(SECRET, "admin"), previous).is_admin
+    with pytest.raises(InvalidToken):
+        decode_token(SECRET, create_token("a-third-secret-0123456789abcdef012345", "admin"), previous)
+
+
+def test_revocation_by_jti_and_by_subject_before_the_revocation_time():
+    from datetime import UTC, datetime, timedelta
+
+    from minilok_shared.revocation import Revocations
+
+    now = datetime.now(UTC)
+    revoked = Revocations(frozenset({"j1"}), {"admin:ops": now})
+    assert revoked.refuses("j1", "someone", now)
+    assert revoked.refuses("j2", "admin:ops", now - timedelta(seconds=5))
+    assert not revoked.refuses("j2", "admin:ops", now + timedelta(seconds=5))  # issued afterwards
+    assert not revoked.refuses("j2", "someone", now)
