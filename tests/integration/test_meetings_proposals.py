@@ -31,8 +31,8 @@ def below_target(area_code: str, *, indicator: str = "DS_POSYANDU", period: str 
 
 @pytest.fixture
 def loop(meetings_api):
-    """Two puskesmas (Baloi Permai by its own area code, Baru Tengah through an agency's area code),
-    a meeting each, and a consumer that handles events in-process on the same database."""
+    """Two puskesmas (Baloi Permai, and Baru Tengah with a kelurahan agency inside its area), a
+    meeting each, and a consumer that handles events in-process on the same database."""
     api = meetings_api
 
     def create(path, body):
@@ -43,7 +43,7 @@ def loop(meetings_api):
     baloi = create("puskesmas", {"code": "BP01", "name": "Puskesmas Baloi Permai", "timezone": "Asia/Jakarta",
                                  "area_code": "21.71.06", "kota": "Kota Batam", "provinsi": "Kepulauan Riau"})
     baru = create("puskesmas", {"code": "BT01", "name": "Puskesmas Baru Tengah", "timezone": "Asia/Makassar",
-                                "area_code": "BT01-WILAYAH", "kota": "Kota Balikpapan",
+                                "area_code": "64.71.05", "kota": "Kota Balikpapan",
                                 "provinsi": "Kalimantan Timur"})
     create("agencies", {"name": "Kelurahan Baru Tengah", "kind": "kelurahan", "puskesmas_id": baru,
                         "area_code": "64.71.05.1002"})

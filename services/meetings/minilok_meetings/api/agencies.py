@@ -3,12 +3,23 @@ from sqlalchemy import or_, select
 
 from minilok_meetings import models
 from minilok_meetings.api.schemas import AgencyCreate, AgencyKind, AgencyOut, AgencyPatch
+from minilok_meetings.domain.areas import within
 from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
 from minilok_shared.errors import not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
+
+
+def _check_area(session, puskesmas_id: int | None, area_code: str | None) -> None:
+    """An agency of a puskesmas works inside its area: proposals follow agency areas (handlers/)."""
+    if puskesmas_id is None or area_code is None:
+        return
+    puskesmas = session.get(models.Puskesmas, puskesmas_id)
+    if puskesmas is not None and not within(area_code, puskesmas.area_code):
+        raise unprocessable("area_code", f"wilayah {area_code} di luar wilayah puskesmas {puskesmas.area_code} / "
+                                         "outside the puskesmas's area")
 
 
 def _visible(principal: Principal, agency: models.Agency) -> bool:
@@ -35,6 +46,7 @@ def create_agency(body: AgencyCreate, session: SessionDep, principal: CurrentPri
         parent = session.get(models.Agency, body.parent_id)
         if parent is None or not _visible(principal, parent):
             raise unprocessable("parent_id", f"lembaga induk {body.parent_id} tidak ada / parent agency does not exist")
+    _check_area(session, puskesmas_id, body.area_code)
     agency = models.Agency(
         name=body.name, kind=body.kind, parent_id=body.parent_id, puskesmas_id=puskesmas_id,
         area_code=body.area_code, contacts=[models.AgencyContact(**c.model_dump()) for c in body.contacts],
@@ -97,6 +109,8 @@ def patch_agency(agency_id: int, body: AgencyPatch, session: SessionDep, princip
                 raise unprocessable("parent_id", "rantai induk akan berputar / the parent chain would form a cycle")
             seen.add(current.id)
             current = session.get(models.Agency, current.parent_id) if current.parent_id else None
+    if "area_code" in changes:
+        _check_area(session, agency.puskesmas_id, body.area_code)
     if "name" in changes and body.name is not None:
         agency.name = body.name
     if "parent_id" in changes:

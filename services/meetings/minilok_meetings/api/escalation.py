@@ -1,7 +1,7 @@
 from datetime import timedelta
 from typing import Annotated
 
-from fastapi import APIRouter
+from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field, PlainSerializer, field_validator, model_validator
 from sqlalchemy import select
 
@@ -91,6 +91,23 @@ def _puskesmas(session, principal, puskesmas_id: int) -> models.Puskesmas:
     return puskesmas
 
 
+def _check_targets(session, puskesmas_id: int, steps: list[StepIn]) -> None:
+    """An `agency:<id>` step names an agency of this puskesmas or a shared one (its dinas
+    kesehatan): never another puskesmas's agency, nor one that does not exist."""
+    errors = []
+    for index, step in enumerate(steps):
+        if not step.notify.startswith("agency:"):
+            continue
+        agency_id = int(step.notify.split(":", 1)[1])
+        # Ids are 64-bit: a longer number names nothing (and PostgreSQL would refuse to compare it).
+        agency = session.get(models.Agency, agency_id) if agency_id < 2**63 else None
+        if agency is None or agency.puskesmas_id not in (None, puskesmas_id):
+            errors.append({"loc": ["body", "steps", index, "notify"], "type": "value_error",
+                           "msg": f"{step.notify} bukan lembaga puskesmas ini / not an agency of this puskesmas"})
+    if errors:
+        raise HTTPException(422, errors)
+
+
 @router.get("/{puskesmas_id}", response_model=PolicyOut)
 def get_policy(puskesmas_id: int, session: SessionDep, principal: CurrentPrincipal):
     _puskesmas(session, principal, puskesmas_id)
@@ -101,6 +118,7 @@ def get_policy(puskesmas_id: int, session: SessionDep, principal: CurrentPrincip
 @router.put("/{puskesmas_id}", response_model=PolicyOut)
 def put_policy(puskesmas_id: int, body: PolicyIn, session: SessionDep, principal: CurrentPrincipal):
     _puskesmas(session, principal, puskesmas_id)
+    _check_targets(session, puskesmas_id, body.steps)
     stored = body.model_dump(mode="json")
     row = session.get(models.EscalationPolicy, puskesmas_id)
     if row is None:

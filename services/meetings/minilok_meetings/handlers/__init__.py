@@ -9,10 +9,12 @@ area holds the area. The `data` accepted, nested (as the indicators service send
      "area": {"code", "name"?, "ancestor_codes"?} | "area_code", "area_name"?,
      "period", "value"?, "target"?}
 
-The puskesmas is found by Kemendagri dotted codes: its own `area_code`, or the `area_code` of one
-of its agencies, equals the event's area code, one of its ancestors, or a dotted prefix of them
-("21.71.06" holds "21.71.06.1004" and the posyandu under it). The most specific match wins (one
-proposal per event: `proposals.event_id` is unique, behind the inbox). No match: nothing to do.
+The puskesmas is found by Kemendagri dotted codes: its own `area_code` equals the event's area
+code, one of its ancestors, or a dotted prefix of them ("21.71.06" holds "21.71.06.1004" and the
+posyandu under it). The most specific puskesmas area wins; among puskesmas with equally specific
+areas (two in one kecamatan), the most specific area of one of their agencies. An agency's area
+counts only inside its own puskesmas's area, so it never pulls another puskesmas's kelurahan. One
+proposal per event (`proposals.event_id` is unique, behind the inbox). No match: nothing to do.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
+from minilok_meetings.domain.areas import dotted_prefixes, within
 from minilok_meetings.web import live
 from minilok_shared.events.consumer import HandlerContext, Handlers
 from minilok_shared.events.envelope import InvalidEvent
@@ -87,25 +90,25 @@ def proposal_title(fields: dict[str, Any]) -> str:
     return title[:300]
 
 
-def dotted_prefixes(code: str) -> list[str]:
-    """"21.71.06.1004" → ["21", "21.71", "21.71.06", "21.71.06.1004"]."""
-    parts = code.split(".")
-    return [".".join(parts[:n]) for n in range(1, len(parts) + 1)]
-
-
 def find_puskesmas(session: Session, area_codes: list[str]) -> int | None:
     """The puskesmas whose working area holds the first of `area_codes` (the area itself, then its
-    ancestors): the longest matching code wins, a puskesmas's own area code before an agency's."""
+    ancestors): the longest own area code wins, then the longest area code of one of its agencies."""
     candidates = {prefix for code in area_codes for prefix in dotted_prefixes(code)}
-    matches: list[tuple[int, int, int]] = []  # (code length, own area first, -puskesmas id)
+    own: dict[int, int] = {}
     for puskesmas_id, code in session.execute(
             select(models.Puskesmas.id, models.Puskesmas.area_code).where(models.Puskesmas.area_code.in_(candidates))):
-        matches.append((len(code), 1, -puskesmas_id))
-    for puskesmas_id, code in session.execute(
-            select(models.Agency.puskesmas_id, models.Agency.area_code)
-            .where(models.Agency.area_code.in_(candidates), models.Agency.puskesmas_id.is_not(None))):
-        matches.append((len(code), 0, -puskesmas_id))
-    return -max(matches)[2] if matches else None
+        own[puskesmas_id] = len(code)
+    refined: dict[int, int] = {}
+    for puskesmas_id, code, puskesmas_area in session.execute(
+            select(models.Agency.puskesmas_id, models.Agency.area_code, models.Puskesmas.area_code)
+            .join(models.Puskesmas, models.Puskesmas.id == models.Agency.puskesmas_id)
+            .where(models.Agency.area_code.in_(candidates))):
+        # Rows written before agencies were held to their puskesmas's area must not pull either.
+        if within(code, puskesmas_area):
+            refined[puskesmas_id] = max(refined.get(puskesmas_id, 0), len(code))
+    if not own:
+        return None
+    return max(own, key=lambda pid: (own[pid], refined.get(pid, 0), -pid))
 
 
 @handlers.on("indicator.below_target")
