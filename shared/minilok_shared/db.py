@@ -100,8 +100,8 @@ def make_engine(url: str, **kwargs) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
-    return sessionmaker(engine, expire_on_commit=False)
+def make_sessionmaker(engine: Engine, class_: type[Session] = Session) -> sessionmaker[Session]:
+    return sessionmaker(engine, expire_on_commit=False, class_=class_)
 
 
 def _lock_key(name: str) -> int:

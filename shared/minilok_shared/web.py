@@ -27,6 +27,8 @@ from minilok_shared.config import ServiceSettings
 from minilok_shared.db import make_engine, make_sessionmaker
 from minilok_shared.errors import database_unavailable
 from minilok_shared.health import check_database, check_rabbitmq, check_redis, readiness
+from minilok_shared.idempotency import SCOPE_KEY as IDEMPOTENCY_SCOPE
+from minilok_shared.idempotency import Hold, Idempotency, RequestSession
 from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, REQUESTS_SHED
 from minilok_shared.ratelimit import RateLimit
 from minilok_shared.validation import JsonGuard
@@ -155,19 +157,27 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
             REQUESTS_SHED.labels(request.app.state.settings.service_name).inc()
             raise HTTPException(503, "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly",
                                 headers={"Retry-After": "1"})
+    hold: Hold | None = request.scope.get(IDEMPOTENCY_SCOPE)
     try:
         session = request.app.state.sessionmaker()
         session.info["minilok_request"] = request  # the audit log finds the caller through it
+        if hold is not None:
+            session.info[IDEMPOTENCY_SCOPE] = hold
+            hold.session = session
         try:
             yield session
         finally:
-            if session.in_transaction():
+            if hold is not None:
+                # The idempotency middleware commits the held change with the stored answer, then
+                # closes the session and gives its slot back.
+                hold.finish = slots.release if slots is not None else None
+            elif session.in_transaction():
                 with anyio.CancelScope(shield=True):
                     await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
             else:
                 session.close()
     finally:
-        if slots is not None:
+        if slots is not None and hold is None:
             slots.release()
 
 
@@ -203,6 +213,7 @@ def create_app(
     routers: list,
     on_startup: list[Callable[[FastAPI], None]] | None = None,
     audit_log: Table | None = None,
+    idempotency_keys: Table | None = None,
 ) -> FastAPI:
     """`audit_log` (from `minilok_shared.audit.audit_table`): record every change made through the
     API there, and serve it at GET /api/v1/audit to admins."""
@@ -221,12 +232,14 @@ def create_app(
     app = FastAPI(title=title, description=description, version="0.1.0", lifespan=lifespan)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.sessionmaker = make_sessionmaker(engine)
+    app.state.sessionmaker = make_sessionmaker(engine, RequestSession)
     app.state.session_capacity = pool_capacity(engine)
     app.state.session_slots = WeakKeyDictionary()
     service = settings.service_name
 
     app.add_middleware(JsonGuard)
+    if idempotency_keys is not None:
+        app.add_middleware(Idempotency, sessions=app.state.sessionmaker, table=idempotency_keys)
     app.add_middleware(RequestMetrics, service=service)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,

@@ -16,4 +16,5 @@ def create_app() -> FastAPI:
         routers=[areas.router, indicators.router, targets.router, values.router, rollups.router,
                  effectiveness.router],
         audit_log=models.audit_log,
+        idempotency_keys=models.idempotency_keys,
     )

@@ -17,6 +17,7 @@ def create_app() -> FastAPI:
         routers=[puskesmas.router, agencies.router, meetings.router, minutes.router, followups.router,
                  escalation.router, proposals.router],
         audit_log=models.audit_log,
+        idempotency_keys=models.idempotency_keys,
     )
     install_dashboard(app)  # the web dashboard at `/` (outside /api/v1)
     return app

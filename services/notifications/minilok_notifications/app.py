@@ -16,4 +16,5 @@ def create_app() -> FastAPI:
                     "email, WhatsApp or SMS, with a delivery log.",
         routers=[subscriptions.router, deliveries.router],
         audit_log=models.audit_log,
+        idempotency_keys=models.idempotency_keys,
     )

@@ -77,7 +77,8 @@ class Outbox:
         return event
 
 
-def _write_pending(session: Session) -> None:
+def write_pending(session: Session) -> None:
+    """Write the outbox rows buffered on the session (its flush and commit do it by themselves)."""
     pending = session.info.pop(_PENDING, None)
     if not pending:
         return
@@ -91,12 +92,12 @@ def _write_pending(session: Session) -> None:
 
 @event.listens_for(Session, "before_flush")
 def _before_flush(session, _flush_context, _instances):
-    _write_pending(session)
+    write_pending(session)
 
 
 @event.listens_for(Session, "before_commit")
 def _before_commit(session):
-    _write_pending(session)
+    write_pending(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
