@@ -19,6 +19,7 @@ ADMIN = token("admin")
 class SmtpSink:
     def __init__(self):
         self.messages = []
+        self.raw = []
         self.reject = None
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
@@ -28,6 +29,7 @@ class SmtpSink:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        self.raw.append(envelope.content)
         self.messages.append(message_from_bytes(envelope.content, policy=policy.default))
         return "250 Message accepted"
 
@@ -121,3 +123,21 @@ def test_test_endpoint_on_email(client, smtp):
     r = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
     assert r.status_code == 201 and r.json()["status"] == "delivered"
     assert smtp.messages[0]["Subject"] == "[Minilok] Uji coba notifikasi"
+
+
+def test_a_newline_or_a_long_title_still_makes_a_valid_one_line_subject(client, smtp):
+    subscribe(client, "email", "kader@example.org")
+    broken = followup_event(str(uuid.uuid4()), owner=10)
+    broken["data"]["followup"]["title"] = "PSN serentak\nRW 03\r\nBcc: x@example.org"
+    long = followup_event(str(uuid.uuid4()), owner=10)
+    long["data"]["followup"]["title"] = "Pemberantasan sarang nyamuk serentak di seluruh RW " * 4
+    assert deliver_event(client, broken) + deliver_event(client, long) == ["delivered", "delivered"]
+    first, second = smtp.messages
+    assert first["Subject"] == "[Minilok] Tindak lanjut baru: PSN serentak RW 03 Bcc: x@example.org"
+    assert first["Bcc"] is None and first["To"] == "kader@example.org"
+    assert second["Subject"] == "[Minilok] Tindak lanjut baru: " + " ".join(
+        long["data"]["followup"]["title"].split())
+    head = smtp.raw[1].split(b"\r\n\r\n", 1)[0].split(b"\r\n")
+    subject_lines = [line for line in head[head.index(next(x for x in head if x.startswith(b"Subject:"))):]
+                     if line.startswith((b"Subject:", b" ", b"\t"))]
+    assert len(subject_lines) > 1 and all(len(line) <= 78 for line in head)  # folded, not one overlong line

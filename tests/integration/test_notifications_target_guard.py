@@ -64,3 +64,29 @@ def test_circuit_breaker_spares_a_failing_target(monkeypatch, database_url, rece
         time.sleep(1.1)
         assert client.post(test, headers=ADMIN).json()["status"] == "delivered"
         assert len(receiver.requests) == 3
+
+
+def test_keys_and_log_lines_never_carry_credentials(caplog):
+    """Only host and port of a target reach Redis and the logs, never a user:password or a token."""
+    import logging
+
+    settings = NotificationsSettings(SMTP_URL="smtp://mailer:pw-s3cr3t@127.0.0.1:2525",
+                                     WHATSAPP_GATEWAY_URL="https://gw:pw-s3cr3t@127.0.0.1:9443/send?key=k-s3cr3t",
+                                     SMS_GATEWAY_URL="http://127.0.0.1:9/sms?api_token=t-s3cr3t",
+                                     NOTIFICATIONS_BREAKER_THRESHOLD=1)
+    guard = TargetGuard(settings)
+    webhook = message("http://127.0.0.1:9/hook?token=tok-s3cr3t")
+    keys = []
+    for channel in ("webhook", "email", "whatsapp", "sms"):
+        m = Message(**{**webhook.__dict__, "channel": channel})
+        keys.append(target_key(m, settings))
+        with caplog.at_level(logging.INFO, logger="minilok_notifications"):
+            assert guard.before_send(keys[-1], m.message_id) is None
+            guard.after_send(keys[-1], m.message_id, SendResult(response_status=503))
+    assert keys == ["webhook:127.0.0.1:9", "smtp:127.0.0.1:2525", "whatsapp:127.0.0.1:9443", "sms:127.0.0.1:9"]
+    stored = [k.decode() for k in guard.redis.scan_iter(match=guard.prefix + "*", count=1000)]
+    assert {f"{guard.prefix}{k}:open" for k in keys} <= set(stored)
+    assert caplog.records and all("circuit open" in r.getMessage() for r in caplog.records)
+    assert not [k for k in stored if "s3cr3t" in k]
+    assert "s3cr3t" not in caplog.text and "mailer" not in caplog.text
+    guard.redis.delete(*stored)

@@ -45,3 +45,48 @@ def test_sms_parts():
     parts = sms_parts("a" * 161)
     assert [len(p) for p in parts] == [153, 8]
     assert [len(p) for p in sms_parts("ā" * 71)] == [67, 4]  # not GSM-7: UCS-2 sizes
+
+
+SCRIPT = "<script>alert(1)</script>"
+
+
+def test_every_html_template_is_autoescaped():
+    from importlib.resources import files
+
+    from minilok_notifications.messages import _environment
+
+    names = [p.name for p in files("minilok_notifications").joinpath("templates").iterdir()
+             if p.name.endswith(".html.j2")]
+    assert {"email.html.j2", "digest.html.j2"} <= set(names)
+    assert all(_environment().get_template(name).environment.autoescape(name) for name in names)
+
+
+def test_script_in_a_title_is_escaped_in_every_html_email_digest_included():
+    from minilok_notifications.messages import HEADLINES
+
+    events = []
+    for type in HEADLINES:
+        event = overdue_event()
+        event["type"] = type
+        event["data"]["followup"]["title"] = SCRIPT
+        event["data"]["followup"]["id"] = '7"><script>x</script>'
+        if type.startswith("meeting."):
+            event["data"] = {"meeting": {"id": 3, "title": SCRIPT, "scheduled_at": "2026-03-02T02:00:00Z"}}
+        if type == "notification.test":
+            event["data"] = {"message": SCRIPT}
+        events.append(event)
+    digest = {"id": "d1", "type": "notification.digest", "time": "2026-02-23T00:00:00Z",
+              "data": {"count": len(events), "events": events}}
+    for event in [*events, digest]:
+        for language in ("id", "en"):
+            html = render(event, language, "Asia/Jakarta", "https://minilok.example").html
+            assert "<script>" not in html, (event["type"], language)
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in render(digest, "id", "Asia/Jakarta", "http://x").html
+
+
+def test_subject_and_short_text_are_one_line():
+    event = overdue_event()
+    event["data"]["followup"]["title"] = "PSN\nserentak\r\n\tRW\x0b03\x00"
+    rendered = render(event, "id", "Asia/Jakarta", "http://x")
+    assert rendered.subject == "[Minilok] Tindak lanjut terlambat: PSN serentak RW 03"
+    assert "\n" not in rendered.short and "\x00" not in rendered.short

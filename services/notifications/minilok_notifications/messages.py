@@ -4,6 +4,7 @@ and a link to the follow-up."""
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
@@ -62,11 +63,22 @@ class Rendered:
     short: str  # WhatsApp and SMS
 
 
+# One rule for every HTML template (`*.html.j2`): `select_autoescape(["html"])` matched only
+# names ending in `.html`, so no template here was escaped by it.
+HTML_TEMPLATES = ("html.j2",)
+
+
 @lru_cache
 def _environment() -> Environment:
-    env = Environment(loader=PackageLoader("minilok_notifications", "templates"),
-                      autoescape=select_autoescape(["html"]), trim_blocks=True, lstrip_blocks=True)
-    return env
+    return Environment(loader=PackageLoader("minilok_notifications", "templates"),
+                       autoescape=select_autoescape(HTML_TEMPLATES, default_for_string=False, default=False),
+                       trim_blocks=True, lstrip_blocks=True)
+
+
+def one_line(text: str) -> str:
+    """Control characters and runs of whitespace as single spaces: an email subject, a WhatsApp or
+    SMS text (a newline in a title would otherwise make every email about it unsendable)."""
+    return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
 def context(event: dict[str, Any], language: str, tz: str, base_url: str) -> dict[str, Any]:
@@ -99,11 +111,14 @@ def render(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rend
         return render_digest(event, language, tz, base_url)
     ctx = context(event, language, tz, base_url)
     env = _environment()
+    # Rendered once as text: the HTML template escapes it like any other value (an include would
+    # keep the partial's own, text, escaping).
+    ctx["facts"] = env.get_template("_facts.j2").render(ctx)
     return Rendered(
-        subject=env.get_template("subject.txt.j2").render(ctx).strip(),
+        subject=one_line(env.get_template("subject.txt.j2").render(ctx)),
         text=env.get_template("email.txt.j2").render(ctx),
         html=env.get_template("email.html.j2").render(ctx),
-        short=" ".join(env.get_template("short.txt.j2").render(ctx).split()),
+        short=one_line(env.get_template("short.txt.j2").render(ctx)),
     )
 
 
@@ -113,10 +128,10 @@ def render_digest(event: dict[str, Any], language: str, tz: str, base_url: str) 
     ctx = {**context(event, language, tz, base_url), "items": items, "count": len(items)}
     env = _environment()
     return Rendered(
-        subject=env.get_template("digest_subject.txt.j2").render(ctx).strip(),
+        subject=one_line(env.get_template("digest_subject.txt.j2").render(ctx)),
         text=env.get_template("digest.txt.j2").render(ctx),
         html=env.get_template("digest.html.j2").render(ctx),
-        short=" ".join(env.get_template("digest_short.txt.j2").render(ctx).split()),
+        short=one_line(env.get_template("digest_short.txt.j2").render(ctx)),
     )
 
 

@@ -44,13 +44,27 @@ return 0
 """
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443, "smtp": 25, "smtps": 465}
+
+
+def _host_and_port(url: str) -> str:
+    """Only the host and port of a URL: its user, password, path and query (tokens) never reach
+    a Redis key or a log line."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{parts.hostname}:{port or DEFAULT_PORTS.get(parts.scheme, 0)}"
+
+
 def target_key(message: Message, settings: NotificationsSettings) -> str:
     if message.channel == "webhook":
-        parts = urlsplit(message.target)
-        return f"webhook:{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
+        return f"webhook:{_host_and_port(message.target)}"
     if message.channel == "email":
-        return f"smtp:{urlsplit(settings.smtp_url).netloc}"
-    return f"{message.channel}:gateway"
+        return f"smtp:{_host_and_port(settings.smtp_url)}"
+    gateway = settings.whatsapp_gateway_url if message.channel == "whatsapp" else settings.sms_gateway_url
+    return f"{message.channel}:{_host_and_port(gateway)}"
 
 
 class TargetGuard:
