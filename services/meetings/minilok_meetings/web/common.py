@@ -4,6 +4,7 @@ timezone, error messages from the service functions, and redirects with a flash 
 from __future__ import annotations
 
 import functools
+import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ from minilok_meetings.web.session import (
 )
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# One Idempotency-Key per rendered form (a hidden field): a double submit changes nothing twice.
+templates.env.globals["idempotency_key"] = lambda: uuid.uuid4().hex
 
 MONTHS = {"id": ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
           "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}

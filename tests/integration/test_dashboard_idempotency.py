@@ -1,0 +1,66 @@
+"""The dashboard's forms carry one Idempotency-Key per render: a double submit creates nothing twice,
+and a form that adds several follow-ups keeps the good rows when one fails."""
+
+from __future__ import annotations
+
+import re
+
+from test_idempotency import count
+from test_meetings_dashboard_access import signed_in
+from test_meetings_followups import outbox_events, setup_puskesmas
+
+from minilok_meetings import models
+
+
+def form_fields(page: str, action: str) -> dict[str, str]:
+    form = re.search(rf'<form method="post" action="{re.escape(action)}"[^>]*>(.*?)</form>', page, re.S)
+    assert form, f"no form posting to {action}"
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form.group(1)))
+    assert hidden.get("idempotency_key"), "the form carries no idempotency key"
+    return hidden
+
+
+def test_a_double_submitted_follow_up_form_creates_its_follow_ups_once(meetings_api):
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    client = signed_in(api, role="admin")
+    action = f"/meetings/{ids['meeting']}/follow-ups"
+    hidden = form_fields(client.get(f"/meetings/{ids['meeting']}").text, action)
+    rows = {**hidden, "title": ["Fogging fokus RW 05", "Larvasida di sekolah"],
+            "owner_agency_id": [str(ids["kelurahan"]), str(ids["school"])],
+            "due_in_working_days": ["5", "10"], "due_date": ["", ""], "priority": ["normal", "normal"],
+            "action": ["", ""]}
+    before = count(api, models.FollowUp.__table__)
+    first = client.post(action, data=rows, follow_redirects=False)
+    second = client.post(action, data=rows, follow_redirects=False)
+    assert first.status_code == second.status_code == 303
+    assert second.headers["location"] == first.headers["location"]
+    assert count(api, models.FollowUp.__table__) == before + 2
+    assert len(outbox_events(api, "followup.created")) == 2
+
+    fresh = form_fields(client.get(f"/meetings/{ids['meeting']}").text, action)
+    assert fresh["idempotency_key"] != hidden["idempotency_key"]  # a new render is a new request
+    assert client.post(action, data={**rows, **fresh}, follow_redirects=False).status_code == 303
+    assert count(api, models.FollowUp.__table__) == before + 4
+
+
+def test_a_failing_row_is_dropped_and_the_good_rows_stay_under_one_key(meetings_api):
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    client = signed_in(api, role="admin")
+    action = f"/meetings/{ids['meeting']}/follow-ups"
+    hidden = form_fields(client.get(f"/meetings/{ids['meeting']}").text, action)
+    rows = {**hidden, "title": ["Fogging fokus RW 05", "Pemilik tidak ada", "Larvasida di sekolah"],
+            "owner_agency_id": [str(ids["kelurahan"]), "999999", str(ids["school"])],
+            "due_in_working_days": ["5", "5", "10"], "due_date": ["", "", ""],
+            "priority": ["normal", "normal", "normal"], "action": ["", "", ""]}
+    before = count(api, models.FollowUp.__table__)
+    response = client.post(action, data=rows, follow_redirects=False)
+    assert response.status_code == 303
+    with api.client.app.state.sessionmaker() as session:
+        titles = set(session.query(models.FollowUp.title).filter(models.FollowUp.meeting_id == ids["meeting"])
+                     .all())
+    assert {t for (t,) in titles} == {"Fogging fokus RW 05", "Larvasida di sekolah"}
+    assert count(api, models.FollowUp.__table__) == before + 2
+    assert sorted(e["data"]["followup"]["title"] for e in outbox_events(api, "followup.created")) == [
+        "Fogging fokus RW 05", "Larvasida di sekolah"]
