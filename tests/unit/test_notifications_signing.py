@@ -26,6 +26,16 @@ def test_encrypted_at_rest_roundtrip():
         crypto.decrypt("master-2", stored)
 
 
+def test_previous_master_secret_still_decrypts_and_new_ones_use_the_current():
+    secret = crypto.new_webhook_secret()
+    old = crypto.encrypt("master-1", secret)
+    assert crypto.decrypt("master-2", old, previous_secret="master-1") == secret
+    fresh = crypto.encrypt("master-2", secret)
+    assert crypto.decrypt("master-2", fresh) == secret
+    with pytest.raises(crypto.UndecryptableSecret, match="MINILOK_SECRET_PREVIOUS"):
+        crypto.decrypt("master-3", old, previous_secret="master-2")
+
+
 def test_signature_verifies_with_each_key_during_rotation():
     old, new = crypto.new_webhook_secret(), crypto.new_webhook_secret()
     body = json.dumps({"specversion": "1.0", "id": "e1", "type": "followup.created", "data": {}})

@@ -91,12 +91,16 @@ def create_test_delivery(session: Session, sub: models.Subscription, event: dict
     return delivery
 
 
-def signing_secrets(sub: models.Subscription, master_secret: str, now: datetime) -> list[str]:
-    secrets = []
-    if sub.secret_encrypted:
-        secrets.append(crypto.decrypt(master_secret, sub.secret_encrypted))
+def signing_secrets(sub: models.Subscription, settings: NotificationsSettings, now: datetime) -> list[str]:
+    """The current secret (UndecryptableSecret when it cannot be read), and during the overlap after
+    a rotation the previous one, skipped when unreadable (the current one still signs)."""
+    keys = (settings.minilok_secret, settings.minilok_secret_previous)
+    secrets = [crypto.decrypt(keys[0], sub.secret_encrypted, keys[1])] if sub.secret_encrypted else []
     if sub.previous_secret_encrypted and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
-        secrets.append(crypto.decrypt(master_secret, sub.previous_secret_encrypted))
+        try:
+            secrets.append(crypto.decrypt(keys[0], sub.previous_secret_encrypted, keys[1]))
+        except crypto.UndecryptableSecret:
+            log.warning("subscription %s: the secret before its rotation cannot be decrypted", sub.id)
     return secrets
 
 
@@ -105,7 +109,7 @@ def build_message(delivery: models.Delivery, settings: NotificationsSettings, no
     return Message(
         delivery_id=delivery.id, message_id=delivery.message_id, subscription_id=sub.id, channel=delivery.channel,
         target=sub.target, language=sub.language, timezone=sub.timezone, body=delivery.payload,
-        signing_secrets=signing_secrets(sub, settings.minilok_secret, now) if delivery.channel == "webhook" else [],
+        signing_secrets=signing_secrets(sub, settings, now) if delivery.channel == "webhook" else [],
     )
 
 
@@ -199,12 +203,15 @@ def attempt(session_factory: sessionmaker[Session], settings: NotificationsSetti
         if not _take(session, delivery_id, now, lease):
             return "skipped", None
         delivery = session.get(Delivery, delivery_id)
-        sub = delivery.subscription
-        message = build_message(delivery, settings, now) if sub.active else None
-    if message is None:
-        result = SendResult(error="langganan nonaktif / subscription inactive", permanent=True)
-    else:
-        result = _send_guarded(message, settings)
+        message, refusal = None, None
+        if not delivery.subscription.active:
+            refusal = SendResult(error="langganan nonaktif / subscription inactive", permanent=True)
+        else:
+            try:
+                message = build_message(delivery, settings, now)
+            except crypto.UndecryptableSecret as exc:  # no retry can help: fail it, and say why
+                refusal = SendResult(error=str(exc), permanent=True)
+    result = refusal or _send_guarded(message, settings)
     with session_factory.begin() as session:
         delivery = session.get(Delivery, delivery_id)
         now = utcnow()
