@@ -16,7 +16,10 @@ $(VENV)/.installed: $(PYPROJECTS) requirements-dev.txt
 	$(BIN)/pip install --quiet $(addprefix -e ,$(PACKAGES)) -r requirements-dev.txt
 	touch $@
 
+# The first start writes a random MINILOK_SECRET to var/secret (mode 0600, unless MINILOK_SECRET is
+# set); every process of the Procfile and the `minilok` CLI read it from there.
 run: install
+	@$(BIN)/minilok secret init
 	@$(BIN)/minilok check
 	@$(BIN)/minilok setup
 	@echo "Minilok is starting (Ctrl-C stops everything):"

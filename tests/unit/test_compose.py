@@ -25,7 +25,11 @@ API_PORTS = {"meetings": 8001, "indicators": 8002, "notifications": 8003}
 INFRA = ("rabbitmq", "redis", "postgres")
 
 # Variables the compose file reads from the caller's environment; unset so defaults are tested.
-INTERPOLATED = ("MINILOK_SECRET", "SMTP_URL", "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS")
+INTERPOLATED = ("MINILOK_SECRET", "SMTP_URL", "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "RABBITMQ_DEFAULT_USER",
+                "RABBITMQ_DEFAULT_PASS")
+# What the compose file requires (`${VAR:?...}`): given here as an operator would.
+REQUIRED = {"MINILOK_SECRET": "compose-test-secret-0123456789abcdef0123456789",
+            "RABBITMQ_DEFAULT_USER": "minilok", "RABBITMQ_DEFAULT_PASS": "0123456789abcdef"}
 
 
 def expected_commands() -> dict[str, list[str]]:
@@ -56,8 +60,7 @@ def test_docker_compose_is_installed():
     assert shutil.which("docker-compose"), MISSING_COMPOSE
 
 
-@pytest.fixture(scope="module")
-def compose() -> dict:
+def compose_config(**given: str) -> subprocess.CompletedProcess:
     executable = shutil.which("docker-compose")
     if executable is None:
         pytest.fail(MISSING_COMPOSE, pytrace=False)
@@ -66,17 +69,38 @@ def compose() -> dict:
         for key, value in os.environ.items()
         if not key.startswith("COMPOSE_") and key not in INTERPOLATED
     }
-    result = subprocess.run(
+    return subprocess.run(
         [executable, "--file", str(COMPOSE_FILE), "--project-directory", str(ROOT), "config"],
         cwd=ROOT,
-        env=env,
+        env={**env, **given},
         capture_output=True,
         text=True,
         timeout=60,
     )
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    result = compose_config(**REQUIRED)
     assert result.returncode == 0, f"docker-compose config failed:\n{result.stderr}"
     assert "WARNING" not in result.stderr, result.stderr
     return yaml.safe_load(result.stdout)
+
+
+@pytest.mark.parametrize("missing", sorted(REQUIRED))
+def test_the_secret_and_the_rabbitmq_user_are_required(missing):
+    result = compose_config(**{k: v for k, v in REQUIRED.items() if k != missing})
+    assert result.returncode != 0 and missing in result.stderr, result.stderr
+
+
+def test_published_ports_listen_on_loopback_only(compose):
+    bindings = [binding for svc in compose["services"].values() for binding in port_bindings(svc)]
+    assert bindings and all(host_ip == "127.0.0.1" for host_ip, _ in bindings), bindings
+
+
+def test_rabbitmq_has_its_own_user_not_guest(compose):
+    env = compose["services"]["rabbitmq"]["environment"]
+    assert env["RABBITMQ_DEFAULT_USER"] == "minilok" and env["RABBITMQ_DEFAULT_PASS"] == "0123456789abcdef"
 
 
 def command_of(service: dict) -> list[str]:
@@ -84,15 +108,21 @@ def command_of(service: dict) -> list[str]:
     return shlex.split(command) if isinstance(command, str) else list(command or [])
 
 
-def published_ports(service: dict) -> list:
-    published = []
+def port_bindings(service: dict) -> list[tuple[str, str]]:
+    """(host IP, host port) of every published port ("" for the IP: every interface)."""
+    bindings = []
     for port in service.get("ports", []):
         if isinstance(port, dict):
             if port.get("published") not in (None, ""):
-                published.append(port["published"])
-        elif ":" in str(port):  # "HOST:CONTAINER" or "IP:HOST:CONTAINER"
-            published.append(str(port).rsplit(":", 1)[0])
-    return published
+                bindings.append((port.get("host_ip", ""), str(port["published"])))
+        elif ":" in str(port):  # "HOST:CONTAINER" or "IP:HOST:CONTAINER", maybe with "/tcp"
+            parts = str(port).split("/")[0].split(":")
+            bindings.append((parts[0] if len(parts) == 3 else "", parts[-2]))
+    return bindings
+
+
+def published_ports(service: dict) -> list[str]:
+    return [published for _, published in port_bindings(service)]
 
 
 def test_every_service_is_defined(compose):
@@ -188,14 +218,14 @@ def test_infrastructure_is_health_checked(compose):
 @pytest.mark.parametrize("name", sorted(MINILOK_SERVICES))
 def test_environment_points_at_compose_hostnames(compose, name):
     env = compose["services"][name]["environment"]
-    assert env["RABBITMQ_URL"] == "amqp://guest:guest@rabbitmq:5672/%2F"
+    assert env["RABBITMQ_URL"] == "amqp://minilok:0123456789abcdef@rabbitmq:5672/%2F"
     assert env["REDIS_URL"] == "redis://redis:6379/0"
     for service in SERVICES:
         assert env[f"{service.upper()}_DATABASE_URL"] == (
             f"postgresql+psycopg://minilok:minilok@postgres:5432/{service}"
         )
     assert env["SMTP_URL"] == "smtp://mailpit:1025"
-    assert env["MINILOK_SECRET"] == "minilok-development-secret-change-me-in-production"
+    assert env["MINILOK_SECRET"] == REQUIRED["MINILOK_SECRET"]
     assert str(env["NOTIFICATIONS_ALLOW_PRIVATE_TARGETS"]) == "0"
     assert env["LOG_FORMAT"] == "json"
 

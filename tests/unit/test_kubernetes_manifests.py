@@ -335,6 +335,22 @@ def test_every_container_has_resources_and_runs_locked_down(overlay):
             assert {"secretRef": {"name": "minilok-secrets"}} in container["envFrom"], name
 
 
+def test_the_signing_secret_comes_from_a_secret_with_no_default(overlay):
+    """MINILOK_SECRET is in no rendered manifest (no working default, nothing for `kubectl apply`
+    to overwrite): every container reads it from the Secret minilok-signing-secret, created out of band."""
+    docs = rendered(overlay)
+    assert "minilok-signing-secret" not in by_kind(docs, "Secret")
+    for secret in by_kind(docs, "Secret").values():
+        assert not {"MINILOK_SECRET", "MINILOK_SECRET_PREVIOUS"} & (set(secret.get("stringData", {}))
+                                                                    | set(secret.get("data", {})))
+    assert "minilok-development-secret" not in yaml.safe_dump_all(docs)
+    containers = [(doc["metadata"]["name"], c) for doc in docs if _pod_spec(doc) for c in _containers(doc)]
+    assert containers
+    for name, container in containers:
+        assert {"secretRef": {"name": "minilok-signing-secret"}} in container["envFrom"], name
+        assert not any(e["name"] == "MINILOK_SECRET" for e in container.get("env", [])), name
+
+
 def test_relays_stand_by_in_pairs(overlay):
     deployments = by_kind(rendered(overlay), "Deployment")
     for service in SERVICES:
