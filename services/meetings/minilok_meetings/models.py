@@ -11,7 +11,7 @@ from minilok_shared.events.consumer import inbox_table
 from minilok_shared.events.outbox import outbox_table
 from minilok_shared.idempotency import idempotency_table
 from minilok_shared.revocation import revoked_tokens_table
-from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
@@ -27,6 +27,19 @@ inbox = inbox_table(metadata)
 audit_log = audit_table(metadata)
 idempotency_keys = idempotency_table(metadata)
 revoked_tokens = revoked_tokens_table(metadata)
+
+# Dashboard sign-ins (web/session.py). The cookie holds only a random session id, stored here as its
+# SHA-256; the user's token stays on the server, for the dashboard's calls to the other services.
+dashboard_sessions = Table(
+    "dashboard_sessions",
+    metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("token", Text, nullable=False),
+    Column("csrf", String(64), nullable=False),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index("ix_dashboard_sessions_expires_at", "expires_at"),
+)
 
 
 class Puskesmas(Base):

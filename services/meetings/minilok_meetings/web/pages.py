@@ -29,7 +29,7 @@ from minilok_meetings.web.common import (
     translator,
 )
 from minilok_meetings.web.session import sign_in, sign_out, web_user
-from minilok_shared.auth import InvalidToken
+from minilok_shared.auth import InvalidToken, TokensUnchecked
 from minilok_shared.db import utcnow
 from minilok_shared.web import SessionDep
 
@@ -65,7 +65,11 @@ def login(request: Request, form: FormDep):
         sign_in(request, response, token)
     except InvalidToken:
         return render(request, "login.html", None, 401, next=target,
-                      error=_("Token tidak sah atau kedaluwarsa.", "The token is invalid or has expired."))
+                      error=_("Token tidak sah, kedaluwarsa, atau dicabut.",
+                              "The token is invalid, has expired or was revoked."))
+    except TokensUnchecked:
+        return render(request, "login.html", None, 503, next=target,
+                      error=_("Layanan belum siap; coba lagi sebentar.", "Not ready yet; try again shortly."))
     return response
 
 
@@ -73,7 +77,7 @@ def login(request: Request, form: FormDep):
 @action("/login")
 def logout(request: Request, form: FormDep, user):
     response = RedirectResponse("/login", status_code=303)
-    sign_out(response)
+    sign_out(request, response)
     return response
 
 

@@ -1,18 +1,24 @@
-"""Sign-in for the dashboard: the user pastes a token (`minilok token create ...`), which is kept
-in an HttpOnly, SameSite=Lax cookie signed with MINILOK_SECRET, next to a per-session CSRF
-token that every form sends back. The token is checked again on every request, so an expired
-or foreign token signs the user out."""
+"""Sign-in for the dashboard: the user pastes a token (`minilok token create ...`); the server keeps
+it in a session (table dashboard_sessions) with a CSRF token that every form sends back, and the
+HttpOnly, SameSite=Lax cookie holds only the session's random id. Signing out deletes the session,
+so a copied cookie stops working. The token is checked again on every request, so an expired,
+revoked or foreign token signs the user out."""
 
 from __future__ import annotations
 
+import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from datetime import timedelta
 
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
+from minilok_shared.auth import InvalidToken, Principal, TokensUnchecked, authenticate
+from minilok_shared.db import utcnow
+from sqlalchemy import delete, insert, select
 
-from minilok_shared.auth import InvalidToken, Principal, decode_token
+from minilok_meetings.models import dashboard_sessions
 
 SESSION_COOKIE = "minilok_session"
 LANG_COOKIE = "minilok_lang"
@@ -44,29 +50,60 @@ def _secure(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+def _id_hash(session_id: str) -> str:
+    return hashlib.sha256(session_id.encode()).hexdigest()
+
+
 def sign_in(request: Request, response: Response, token: str) -> Principal:
-    """InvalidToken when the token is not ours or has expired."""
-    principal = decode_token(request.app.state.settings.minilok_secret, token)
-    value = _serializer(request, "session").dumps({"t": token, "c": secrets.token_urlsafe(24)})
-    response.set_cookie(SESSION_COOKIE, value, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
+    """InvalidToken when the token is not ours, has expired or is revoked."""
+    principal = authenticate(request.app, token)
+    session_id, now = secrets.token_urlsafe(32), utcnow()
+    with request.app.state.engine.begin() as connection:
+        connection.execute(delete(dashboard_sessions).where(dashboard_sessions.c.expires_at < now))
+        connection.execute(insert(dashboard_sessions).values(
+            id_hash=_id_hash(session_id), token=token, csrf=secrets.token_urlsafe(24), created_at=now,
+            expires_at=now + timedelta(seconds=SESSION_SECONDS)))
+    response.set_cookie(SESSION_COOKIE, session_id, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
                         secure=_secure(request), path="/")
     return principal
 
 
-def sign_out(response: Response) -> None:
+def sign_out(request: Request, response: Response) -> None:
+    """End the session on the server (its cookie, wherever copied, no longer signs anyone in)."""
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if session_id:
+        with request.app.state.engine.begin() as connection:
+            connection.execute(delete(dashboard_sessions).where(dashboard_sessions.c.id_hash == _id_hash(session_id)))
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
+_NOBODY = object()
+
+
 def web_user(request: Request) -> WebUser | None:
-    raw = request.cookies.get(SESSION_COOKIE)
-    if not raw:
+    """The signed-in user of this request (one database read per request, then remembered)."""
+    known = getattr(request.state, "web_user", _NOBODY)
+    if known is not _NOBODY:
+        return known
+    request.state.web_user = user = _session_user(request)
+    return user
+
+
+def _session_user(request: Request) -> WebUser | None:
+    session_id = request.cookies.get(SESSION_COOKIE)
+    if not session_id:
+        return None
+    table = dashboard_sessions
+    with request.app.state.engine.connect() as connection:
+        row = connection.execute(select(table.c.token, table.c.csrf).where(
+            table.c.id_hash == _id_hash(session_id), table.c.expires_at > utcnow())).first()
+    if row is None:
         return None
     try:
-        data = _serializer(request, "session").loads(raw, max_age=SESSION_SECONDS)
-        principal = decode_token(request.app.state.settings.minilok_secret, data["t"])
-    except (BadSignature, InvalidToken, KeyError, TypeError):
+        principal = authenticate(request.app, row.token)
+    except (InvalidToken, TokensUnchecked):
         return None
-    return WebUser(principal, data["t"], data["c"])
+    return WebUser(principal, row.token, row.csrf)
 
 
 def required_user(request: Request) -> WebUser:

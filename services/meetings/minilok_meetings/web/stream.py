@@ -10,6 +10,7 @@ import time
 
 import redis.asyncio
 from fastapi import APIRouter, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse, StreamingResponse
 
 from minilok_meetings.web import live
@@ -23,7 +24,7 @@ KEEPALIVE_SECONDS = 15
 
 @router.get("/live")
 async def live_stream(request: Request):
-    user = web_user(request)
+    user = await run_in_threadpool(web_user, request)  # a database read: not on the event loop
     if user is None:
         return PlainTextResponse("Silakan masuk / sign in", status_code=401)
     client = redis.asyncio.Redis.from_url(request.app.state.settings.redis_url)
