@@ -29,6 +29,7 @@ from sqlalchemy import select
 
 SERVICES = ("meetings", "notifications", "indicators")
 PRINCIPALS = ("admin", "pA", "pB", "aX", "aY")
+AREA = "21.71.06"  # the working area of both puskesmas
 BROKEN = ("none", "expired", "tampered", "foreign")
 
 
@@ -104,8 +105,11 @@ class World:
 
     # --- notifications -------------------------------------------------------------------
     def subscription(self, agency="X", by="admin", filters=None, seen=("aX",)) -> int:
-        token = {"admin": self.notifications.admin, "pA": headers("puskesmas", puskesmas_id=self.ids["A"]),
-                 "pB": headers("puskesmas", puskesmas_id=self.ids["B"])}[by]
+        """`by` admin, pA, pB or the agency's own token (aX, aY, aG); `filters` by tenant letter."""
+        token = self.notifications.admin if by == "admin" else \
+            headers("puskesmas", puskesmas_id=self.ids[by[1]]) if by.startswith("p") else \
+            headers("agency", agency_id=self.ids[by[1]])
+        filters = {"puskesmas_id": self.ids[filters]} if isinstance(filters, str) else filters
         r = self.notifications.post("/api/v1/subscriptions", headers=token, json={
             "agency_id": self.ids[agency], "event_types": ["followup.*"], "channel": "webhook",
             "target": self.receiver.url, "filters": filters or {}})
@@ -149,7 +153,7 @@ def world(service_api, monkeypatch):
         api, ids = w.meetings, w.ids
         for name, code in (("A", "PA01"), ("B", "PB01")):
             ids[name] = w.tag("puskesmas", w.post(api, "puskesmas", {
-                "code": code, "name": f"Puskesmas {name}", "timezone": "Asia/Jakarta", "area_code": "21.71.06",
+                "code": code, "name": f"Puskesmas {name}", "timezone": "Asia/Jakarta", "area_code": AREA,
                 "kota": "Kota Batam", "provinsi": "Kepulauan Riau"})["id"], f"p{name}")
         agencies = (("X", "A", ("pA", "aX")), ("Z", "A", ("pA",)), ("Y", "B", ("pB", "aY")))
         for name, puskesmas, seen in agencies:
@@ -169,14 +173,20 @@ def world(service_api, monkeypatch):
         ids["SA"] = w.subscription("X", "pA", seen=("pA",))  # puskesmas A's watch, named after agency X
         ids["SY"] = w.subscription("Y", "admin", seen=("aY",))
         ids["SB"] = w.subscription("Y", "pB", seen=("pB",))
+        # Agencies' own subscriptions filtered on puskesmas A: not puskesmas A's to see
+        ids["SXA"] = w.subscription("X", "aX", "A", seen=("aX",))
+        w.subscription("G", "aG", "A", seen=())  # the dinas kesehatan's
+        w.subscription("G", "admin", "A", seen=("pA",))  # an admin's puskesmas-wide watch, named after G
         ids["DX"] = w.delivery(ids["SX"], ("aX",))
+        w.delivery(ids["SXA"], ("aX",))
         w.delivery(ids["SA"], ("pA",))
         w.delivery(ids["SY"], ("aY",))
         w.delivery(ids["SB"], ("pB",))
 
         ind = w.indicators
         w.post(ind, "areas/bulk", [{"code": "21", "name": "Kepulauan Riau", "level": "provinsi"},
-                                    {"code": "21.71", "name": "Kota Batam", "level": "kota", "parent_code": "21"}])
+                                    {"code": "21.71", "name": "Kota Batam", "level": "kota", "parent_code": "21"},
+                                    {"code": AREA, "name": "Batu Ampar", "level": "kecamatan", "parent_code": "21.71"}])
         w.post(ind, "indicators", {"code": "DBD_IR", "name": "Angka kesakitan DBD", "unit": "per_100k",
                                    "factor": 100000, "target": 49, "direction": "lower_is_better",
                                    "period_type": "monthly"})
@@ -194,6 +204,28 @@ def sub_body(w):
     return {"agency_id": w.ids["X"], "event_types": ["followup.*"], "channel": "webhook", "target": w.receiver.url,
             "filters": {"puskesmas_id": w.ids["A"]}}
 
+
+# Every kind of subscription (who made it, for whom, on which puskesmas) × every principal: only
+# admin, the agency itself (agency scope) or the puskesmas it watches (puskesmas scope, made by
+# admin or that puskesmas) manage it.
+SUBSCRIPTION_KINDS = (
+    ("admin-made, agency X's", lambda w: w.subscription("X", "admin", seen=("aX",)), "ODDOD"),
+    ("agency X's own, filtered on A", lambda w: w.subscription("X", "aX", "A", seen=("aX",)), "ODDOD"),
+    ("admin-made, agency Y's", lambda w: w.subscription("Y", "admin", seen=("aY",)), "ODDDO"),
+    ("the dinas kesehatan's own, filtered on A", lambda w: w.subscription("G", "aG", "A", seen=()), "ODDDD"),
+    ("admin-made watch of A, named after X", lambda w: w.subscription("X", "admin", "A", seen=("pA",)), "OODDD"),
+    ("puskesmas A's watch", lambda w: w.subscription("X", "pA", "A", seen=("pA",)), "OODDD"),
+    ("puskesmas B's watch", lambda w: w.subscription("Y", "pB", "B", seen=("pB",)), "ODODD"),
+)
+SUBSCRIPTION_WRITES = (
+    ("GET", "/api/v1/subscriptions/{subscription_id}", {}),
+    ("PATCH", "/api/v1/subscriptions/{subscription_id}",
+     {"json": {"target": "http://127.0.0.1:9/elsewhere", "active": False}}),
+    ("PATCH", "/api/v1/subscriptions/{subscription_id}", {"json": {"language": "en"}}),
+    ("DELETE", "/api/v1/subscriptions/{subscription_id}", {}),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/rotate-secret", {}),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/test", {}),
+)
 
 ROWS: list[Row] = [
     # --- meetings ----------------------------------------------------------------------------
@@ -279,24 +311,20 @@ ROWS: list[Row] = [
         lambda w: {"subscription_id": w.ids["SX"]}),
     Row("notifications", "GET", "/api/v1/subscriptions/{subscription_id}", "OODDD",
         lambda w: {"subscription_id": w.ids["SA"]}, note="puskesmas A's watch is not agency X's to see"),
-    Row("notifications", "PATCH", "/api/v1/subscriptions/{subscription_id}", "ODDOD",
-        lambda w: {"subscription_id": w.subscription(), "json": {"language": "en"}}),
-    Row("notifications", "PATCH", "/api/v1/subscriptions/{subscription_id}", "OODDD",
-        lambda w: {"subscription_id": w.subscription("X", "pA", {"puskesmas_id": w.ids["A"]}, ("pA",)),
-                   "json": {"target": "http://127.0.0.1:9/elsewhere"}},
-        note="agency X may not redirect puskesmas A's watch"),
-    Row("notifications", "DELETE", "/api/v1/subscriptions/{subscription_id}", "ODDOD",
-        lambda w: {"subscription_id": w.subscription()}),
-    Row("notifications", "POST", "/api/v1/subscriptions/{subscription_id}/rotate-secret", "ODDOD",
-        lambda w: {"subscription_id": w.subscription()}),
-    Row("notifications", "POST", "/api/v1/subscriptions/{subscription_id}/test", "ODDOD",
-        lambda w: {"subscription_id": w.subscription()}),
+    *[Row("notifications", method, path, expect, lambda w, make=make, body=body: {"subscription_id": make(w), **body},
+          note=kind)
+      for kind, make, expect in SUBSCRIPTION_KINDS
+      for method, path, body in SUBSCRIPTION_WRITES],
     Row("notifications", "GET", "/api/v1/deliveries", "OOOOO", kind="delivery"),
     Row("notifications", "GET", "/api/v1/deliveries", "OOOOO",
         lambda w: {"params": {"subscription_id": w.ids["SX"]}}, kind="delivery", note="by subscription"),
     Row("notifications", "GET", "/api/v1/deliveries/{delivery_id}", "ODDOD", lambda w: {"delivery_id": w.ids["DX"]}),
     Row("notifications", "POST", "/api/v1/deliveries/{delivery_id}/retry", "ODDOD",
         lambda w: {"delivery_id": w.delivery(w.ids["SX"], ("aX",))}),
+    Row("notifications", "GET", "/api/v1/deliveries/{delivery_id}", "ODDOD",
+        lambda w: {"delivery_id": w.delivery(w.ids["SXA"], ("aX",))}, note="agency X's own, filtered on A"),
+    Row("notifications", "POST", "/api/v1/deliveries/{delivery_id}/retry", "ODDOD",
+        lambda w: {"delivery_id": w.delivery(w.ids["SXA"], ("aX",))}, note="agency X's own, filtered on A"),
     # --- indicators: the hierarchy and catalogue are shared reference data (every role reads,
     # admins write); puskesmas report values. ------------------------------------------------
     Row("indicators", "POST", "/api/v1/areas", "ODDDD",
@@ -316,10 +344,10 @@ ROWS: list[Row] = [
         lambda w: {"code": "DBD_IR", "area_code": "21.71", "json": {"target": 40}}),
     Row("indicators", "GET", "/api/v1/indicators/{code}/targets", "OOOOO", lambda w: {"code": "DBD_IR"}),
     Row("indicators", "POST", "/api/v1/values", "OOODD", lambda w: {"json": [
-        {"indicator_code": "DBD_IR", "area_code": "21.71", "period": "2026-02", "numerator": 3,
+        {"indicator_code": "DBD_IR", "area_code": AREA, "period": "2026-02", "numerator": 3,
          "denominator": 10000}]}),
     Row("indicators", "POST", "/api/v1/import/csv", "OOODD", lambda w: {
-        "content": b"indicator_code,area_code,period,numerator,denominator\nDBD_IR,21.71,2026-03,2,10000\n",
+        "content": b"indicator_code,area_code,period,numerator,denominator\nDBD_IR,21.71.06,2026-03,2,10000\n",
         "headers": {"content-type": "text/csv"}}),
     Row("indicators", "POST", "/api/v1/import/dhis2", "OOODD", lambda w: {"json": {"dataValues": []}}),
     Row("indicators", "GET", "/api/v1/rollup", "OOOOO",
@@ -342,8 +370,9 @@ def principal_headers(w: World, who: str) -> dict[str, str]:
     a_token = create_token(secret, "puskesmas", puskesmas_id=w.ids["A"])
     return {
         "admin": w.meetings.admin,
-        "pA": headers("puskesmas", puskesmas_id=w.ids["A"]),
-        "pB": headers("puskesmas", puskesmas_id=w.ids["B"]),
+        # Puskesmas tokens carry their puskesmas's area (as `minilok token create` makes them).
+        "pA": headers("puskesmas", puskesmas_id=w.ids["A"], area_code=AREA),
+        "pB": headers("puskesmas", puskesmas_id=w.ids["B"], area_code=AREA),
         "aX": headers("agency", agency_id=w.ids["X"]),
         "aY": headers("agency", agency_id=w.ids["Y"]),
         "none": {},

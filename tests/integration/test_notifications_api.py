@@ -119,6 +119,52 @@ def test_puskesmas_token_watches_its_own_puskesmas(client, receiver):
         == 403
 
 
+def test_an_agency_cannot_widen_its_subscription_to_a_whole_puskesmas(client, receiver):
+    """Issue 13, 1(a): an agency PATCHing filters.puskesmas_id onto its own (admin-made)
+    subscription only narrows it: the scope stays "agency" and it hears none of that puskesmas's
+    follow-ups it is not part of. Neither can a POST make a puskesmas-wide one."""
+    agency = token("agency", agency_id=10)
+    sub = webhook(client, receiver, agency_id=10)
+    r = client.patch(f"/api/v1/subscriptions/{sub['id']}", headers=agency, json={"filters": {"puskesmas_id": 5}})
+    assert r.status_code == 200, r.text
+    assert r.json()["scope"] == "agency" and r.json()["filters"]["puskesmas_id"] == 5
+    posted = webhook(client, receiver, headers=agency, agency_id=None, filters={"puskesmas_id": 5})
+    assert posted["scope"] == "agency"
+    factory = client.app.state.sessionmaker
+    with factory.begin() as session:
+        others = followup_event("55555555-5555-5555-5555-555555555555", owner=30, supporters=(31,), puskesmas=5)
+        assert record_event(session, others) == []
+        own = followup_event("66666666-6666-6666-6666-666666666666", owner=10, supporters=(), puskesmas=5)
+        assert len(record_event(session, own)) == 2
+
+
+def test_a_puskesmas_watch_keeps_its_puskesmas(client, receiver):
+    p1 = token("puskesmas", puskesmas_id=1)
+    watch = webhook(client, receiver, agency_id=10, filters={"puskesmas_id": 1})
+    assert watch["scope"] == "puskesmas"
+    r = client.patch(f"/api/v1/subscriptions/{watch['id']}", headers=ADMIN, json={"filters": {}})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "filters"]
+    assert "filters.puskesmas_id" in r.json()["detail"][0]["msg"]
+    r = client.patch(f"/api/v1/subscriptions/{watch['id']}", headers=p1, json={"filters": {"area_code": "21.71"}})
+    assert r.status_code == 200 and r.json()["filters"]["puskesmas_id"] == 1 and r.json()["scope"] == "puskesmas"
+
+
+def test_a_puskesmas_manages_only_puskesmas_wide_watches_of_its_own(client, receiver):
+    """Issue 13, 1(b): an agency's own subscription filtered on the puskesmas (a dinas kesehatan's,
+    say) is not the puskesmas's to list, re-target, disable or delete."""
+    p1 = token("puskesmas", puskesmas_id=1)
+    dinas = webhook(client, receiver, headers=token("agency", agency_id=40), agency_id=None,
+                    filters={"puskesmas_id": 1})
+    watch = webhook(client, receiver, agency_id=40, filters={"puskesmas_id": 1})
+    assert [s["id"] for s in client.get("/api/v1/subscriptions", headers=p1).json()["items"]] == [watch["id"]]
+    path = f"/api/v1/subscriptions/{dinas['id']}"
+    assert client.patch(path, headers=p1, json={"active": False}).status_code == 403
+    assert client.patch(path, headers=p1, json={"target": "http://127.0.0.1:9/x"}).status_code == 403
+    assert client.delete(path, headers=p1).status_code == 403
+    assert client.post(f"{path}/rotate-secret", headers=p1).status_code == 403
+    assert client.get(path, headers=ADMIN).json()["active"] is True
+
+
 def test_patch_and_delete(client, receiver):
     sub = webhook(client, receiver)
     r = client.patch(f"/api/v1/subscriptions/{sub['id']}", headers=ADMIN,

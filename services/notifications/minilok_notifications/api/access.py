@@ -1,8 +1,15 @@
 """Who may see and manage which subscriptions and deliveries, by token role (contract: Auth).
 
-admin: all. agency: its own agency's subscriptions that hear as that agency (a puskesmas-wide
-watch named after an agency belongs to the puskesmas: the agency may neither see nor redirect it).
-puskesmas: subscriptions whose filters.puskesmas_id is its own (they watch the whole puskesmas)."""
+A subscription's scope is decided once, when it is made, by who made it, and never changes:
+"puskesmas" (hears everything about the puskesmas in filters.puskesmas_id) only when an admin or
+that puskesmas made it with that filter; "agency" (hears as its agency: follow-ups it owns,
+supports or that escalated to it) otherwise, an agency's own always. On an agency-scope
+subscription filters.puskesmas_id only narrows what it hears, so no PATCH can widen it.
+
+admin: all. agency: its own agency's agency-scope subscriptions (a puskesmas-wide watch named
+after an agency belongs to the puskesmas: the agency may neither see nor redirect it).
+puskesmas: puskesmas-scope subscriptions on its own puskesmas, made by an admin or by a puskesmas
+token; an agency's own subscriptions (the dinas kesehatan's included) are not its to see or change."""
 
 from __future__ import annotations
 
@@ -10,6 +17,8 @@ from minilok_shared.auth import Principal, forbidden
 from sqlalchemy import ColumnElement, true
 
 from minilok_notifications import models
+
+PUSKESMAS_SCOPE_MAKERS = ("admin", "puskesmas")
 
 
 def visible(principal: Principal) -> ColumnElement[bool]:
@@ -19,7 +28,8 @@ def visible(principal: Principal) -> ColumnElement[bool]:
         return true()
     if principal.role == "agency":
         return (sub.agency_id == _int(principal.agency_id)) & (sub.scope == "agency")
-    return sub.filter_puskesmas_id == _int(principal.puskesmas_id)
+    return (sub.scope == "puskesmas") & sub.created_by_role.in_(PUSKESMAS_SCOPE_MAKERS) \
+        & (sub.filter_puskesmas_id == _int(principal.puskesmas_id))
 
 
 def can_manage(principal: Principal, sub: models.Subscription) -> bool:
@@ -27,7 +37,8 @@ def can_manage(principal: Principal, sub: models.Subscription) -> bool:
         return True
     if principal.role == "agency":
         return str(sub.agency_id) == principal.agency_id and sub.scope == "agency"
-    return sub.filter_puskesmas_id is not None and str(sub.filter_puskesmas_id) == principal.puskesmas_id
+    return sub.scope == "puskesmas" and sub.created_by_role in PUSKESMAS_SCOPE_MAKERS \
+        and sub.filter_puskesmas_id is not None and str(sub.filter_puskesmas_id) == principal.puskesmas_id
 
 
 def check_manage(principal: Principal, sub: models.Subscription) -> None:
@@ -36,9 +47,9 @@ def check_manage(principal: Principal, sub: models.Subscription) -> None:
 
 
 def scope_for(created_by_role: str, filter_puskesmas_id: int | None) -> str:
-    """Admin and puskesmas subscriptions with a puskesmas filter watch that whole puskesmas;
-    everything else hears as its agency (owned, supported, escalated-to follow-ups only)."""
-    if created_by_role in ("admin", "puskesmas") and filter_puskesmas_id is not None:
+    """At creation only: admin and puskesmas subscriptions with a puskesmas filter watch that whole
+    puskesmas; everything else hears as its agency (owned, supported, escalated-to follow-ups only)."""
+    if created_by_role in PUSKESMAS_SCOPE_MAKERS and filter_puskesmas_id is not None:
         return "puskesmas"
     return "agency"
 

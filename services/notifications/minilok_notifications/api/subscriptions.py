@@ -132,12 +132,14 @@ def update_subscription(subscription_id: int, body: SubscriptionUpdate, request:
         sub.target = _valid_target(request, sub.channel, body.target)
     if "quiet_hours" in given:
         sub.quiet_hours = body.quiet_hours.model_dump() if body.quiet_hours else None
-    if "filters" in given:
+    if "filters" in given:  # the scope stays what it was made with (api/access.py)
         filters = _checked_filters(principal, body.filters or Filters())
+        if sub.scope == "puskesmas" and filters.puskesmas_id is None:
+            raise unprocessable("filters", "filters.puskesmas_id wajib untuk langganan sepuskesmas / "
+                                           "filters.puskesmas_id is required on a puskesmas-wide subscription")
         sub.filter_puskesmas_id = filters.puskesmas_id
         sub.filter_owner_agency_id = filters.owner_agency_id
         sub.filter_area_code = filters.area_code
-        sub.scope = scope_for(sub.created_by_role, filters.puskesmas_id)
     session.commit()
     return sub
 
