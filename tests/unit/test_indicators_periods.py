@@ -29,6 +29,13 @@ def test_invalid_periods(text):
         parse_period(text)
 
 
+@pytest.mark.parametrize("text", ["0000", "0000-01", "0000Q1", "0999-12", "2026-01\n", "2026\n", "\u0662\u0660\u0662\u0666",
+                                  "10000", "2026-13"])
+def test_periods_without_a_real_year_are_invalid(text):
+    with pytest.raises(InvalidPeriod):
+        parse_period(text)
+
+
 def test_period_must_match_the_indicator_type():
     assert parse_period_of_type("2026-02", "monthly") == Period(2026, "monthly", 2)
     with pytest.raises(InvalidPeriod, match="monthly"):

@@ -16,19 +16,21 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from minilok_shared.validation import SingleLine
+
 _MONTHLY = re.compile(r"^(\d{4})(0[1-9]|1[0-2])$")
 
 
 class ElementMapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    indicator_code: str = Field(min_length=1, max_length=64)
+    indicator_code: SingleLine = Field(min_length=1, max_length=64)
     part: Literal["numerator", "denominator"]
 
 
 class Mapping(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    dataElements: dict[str, ElementMapping] = Field(default_factory=dict)  # noqa: N815 (DHIS2's names)
-    orgUnits: dict[str, str] = Field(default_factory=dict)  # noqa: N815
+    dataElements: dict[SingleLine, ElementMapping] = Field(default_factory=dict)  # noqa: N815 (DHIS2's names)
+    orgUnits: dict[SingleLine, SingleLine] = Field(default_factory=dict)  # noqa: N815
 
 
 def dhis2_period(period: str) -> str:

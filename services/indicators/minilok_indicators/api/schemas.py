@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from minilok_indicators.domain.areas import NATIONAL
 from minilok_indicators.domain.units import DEFAULT_FACTORS
+from minilok_shared.validation import MultiLine, SingleLine
 
 Level = Literal["provinsi", "kota", "kecamatan", "kelurahan", "desa", "rw", "rt", "posyandu"]
 Unit = Literal["percent", "per_100k", "per_1000", "count", "ratio"]
@@ -16,8 +17,8 @@ Direction = Literal["higher_is_better", "lower_is_better"]
 PeriodType = Literal["monthly", "quarterly", "yearly"]
 DenominatorAggregation = Literal["sum", "mean"]
 
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+Code = Annotated[SingleLine, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
+Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
 # Counts of people, houses or cases: far below 10^12, which keeps every sum and ratio finite.
 Count = Annotated[float, Field(allow_inf_nan=False, ge=-1e12, le=1e12)]
 
@@ -66,17 +67,17 @@ class BulkAreasOut(BaseModel):
 
 class IndicatorCreate(Strict):
     code: Code
-    name: Annotated[str, Field(min_length=1, max_length=300)]
-    name_en: Annotated[str, Field(min_length=1, max_length=300)] | None = None
+    name: Annotated[SingleLine, Field(min_length=1, max_length=300)]
+    name_en: Annotated[SingleLine, Field(min_length=1, max_length=300)] | None = None
     unit: Unit
     factor: Annotated[float, Field(gt=0, allow_inf_nan=False)] | None = None
     target: Annotated[float, Field(allow_inf_nan=False)] | None = None
     direction: Direction
     period_type: PeriodType
     denominator_aggregation: DenominatorAggregation = "sum"
-    numerator_label: Annotated[str, Field(max_length=300)] | None = None
-    denominator_label: Annotated[str, Field(max_length=300)] | None = None
-    source: Annotated[str, Field(max_length=2000)] | None = None
+    numerator_label: Annotated[SingleLine, Field(max_length=300)] | None = None
+    denominator_label: Annotated[SingleLine, Field(max_length=300)] | None = None
+    source: Annotated[MultiLine, Field(max_length=2000)] | None = None
 
     @model_validator(mode="after")
     def default_factor(self):
@@ -104,7 +105,7 @@ class IndicatorOut(BaseModel):
 class ValueIn(Strict):
     indicator_code: Code
     area_code: Code
-    period: Annotated[str, Field(min_length=4, max_length=7)]
+    period: Annotated[SingleLine, Field(min_length=4, max_length=7)]
     numerator: Count
     denominator: Count | None = None
     value: Count | None = None

@@ -10,10 +10,13 @@ import re
 from dataclasses import dataclass
 
 PERIOD_TYPES = ("monthly", "quarterly", "yearly")
+# Years 1000-9999 in ASCII digits, nothing after (`$` would let a trailing newline through): a
+# period has a real calendar year, and its neighbours and date range stay representable.
+_YEAR = r"([1-9][0-9]{3})"
 _PATTERNS = {
-    "monthly": re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$"),
-    "quarterly": re.compile(r"^(\d{4})Q([1-4])$"),
-    "yearly": re.compile(r"^(\d{4})$"),
+    "monthly": re.compile(rf"{_YEAR}-(0[1-9]|1[0-2])\Z"),
+    "quarterly": re.compile(rf"{_YEAR}Q([1-4])\Z"),
+    "yearly": re.compile(rf"{_YEAR}\Z"),
 }
 _EXAMPLES = {"monthly": "2026-01", "quarterly": "2026Q1", "yearly": "2026"}
 _RANK = {"monthly": 0, "quarterly": 1, "yearly": 2}

@@ -3,7 +3,6 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 from fastapi.concurrency import run_in_threadpool
-from pydantic import AwareDatetime
 from sqlalchemy import Integer, Select, String, bindparam, cast, func, or_, select
 
 from minilok_meetings import models, reminders
@@ -24,6 +23,7 @@ from minilok_shared.auth import CurrentPrincipal, Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
+from minilok_shared.validation import Instant
 from minilok_shared.web import SessionDep, read_in_thread
 
 router = APIRouter(tags=["follow-ups"])
@@ -176,7 +176,7 @@ async def list_followups(
     puskesmas_id: int | None = None,
     meeting_id: int | None = None,
     overdue: bool | None = None,
-    due_before: AwareDatetime | None = None,
+    due_before: Instant | None = None,
     limit: int = LimitQuery,
     cursor: str | None = None,
 ):

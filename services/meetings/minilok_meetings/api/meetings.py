@@ -1,7 +1,6 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Query, status
-from pydantic import AwareDatetime
 from sqlalchemy import select
 
 from minilok_meetings import models
@@ -14,6 +13,7 @@ from minilok_meetings.minutes import agenda_of, attendance_of
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import not_found, unprocessable
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
+from minilok_shared.validation import Instant
 from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
@@ -51,8 +51,8 @@ def list_meetings(
     session: SessionDep,
     principal: CurrentPrincipal,
     puskesmas_id: int | None = None,
-    from_: AwareDatetime | None = Query(None, alias="from"),
-    to: AwareDatetime | None = None,
+    from_: Instant | None = Query(None, alias="from"),
+    to: Instant | None = None,
     limit: int = LimitQuery,
     cursor: str | None = None,
 ):

@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from minilok_meetings.api.schemas import Code, LongText, Strict, Text
+from minilok_shared.validation import MultiLine, SingleLine
 
 ProposalStatus = Literal["proposed", "accepted", "dismissed"]
 PROPOSAL_STATUSES = ProposalStatus.__args__
@@ -35,8 +36,8 @@ class AgendaItemOut(BaseModel):
 
 class AttendanceIn(Strict):
     agency_id: int
-    person_name: Annotated[str, Field(min_length=1, max_length=200)]
-    role: Annotated[str, Field(min_length=1, max_length=120)] | None = None
+    person_name: Annotated[SingleLine, Field(min_length=1, max_length=200)]
+    role: Annotated[SingleLine, Field(min_length=1, max_length=120)] | None = None
     present: bool = True
 
 
@@ -49,11 +50,11 @@ class AttendanceOut(BaseModel):
     present: bool
 
 
-Decision = Annotated[str, Field(min_length=1, max_length=2000)]
+Decision = Annotated[MultiLine, Field(min_length=1, max_length=2000)]
 
 
 class MinutesIn(Strict):
-    summary: Annotated[str, Field(min_length=1, max_length=20_000)]
+    summary: Annotated[MultiLine, Field(min_length=1, max_length=20_000)]
     decisions: list[Decision] = Field(default_factory=list, max_length=100)
 
 

@@ -6,9 +6,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 import phonenumbers
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, EmailStr, Field, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, model_validator
 
 from minilok_meetings.domain.calendar import TIMEZONES
+from minilok_shared.validation import Day, Instant, MultiLine, SingleLine
 
 Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
 assert set(Timezone.__args__) == set(TIMEZONES)
@@ -26,9 +27,9 @@ AgencyKind = Literal[
 MeetingKind = Literal["monthly_internal", "quarterly_cross_sector", "other"]
 Priority = Literal["low", "normal", "high"]
 
-Text = Annotated[str, Field(min_length=1, max_length=300)]
-LongText = Annotated[str, Field(max_length=10_000)]
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
+Text = Annotated[SingleLine, Field(min_length=1, max_length=300)]
+LongText = Annotated[MultiLine, Field(max_length=10_000)]
+Code = Annotated[SingleLine, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
 
 
 def _e164(value: str) -> str:
@@ -41,7 +42,7 @@ def _e164(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
-Phone = Annotated[str, Field(max_length=32), AfterValidator(_e164)]
+Phone = Annotated[SingleLine, Field(max_length=32), AfterValidator(_e164)]
 
 
 class Strict(BaseModel):
@@ -56,13 +57,13 @@ class PuskesmasCreate(Strict):
     kota: Text
     provinsi: Text
     head_name: Text | None = None
-    extra_holidays: list[date] = Field(default_factory=list, max_length=366)
+    extra_holidays: list[Day] = Field(default_factory=list, max_length=366)
 
 
 class PuskesmasPatch(Strict):
     name: Text | None = None
     head_name: Text | None = None
-    extra_holidays: list[date] | None = Field(None, max_length=366)
+    extra_holidays: list[Day] | None = Field(None, max_length=366)
 
 
 class PuskesmasOut(BaseModel):
@@ -127,7 +128,7 @@ class MeetingCreate(Strict):
     puskesmas_id: int
     kind: MeetingKind
     title: Text
-    scheduled_at: AwareDatetime
+    scheduled_at: Instant
     location: Text | None = None
 
 
@@ -155,8 +156,8 @@ class FollowUpCreate(Strict):
     problem: LongText | None = None
     owner_agency_id: int
     supporting_agency_ids: list[int] = Field(default_factory=list, max_length=50)
-    due_date: date | None = None
-    due_at: AwareDatetime | None = None
+    due_date: Day | None = None
+    due_at: Instant | None = None
     due_in_working_days: int | None = Field(None, ge=0, le=365)
     area_code: Code | None = None
     indicator_code: Code | None = None
@@ -195,27 +196,27 @@ class FollowUpOut(BaseModel):
     completed_at: datetime | None
 
 
-HttpUrl = Annotated[str, Field(max_length=2000, pattern=r"^https?://[^\s]+$")]
+HttpUrl = Annotated[SingleLine, Field(max_length=2000, pattern=r"^https?://[^\s]+$")]
 
 
 class ProgressIn(Strict):
-    note: Annotated[str, Field(min_length=1, max_length=5000)]
+    note: Annotated[MultiLine, Field(min_length=1, max_length=5000)]
     percent: int | None = Field(None, ge=0, le=100)
     evidence_url: HttpUrl | None = None
 
 
 class CompleteIn(Strict):
-    note: Annotated[str, Field(min_length=1, max_length=5000)]
+    note: Annotated[MultiLine, Field(min_length=1, max_length=5000)]
     evidence_url: HttpUrl | None = None
 
 
 class ReasonIn(Strict):
-    reason: Annotated[str, Field(min_length=1, max_length=2000)]
+    reason: Annotated[SingleLine, Field(min_length=1, max_length=2000)]
 
 
 class FollowUpPatch(Strict):
-    due_at: AwareDatetime | None = None
-    due_date: date | None = None
+    due_at: Instant | None = None
+    due_date: Day | None = None
     owner_agency_id: int | None = None
     priority: Priority | None = None
     title: Text | None = None

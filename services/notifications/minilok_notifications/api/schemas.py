@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from minilok_notifications.domain.matching import EVENT_TYPES, valid_pattern
 from minilok_notifications.domain.targets import CHANNELS
+from minilok_shared.validation import SingleLine
 
 Channel = Literal["webhook", "email", "whatsapp", "sms"]
 assert set(Channel.__args__) == set(CHANNELS)
@@ -16,8 +17,8 @@ Language = Literal["id", "en"]
 Digest = Literal["immediate", "daily"]
 Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
 DeliveryStatus = Literal["pending", "held", "delivered", "failed"]
-Code = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
-Clock = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["21:00"])]
+Code = Annotated[SingleLine, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
+Clock = Annotated[SingleLine, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", examples=["21:00"])]
 
 
 def _event_pattern(value: str) -> str:
@@ -29,7 +30,7 @@ def _event_pattern(value: str) -> str:
     return value
 
 
-EventPattern = Annotated[str, Field(min_length=1, max_length=100), AfterValidator(_event_pattern)]
+EventPattern = Annotated[SingleLine, Field(min_length=1, max_length=100), AfterValidator(_event_pattern)]
 
 
 class Strict(BaseModel):
@@ -51,7 +52,7 @@ class SubscriptionCreate(Strict):
     agency_id: int | None = Field(None, description="Required, except that an agency token defaults to its own")
     event_types: list[EventPattern] = Field(min_length=1, max_length=30)
     channel: Channel
-    target: str = Field(min_length=1, max_length=2048)
+    target: Annotated[SingleLine, Field(min_length=1, max_length=2048)]
     filters: Filters = Field(default_factory=Filters)
     language: Language = "id"
     digest: Digest = "immediate"
@@ -61,7 +62,7 @@ class SubscriptionCreate(Strict):
 
 class SubscriptionUpdate(Strict):
     event_types: list[EventPattern] | None = Field(None, min_length=1, max_length=30)
-    target: str | None = Field(None, min_length=1, max_length=2048)
+    target: Annotated[SingleLine, Field(min_length=1, max_length=2048)] | None = None
     filters: Filters | None = None
     language: Language | None = None
     digest: Digest | None = None
