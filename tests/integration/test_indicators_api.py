@@ -29,7 +29,7 @@ def auth(role: str = "admin", **ids) -> dict[str, str]:
 
 
 ADMIN = auth()
-PUSKESMAS = auth("puskesmas", puskesmas_id=1)
+PUSKESMAS = auth("puskesmas", puskesmas_id=1, area_code="21")  # a puskesmas reports only with its area
 AGENCY = auth("agency", agency_id=7)
 
 BATAM = [

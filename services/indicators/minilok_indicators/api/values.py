@@ -20,9 +20,13 @@ CSV_COLUMNS = ("indicator_code", "area_code", "period", "numerator", "denominato
 
 
 def _working_area(session, principal: Principal) -> Area | None:
-    """The area a puskesmas token is limited to (its `area_code` claim), or None."""
-    if principal.role != "puskesmas" or principal.area_code is None:
+    """The area a puskesmas token is limited to (its `area_code` claim); None for an admin."""
+    if principal.role != "puskesmas":
         return None
+    if principal.area_code is None:
+        # Without its area a puskesmas could report for every area in the country.
+        raise forbidden("Token puskesmas tanpa wilayah kerja tidak bisa mengirim nilai; buat token baru / "
+                        "a puskesmas token without a working area cannot report values; create a new token")
     area = session.get(Area, principal.area_code)
     if area is None:
         raise forbidden(f"Wilayah kerja token {principal.area_code} tidak dikenal / "
@@ -30,12 +34,12 @@ def _working_area(session, principal: Principal) -> Area | None:
     return area
 
 
-def _ingest(request: Request, session: SessionDep, principal: Principal, rows: list) -> dict:
+def _ingest(request: Request, session: SessionDep, within: Area | None, rows: list) -> dict:
     if len(rows) > MAX_ROWS:
         raise HTTPException(422, [{"loc": ["body"], "msg": f"paling banyak {MAX_ROWS} baris per permintaan / "
                                    f"at most {MAX_ROWS} rows per request", "type": "value_error"}])
     result = ingest_values(session, rows, event_levels=request.app.state.settings.event_level_set(),
-                           within=_working_area(session, principal))
+                           within=within)
     session.commit()
     return {"accepted": result.accepted, "rejected": result.rejected}
 
@@ -44,7 +48,7 @@ def _ingest(request: Request, session: SessionDep, principal: Principal, rows: l
 def post_values(request: Request, session: SessionDep, principal: CurrentPrincipal, body: list = Body(...)):
     """Upsert values; each row is checked on its own and a rejected row is reported by index."""
     require_reporter(principal)
-    return _ingest(request, session, principal, body)
+    return _ingest(request, session, _working_area(session, principal), body)
 
 
 def require_columns(header: list[str]) -> None:
@@ -67,6 +71,7 @@ async def import_csv(request: Request, session: SessionDep, principal: CurrentPr
     """A CSV body (text/csv) with the columns indicator_code, area_code, period, numerator,
     denominator, value; row indexes in `rejected` count data rows from 0."""
     require_reporter(principal)
+    within = _working_area(session, principal)
     try:
         text = (await request.body()).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -77,7 +82,7 @@ async def import_csv(request: Request, session: SessionDep, principal: CurrentPr
     except csv.Error as exc:
         raise HTTPException(422, [{"loc": ["body"], "msg": f"CSV tidak sah / invalid CSV: {exc}",
                                    "type": "value_error"}]) from exc
-    return _ingest(request, session, principal, rows)
+    return _ingest(request, session, within, rows)
 
 
 @router.post("/import/dhis2", response_model=IngestOut)
@@ -85,6 +90,7 @@ def import_dhis2(request: Request, session: SessionDep, principal: CurrentPrinci
     """A DHIS2 dataValueSets JSON with a `mapping` of data elements to indicator numerators and
     denominators (see minilok_indicators.dhis2); `rejected` indexes point into `dataValues`."""
     require_reporter(principal)
+    within = _working_area(session, principal)
     data_values = body.get("dataValues")
     if not isinstance(data_values, list):
         raise HTTPException(422, [{"loc": ["body", "dataValues"], "msg": "dataValues harus daftar / must be a list",
@@ -95,7 +101,7 @@ def import_dhis2(request: Request, session: SessionDep, principal: CurrentPrinci
         raise HTTPException(422, [{"loc": ["body", "mapping", *e["loc"]], "msg": e["msg"], "type": e["type"]}
                                   for e in exc.errors(include_url=False, include_context=False)]) from exc
     rows, sources, rejected = to_rows(data_values, mapping)
-    result = _ingest(request, session, principal, rows)
+    result = _ingest(request, session, within, rows)
     for row in result["rejected"]:
         rejected += [{**row, "index": index} for index in sources[row["index"]]]
     return {"accepted": result["accepted"], "rejected": sorted(rejected, key=lambda r: r["index"])}
