@@ -1,6 +1,6 @@
 """Each service reads only its own prefixed variables: honcho sets PORT for every process, and
 Heroku-style platforms set HOST and DATABASE_URL, none of which may move a Minilok service. And no
-process runs on a known or guessable MINILOK_SECRET.
+process runs on a known or guessable MINILOK_SECRET."""
 
 import os
 import subprocess
@@ -91,3 +91,19 @@ def test_an_app_built_in_process_refuses_a_weak_secret(monkeypatch, tmp_path):
             create_app()
     finally:
         get_settings.cache_clear()
+
+
+def test_make_runs_secret_file_signs_the_clis_tokens(tmp_path):
+    """`minilok secret init` (make run) then `minilok token create`: a newcomer needs no setup."""
+    from minilok_shared.auth import decode_token
+
+    env = {key: value for key, value in os.environ.items() if key not in SECRET_VARIABLES}
+    env["MINILOK_VAR_DIR"] = str(tmp_path)
+    refused = subprocess.run([str(BIN / "minilok"), "token", "create", "--role", "admin"], env=env,
+                             capture_output=True, text=True, timeout=60)
+    assert refused.returncode == 2 and "built-in development secret" in refused.stderr
+    for _ in range(2):  # the second run keeps the first secret
+        subprocess.run([str(BIN / "minilok"), "secret", "init"], env=env, check=True, timeout=60)
+    token = subprocess.run([str(BIN / "minilok"), "token", "create", "--role", "admin"], env=env, check=True,
+                           capture_output=True, text=True, timeout=60).stdout.strip()
+    assert decode_token((tmp_path / "secret").read_text().strip(), token).is_admin
