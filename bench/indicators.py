@@ -238,7 +238,7 @@ def main() -> int:
     parser.add_argument("--baseline-requests", type=int, default=5, help="timed from-values reads per level")
     parser.add_argument("--database-url")
     args = parser.parse_args()
-    os.environ.setdefault("MINILOK_SECRET", "minilok-bench-secret")
+    os.environ.setdefault("MINILOK_SECRET", "minilok-bench-secret-0123456789abcdef0123456789")
     rng = random.Random(2026)
     result: dict = {}
     rows = []
