@@ -22,9 +22,16 @@ DATE_FORMAT = "dd/mm/yyyy hh:mm"
 _DUE_COLUMN = 7
 
 
+EXCEL_CELL_MAX = 32_767  # characters; Excel calls a file with a longer cell damaged
+
+
 def _clean(value: str | None) -> str | None:
-    """openpyxl refuses control characters; they carry nothing a reader needs."""
-    return ILLEGAL_CHARACTERS_RE.sub("", value) if value else value
+    """openpyxl refuses control characters; they carry nothing a reader needs. Text past Excel's
+    cell limit is cut with an ellipsis, so the file always opens."""
+    if not value:
+        return value
+    value = ILLEGAL_CHARACTERS_RE.sub("", value)
+    return value if len(value) <= EXCEL_CELL_MAX else value[:EXCEL_CELL_MAX - 1] + "…"
 
 
 def render_followups_xlsx(content: MinutesContent) -> bytes:

@@ -23,6 +23,7 @@ _HEADING = ParagraphStyle("heading", parent=_STYLES["Heading2"], fontSize=12, sp
 _BODY = ParagraphStyle("body", parent=_STYLES["Normal"], fontSize=9.5, leading=12)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=8.5, leading=10.5)
 _HEAD_CELL = ParagraphStyle("head-cell", parent=_CELL, fontName="Helvetica-Bold")
+_LINES_PER_PARAGRAPH = 20
 _TABLE_STYLE = TableStyle([
     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6eef5")),
@@ -32,20 +33,24 @@ _TABLE_STYLE = TableStyle([
 ])
 
 
-def _text(value: object | None, style: ParagraphStyle = _BODY) -> Paragraph:
-    """User text is data, not markup: escape it, keep its line breaks."""
-    return Paragraph(escape(str(value or "-")).replace("\n", "<br/>"), style)
+def _text(value: object | None, style: ParagraphStyle = _BODY) -> list[Paragraph]:
+    """User text is data, not markup: escape it, keep its line breaks. A few lines per paragraph:
+    ReportLab lays out the whole rest of a paragraph again at every page break, so a summary of
+    thousands of lines in one paragraph would take minutes."""
+    lines = escape(str(value or "-")).splitlines() or [""]
+    return [Paragraph("<br/>".join(lines[i:i + _LINES_PER_PARAGRAPH]), style)
+            for i in range(0, len(lines), _LINES_PER_PARAGRAPH)]
 
 
 def _table(header: list[str], rows: list[list[object]], widths: list[float]) -> Table:
     data = [[_text(h, _HEAD_CELL) for h in header]]
     data += [[_text(cell, _CELL) for cell in row] for row in rows]
-    table = Table(data, colWidths=[w * cm for w in widths], repeatRows=1)
+    table = Table(data, colWidths=[w * cm for w in widths], repeatRows=1, splitInRow=1)
     table.setStyle(_TABLE_STYLE)
     return table
 
 
-def _numbered(items: list[Paragraph]) -> ListFlowable:
+def _numbered(items: list[list[Paragraph]]) -> ListFlowable:
     return ListFlowable(items, bulletType="1", bulletFontSize=9.5, leftIndent=14)
 
 
@@ -53,8 +58,8 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
     tz = content.timezone
     story: list = [
         Paragraph(TITLE, _TITLE),
-        _text(content.kind_label, _SUBTITLE),
-        _text(f"{content.puskesmas}, {content.kota}, {content.provinsi}", _SUBTITLE),
+        *_text(content.kind_label, _SUBTITLE),
+        *_text(f"{content.puskesmas}, {content.kota}, {content.provinsi}", _SUBTITLE),
         Spacer(1, 0.4 * cm),
     ]
     details = [
@@ -65,7 +70,7 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
          else "Draf (belum diterbitkan)"],
     ]
     story.append(Table([[_text(k, _HEAD_CELL), _text(v, _CELL)] for k, v in details], colWidths=[3 * cm, 14 * cm],
-                       style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")])))
+                       style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]), splitInRow=1))
 
     story.append(Paragraph("Daftar Hadir", _HEADING))
     if content.attendance:
@@ -76,7 +81,7 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
             [1, 4.5, 5.5, 4, 2],
         ))
     else:
-        story.append(_text("Belum ada daftar hadir."))
+        story.extend(_text("Belum ada daftar hadir."))
 
     story.append(Paragraph("Agenda", _HEADING))
     if content.agenda:
@@ -92,16 +97,16 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
             items.append(_text(line))
         story.append(_numbered(items))
     else:
-        story.append(_text("Belum ada agenda."))
+        story.extend(_text("Belum ada agenda."))
 
     story.append(Paragraph("Ringkasan", _HEADING))
-    story.append(_text(content.summary or "Belum ada ringkasan."))
+    story.extend(_text(content.summary or "Belum ada ringkasan."))
 
     story.append(Paragraph("Keputusan", _HEADING))
     if content.decisions:
         story.append(_numbered([_text(d) for d in content.decisions]))
     else:
-        story.append(_text("Belum ada keputusan."))
+        story.extend(_text("Belum ada keputusan."))
 
     story.append(Paragraph("Rencana Tindak Lanjut", _HEADING))
     if content.followups:
@@ -112,7 +117,7 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
             [1, 6, 4, 3.5, 2.5],
         ))
     else:
-        story.append(_text("Belum ada rencana tindak lanjut."))
+        story.extend(_text("Belum ada rencana tindak lanjut."))
 
     buffer = BytesIO()
     document = SimpleDocTemplate(
