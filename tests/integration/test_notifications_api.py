@@ -10,7 +10,7 @@ from minilok_notifications import models
 from minilok_notifications.deliveries import record_event
 from minilok_shared.db import make_engine, make_sessionmaker
 from sqlalchemy import create_engine, select, text
-from test_notifications_support import Receiver, followup_event, notifications_client, token
+from test_notifications_support import Receiver, followup_event, notifications_client, send_test, token
 
 ADMIN = token("admin")
 
@@ -199,9 +199,7 @@ def test_pagination(client, receiver):
 def test_test_endpoint_sends_a_signed_cloudevent(client, receiver):
     sub = webhook(client, receiver)
     receiver.secrets.append(sub["secret"])
-    r = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
-    assert r.status_code == 201, r.text
-    delivery = r.json()
+    delivery = send_test(client, sub["id"])
     assert delivery["status"] == "delivered" and delivery["event_type"] == "notification.test"
     assert delivery["attempts"][0]["response_status"] == 200
     assert set(delivery) >= {"id", "subscription_id", "event_id", "event_type", "channel", "status", "attempts",
@@ -220,9 +218,9 @@ def test_rotate_secret_signs_with_old_and_new(client, receiver):
     rotated = client.post(f"/api/v1/subscriptions/{sub['id']}/rotate-secret", headers=ADMIN).json()
     assert rotated["secret"] != sub["secret"] and rotated["previous_secret_expires_at"]
     receiver.secrets.append(sub["secret"])  # a receiver not yet updated still verifies
-    client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
+    send_test(client, sub["id"])
     receiver.secrets[:] = [rotated["secret"]]  # and one already updated too
-    client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
+    send_test(client, sub["id"])
     assert [r["verified"] for r in receiver.requests] == [True, True]
     assert len(receiver.requests[0]["headers"]["webhook-signature"].split(" ")) == 2
     email = client.post("/api/v1/subscriptions", json={"agency_id": 10, "event_types": ["followup.*"],
@@ -235,7 +233,7 @@ def test_failed_delivery_log_and_manual_retry(client, receiver):
     sub = webhook(client, receiver)
     receiver.secrets.append(sub["secret"])
     receiver.script.append(404)
-    delivery = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()
+    delivery = send_test(client, sub["id"])
     assert delivery["status"] == "failed" and delivery["last_response_status"] == 404
     listed = client.get("/api/v1/deliveries", params={"subscription_id": sub["id"], "status": "failed"},
                         headers=ADMIN).json()
@@ -252,7 +250,7 @@ def test_failed_delivery_log_and_manual_retry(client, receiver):
 
 def test_retry_of_a_delivered_delivery_is_409(client, receiver):
     sub = webhook(client, receiver)
-    delivery = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()
+    delivery = send_test(client, sub["id"])
     assert delivery["status"] == "delivered"
     assert client.post(f"/api/v1/deliveries/{delivery['id']}/retry", headers=ADMIN).status_code == 409
 
@@ -260,7 +258,7 @@ def test_retry_of_a_delivered_delivery_is_409(client, receiver):
 def test_server_error_is_retried_later(client, receiver):
     sub = webhook(client, receiver)
     receiver.script.append(("status", 503, {"Retry-After": "120"}))
-    delivery = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()
+    delivery = send_test(client, sub["id"])
     assert delivery["status"] == "pending" and delivery["attempts"][0]["response_status"] == 503
     assert delivery["next_attempt_at"] is not None
 
@@ -268,7 +266,7 @@ def test_server_error_is_retried_later(client, receiver):
 def test_timeout_is_recorded_and_retried(client, receiver):
     sub = webhook(client, receiver)
     receiver.script.append(("sleep", 2))
-    delivery = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()
+    delivery = send_test(client, sub["id"])
     assert delivery["status"] == "pending"
     assert delivery["attempts"][0]["response_status"] is None and "timeout" in delivery["attempts"][0]["error"]
 
@@ -319,7 +317,7 @@ def test_send_time_guard_blocks_a_target_that_became_private(monkeypatch, db_url
     with notifications_client(monkeypatch, db_url, NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1") as client:
         sub = webhook(client, receiver)
     with notifications_client(monkeypatch, db_url, NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="0") as client:
-        delivery = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()
+        delivery = send_test(client, sub["id"])
     assert delivery["status"] == "failed" and "127.0.0.1" in delivery["last_error"]
     assert receiver.requests == []
 
@@ -388,14 +386,14 @@ def test_endpoint_failing_for_five_days_is_disabled_and_its_owner_told(client, r
     sub = webhook(client, receiver)
     factory = client.app.state.sessionmaker
     receiver.script.append(503)
-    first = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()
+    first = send_test(client, sub["id"])
     assert first["status"] == "pending"
     failing = client.get(f"/api/v1/subscriptions/{sub['id']}", headers=ADMIN).json()
     assert failing["failing_since"] is not None and failing["active"] is True
     with factory.begin() as session:  # ... and it has been failing for 5 days
         session.get(models.Subscription, sub["id"]).failing_since = utcnow() - timedelta(days=5, minutes=1)
     receiver.script.append(503)
-    client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
+    send_test(client, sub["id"])
     disabled = client.get(f"/api/v1/subscriptions/{sub['id']}", headers=ADMIN).json()
     assert disabled["active"] is False and disabled["disabled_reason"]
     with factory() as session:
@@ -405,4 +403,4 @@ def test_endpoint_failing_for_five_days_is_disabled_and_its_owner_told(client, r
     # switched on again by hand, it starts afresh
     again = client.patch(f"/api/v1/subscriptions/{sub['id']}", headers=ADMIN, json={"active": True}).json()
     assert again["active"] and again["failing_since"] is None and again["disabled_reason"] is None
-    assert client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN).json()["status"] == "delivered"
+    assert send_test(client, sub["id"])["status"] == "delivered"

@@ -11,7 +11,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from minilok_notifications import deliveries
 from support import free_port
-from test_notifications_support import Receiver, followup_event, notifications_client, token
+from test_notifications_support import Receiver, followup_event, notifications_client, send_test, token
 
 ADMIN = token("admin")
 
@@ -120,8 +120,7 @@ def test_smtp_rejection_fails_and_gateway_errors_retry(client, smtp, gateway):
 
 def test_test_endpoint_on_email(client, smtp):
     sub = subscribe(client, "email", "kader@example.org")
-    r = client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
-    assert r.status_code == 201 and r.json()["status"] == "delivered"
+    assert send_test(client, sub["id"])["status"] == "delivered"
     assert smtp.messages[0]["Subject"] == "[Minilok] Uji coba notifikasi"
 
 

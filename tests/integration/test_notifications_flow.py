@@ -171,3 +171,16 @@ def test_sweep_recovers_a_lost_enqueue(stack):
     stack.start(consumers=0, beat=True)
     wait_for(lambda: stack.deliveries()[0].status == "delivered", 20, message="the swept delivery")
     assert stack.receiver.events() == [event]
+
+
+def test_test_endpoint_answers_202_and_a_worker_sends_it(stack):
+    """`POST /subscriptions/{id}/test` only queues: the answer is the pending delivery, and the
+    worker process sends it (a slow target never holds up the API)."""
+    sub = stack.subscribe(agency_id=10)
+    stack.start(consumers=0)
+    r = stack.client.post(f"/api/v1/subscriptions/{sub['id']}/test", headers=ADMIN)
+    assert r.status_code == 202, r.text
+    assert r.json()["status"] == "pending" and r.json()["attempts"] == []
+    wait_for(lambda: stack.deliveries()[0].status == "delivered", 20, message="the test delivery")
+    (event,) = stack.receiver.events()
+    assert event["type"] == "notification.test" and event["id"] == r.json()["event_id"]

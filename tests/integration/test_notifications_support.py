@@ -5,6 +5,8 @@ told to fail, answer 429 or time out."""
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 import time
 from collections import deque
@@ -34,6 +36,20 @@ def notifications_client(monkeypatch, url: str, **env: str) -> TestClient:
     from minilok_notifications.app import create_app
 
     return TestClient(create_app())
+
+
+def send_test(client: TestClient, subscription_id: int, headers: dict[str, str] | None = None) -> dict:
+    """`POST /subscriptions/{id}/test` (202: queued, still pending), then the attempt the worker's
+    `deliver` task makes; returns the delivery after it."""
+    from minilok_notifications import deliveries
+
+    headers = headers or token("admin")
+    r = client.post(f"/api/v1/subscriptions/{subscription_id}/test", headers=headers)
+    assert r.status_code == 202, r.text
+    queued = r.json()
+    assert queued["status"] == "pending" and queued["attempts"] == []
+    deliveries.attempt(client.app.state.sessionmaker, client.app.state.settings, queued["id"])
+    return client.get(f"/api/v1/deliveries/{queued['id']}", headers=headers).json()
 
 
 def followup_event(event_id: str, *, owner: int = 10, supporters=(11,), puskesmas: int = 1, type="followup.created",
@@ -109,3 +125,77 @@ class Receiver:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class NastyServer:
+    """A raw HTTP server on 127.0.0.1 that answers badly on purpose, to every request: `huge` (a
+    200 MB body), `trickle_head` (the status line and headers one byte a second) or
+    `trickle_body` (headers at once, then one body byte every half second, for ever)."""
+
+    HUGE = 200 * 2**20
+
+    def __init__(self, mode: str, status: int = 200):
+        self.mode, self.status = mode, status
+        self.requests, self.sent = 0, 0
+        self.lock = threading.Lock()
+        self.stopping = threading.Event()
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.sock.getsockname()[1]}/hook"
+
+    def _serve(self) -> None:
+        while not self.stopping.is_set():
+            try:
+                conn, _ = self.sock.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            threading.Thread(target=self._answer, args=(conn,), daemon=True).start()
+
+    def _read_request(self, conn) -> bool:
+        data = b""
+        while b"\r\n\r\n" not in data:
+            chunk = conn.recv(65536)
+            if not chunk:
+                return False
+            data += chunk
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = re.search(rb"content-length: *(\d+)", head, re.IGNORECASE)
+        while length and len(body) < int(length.group(1)):
+            body += conn.recv(65536)
+        return True
+
+    def _answer(self, conn) -> None:
+        with conn:
+            conn.settimeout(10)
+            try:
+                if not self._read_request(conn):
+                    return
+                with self.lock:
+                    self.requests += 1
+                if self.mode == "huge":
+                    conn.sendall(f"HTTP/1.1 {self.status} X\r\ncontent-length: {self.HUGE}\r\n\r\n".encode())
+                    chunk = b"x" * 65536
+                    while self.sent < self.HUGE and not self.stopping.is_set():
+                        conn.sendall(chunk)
+                        self.sent += len(chunk)
+                elif self.mode == "trickle_head":
+                    for byte in f"HTTP/1.1 {self.status} X\r\ncontent-length: 0\r\n\r\n".encode():
+                        conn.sendall(bytes([byte]))
+                        if self.stopping.wait(1):
+                            return
+                else:
+                    conn.sendall(f"HTTP/1.1 {self.status} X\r\ncontent-length: 1000000\r\n\r\n".encode())
+                    while not self.stopping.wait(0.5):
+                        conn.sendall(b"x")
+            except OSError:  # the client hung up: what it should do
+                pass
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.sock.close()

@@ -13,7 +13,7 @@ from minilok_notifications.channels import Message, SendResult
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.deliveries import apply_result
 from minilok_notifications.target_guard import TargetGuard, target_key
-from test_notifications_support import Receiver, notifications_client, token
+from test_notifications_support import Receiver, notifications_client, send_test, token
 
 ADMIN = token("admin")
 
@@ -56,13 +56,12 @@ def test_circuit_breaker_spares_a_failing_target(monkeypatch, database_url, rece
         sub = client.post("/api/v1/subscriptions", headers=ADMIN, json={
             "agency_id": 10, "event_types": ["followup.*"], "channel": "webhook", "target": receiver.url}).json()
         receiver.script.extend([500, 503])
-        test = f"/api/v1/subscriptions/{sub['id']}/test"
-        assert [client.post(test, headers=ADMIN).json()["last_response_status"] for _ in range(2)] == [500, 503]
-        spared = client.post(test, headers=ADMIN).json()
+        assert [send_test(client, sub["id"])["last_response_status"] for _ in range(2)] == [500, 503]
+        spared = send_test(client, sub["id"])
         assert spared["status"] == "pending" and "circuit open" in spared["attempts"][0]["error"]
         assert len(receiver.requests) == 2  # the open circuit did not call the target
         time.sleep(1.1)
-        assert client.post(test, headers=ADMIN).json()["status"] == "delivered"
+        assert send_test(client, sub["id"])["status"] == "delivered"
         assert len(receiver.requests) == 3
 
 

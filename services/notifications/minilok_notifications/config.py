@@ -1,5 +1,7 @@
-from typing import ClassVar
+"""Settings of the notifications service, read from the environment (defaults in the contract)."""
+
 from functools import lru_cache
+from typing import ClassVar
 
 from minilok_shared.config import ServiceSettings
 from pydantic import Field
@@ -23,8 +25,12 @@ class NotificationsSettings(ServiceSettings):
     gateway_token: str = Field("", validation_alias="NOTIFICATIONS_GATEWAY_TOKEN")
     sweep_interval_seconds: float = Field(
         5, validation_alias="NOTIFICATIONS_SWEEP_INTERVAL_SECONDS")
+    # One overall deadline per webhook or gateway send (connect + send + read; SMTP's socket
+    # timeout); a delivery's lease is twice this plus a minute, so no send outlives its lease.
     webhook_timeout_seconds: float = Field(
-        10, validation_alias="NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS")
+        15, gt=0, validation_alias="NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS")
+    # At most this much of a webhook's or gateway's answer is read (it only explains an error).
+    response_max_bytes: int = Field(4096, ge=256, validation_alias="NOTIFICATIONS_RESPONSE_MAX_BYTES")
     # Multiplies the retry schedule (1.0: 8 attempts over about a day); tests shrink it.
     retry_scale: float = Field(1.0, validation_alias="NOTIFICATIONS_RETRY_SCALE")
     # Retries due within this many seconds are queued with a countdown; later ones wait for the sweep.

@@ -191,12 +191,18 @@ def _send_guarded(message: Message, settings: NotificationsSettings) -> SendResu
     return result
 
 
+def lease_seconds(settings: NotificationsSettings) -> float:
+    """How long a claimed delivery stays a worker's: well past the one overall deadline of a send
+    (channels/http.py), so no lease expires while its send is in flight and none is sent twice."""
+    return settings.webhook_timeout_seconds * 2 + 60
+
+
 def attempt(session_factory: sessionmaker[Session], settings: NotificationsSettings, delivery_id: int) -> \
         tuple[str, float | None]:
     """One attempt at one delivery: ("skipped", None) when another worker has it or it is not due,
     else (status after the attempt, retry delay or None)."""
     now = utcnow()
-    lease = settings.webhook_timeout_seconds * 2 + 60
+    lease = lease_seconds(settings)
     # The claim and the read of what to send share one transaction (one connection checkout and
     # commit fewer per delivery than a transaction each; the pipeline benchmark's worker profile).
     with session_factory.begin() as session:

@@ -22,7 +22,7 @@ from minilok_notifications.api.schemas import (
 )
 from minilok_notifications.channels.webhook import check_target_addresses
 from minilok_notifications.domain.targets import InvalidTarget, normalize_target
-from minilok_notifications.tasks import schedule_retry
+from minilok_notifications.tasks import enqueue_quietly
 
 log = logging.getLogger(__name__)
 
@@ -174,10 +174,11 @@ def rotate_secret(subscription_id: int, request: Request, session: SessionDep, p
     return _with_secret(sub, secret)
 
 
-@router.post("/{subscription_id}/test", status_code=status.HTTP_201_CREATED, response_model=DeliveryOut)
-def test_subscription(subscription_id: int, request: Request, session: SessionDep, principal: CurrentPrincipal):
-    """Send a `notification.test` CloudEvent through the real delivery path now, and answer with
-    the delivery (retries, if it failed, continue in the background)."""
+@router.post("/{subscription_id}/test", status_code=status.HTTP_202_ACCEPTED, response_model=DeliveryOut)
+def test_subscription(subscription_id: int, session: SessionDep, principal: CurrentPrincipal):
+    """Queue a `notification.test` CloudEvent on the real delivery path and answer with its
+    delivery, still pending: a worker sends it (never this request, which a slow target would
+    hold up); follow it at `GET /deliveries/{id}`."""
     sub = _get(session, principal, subscription_id)
     if not sub.active:
         raise conflict("Langganan nonaktif / subscription is inactive")
@@ -187,11 +188,5 @@ def test_subscription(subscription_id: int, request: Request, session: SessionDe
     }, ownerid=sub.agency_id)
     delivery = deliveries.create_test_delivery(session, sub, event)
     session.commit()
-    _status, delay = deliveries.attempt(request.app.state.sessionmaker, request.app.state.settings, delivery.id)
-    if delay is not None:
-        try:
-            schedule_retry(delivery.id, delay)
-        except Exception:  # the sweep queues it when due
-            log.warning("could not schedule a retry of delivery %s", delivery.id)
-    session.expire_all()
-    return session.get(models.Delivery, delivery.id)
+    enqueue_quietly([delivery.id])
+    return delivery

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import httpx
 
-from minilok_notifications.channels import Message, SendResult
+from minilok_notifications.channels import Message, SendResult, http
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.domain.retries import parse_retry_after
 from minilok_notifications.messages import render, sms_parts
@@ -29,7 +29,7 @@ class GatewayChannel:
         self.settings, self.channel = settings, channel
         self.url = settings.whatsapp_gateway_url if channel == "whatsapp" else settings.sms_gateway_url
         self.format = settings.whatsapp_gateway_format
-        self.client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False, trust_env=False)
+        self.client = http.new_client(settings.webhook_timeout_seconds)
 
     def send(self, message: Message) -> SendResult:
         if not self.url:
@@ -40,8 +40,9 @@ class GatewayChannel:
         if self.settings.gateway_token:
             headers["authorization"] = f"Bearer {self.settings.gateway_token}"
         try:
-            response = self.client.post(self.url, json=gateway_payload(message, text, self.channel, self.format),
-                                        headers=headers)
+            response = http.post(self.client, self.url, deadline_seconds=self.settings.webhook_timeout_seconds,
+                                 max_bytes=self.settings.response_max_bytes,
+                                 json=gateway_payload(message, text, self.channel, self.format), headers=headers)
         except httpx.TimeoutException as exc:
             return SendResult(error=f"waktu habis / timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:

@@ -16,7 +16,7 @@ import httpx
 from minilok_shared.events.envelope import CONTENT_TYPE
 from standardwebhooks import Webhook
 
-from minilok_notifications.channels import Message, SendResult
+from minilok_notifications.channels import Message, SendResult, http
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.domain.retries import parse_retry_after
 from minilok_notifications.domain.targets import InvalidTarget, check_webhook_url, is_blocked_address, literal_ip
@@ -70,8 +70,7 @@ def sign(secrets: list[str], message_id: str, timestamp: datetime, body: str) ->
 class WebhookChannel:
     def __init__(self, settings: NotificationsSettings):
         self.settings = settings
-        self.client = httpx.Client(timeout=settings.webhook_timeout_seconds, follow_redirects=False,
-                                   trust_env=False, headers={"user-agent": "Minilok-Webhooks/1.0"})
+        self.client = http.new_client(settings.webhook_timeout_seconds, headers={"user-agent": "Minilok-Webhooks/1.0"})
 
     def _pinned_request(self, url: str) -> tuple[str, dict[str, str], dict]:
         """The URL to connect to (a checked IP in place of the name), the Host header and the TLS
@@ -111,7 +110,9 @@ class WebhookChannel:
             **extra_headers,
         }
         try:
-            response = self.client.post(url, content=message.body.encode(), headers=headers, extensions=extensions)
+            response = http.post(self.client, url, deadline_seconds=self.settings.webhook_timeout_seconds,
+                                 max_bytes=self.settings.response_max_bytes, content=message.body.encode(),
+                                 headers=headers, extensions=extensions)
         except httpx.TimeoutException as exc:
             return SendResult(error=f"waktu habis / timeout: {type(exc).__name__}")
         except httpx.HTTPError as exc:
