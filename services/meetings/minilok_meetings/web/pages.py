@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from starlette.datastructures import FormData
 
 from minilok_meetings import models
+from minilok_meetings.api import agencies as agencies_api
 from minilok_meetings.api import followups as followups_api
 from minilok_meetings.api import meetings as meetings_api
 from minilok_meetings.api.schemas import CompleteIn, MeetingCreate, ProgressIn, ReasonIn
@@ -200,10 +201,14 @@ def _notifications(request: Request, user) -> httpx.Client:
                         headers={"Authorization": f"Bearer {user.token}"})
 
 
-def _agency_id(request: Request, user, form: FormData | None = None) -> int | None:
+def _agency_id(request: Request, db, user, form: FormData | None = None) -> int | None:
+    """The agency a page or form is about; 403/404 (as the API answers) for one the user may not see."""
     if user.principal.role == "agency":
         return int(user.principal.agency_id)
-    return int_or_none((form or {}).get("agency_id") or request.query_params.get("agency_id"))
+    agency_id = int_or_none((form or {}).get("agency_id") or request.query_params.get("agency_id"))
+    if agency_id is not None:
+        agencies_api.get_agency(agency_id, db, user.principal)
+    return agency_id
 
 
 @router.get("/agency")
@@ -211,14 +216,12 @@ def _agency_id(request: Request, user, form: FormData | None = None) -> int | No
 def agency_page(request: Request, db: SessionDep, user):
     principal = user.principal
     _ = translator(lang_of(request))
-    agency_id = _agency_id(request, user)
+    agency_id = _agency_id(request, db, user)
     if agency_id is None:
         current, _choices = data.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
         return render(request, "agency.html", user, agency=None,
                       agencies=data.agencies_of(db, principal, current.id if current else None))
-    agency = db.get(models.Agency, agency_id)
-    if agency is None:
-        return render(request, "error.html", user, 404, message=_("Lembaga tidak ditemukan.", "Agency not found."))
+    agency = agencies_api.get_agency(agency_id, db, principal)
     if principal.role == "agency":
         items = data.followups(db, principal)
     else:
@@ -243,9 +246,9 @@ def agency_page(request: Request, db: SessionDep, user):
 
 @router.post("/agency/subscriptions")
 @action("/agency")
-def add_subscription(request: Request, form: FormDep, user):
+def add_subscription(request: Request, form: FormDep, db: SessionDep, user):
     _ = translator(lang_of(request))
-    agency_id = _agency_id(request, user, form)
+    agency_id = _agency_id(request, db, user, form)
     body = {"agency_id": agency_id, "channel": form.get("channel"), "target": (form.get("target") or "").strip(),
             "event_types": form.getlist("event_types") or ["followup.*"], "language": form.get("language") or "id"}
     back = f"/agency?agency_id={agency_id}" if user.principal.role != "agency" else "/agency"
@@ -267,9 +270,9 @@ def add_subscription(request: Request, form: FormDep, user):
 
 @router.post("/agency/subscriptions/{subscription_id}/delete")
 @action("/agency")
-def delete_subscription(request: Request, form: FormDep, subscription_id: int, user):
+def delete_subscription(request: Request, form: FormDep, subscription_id: int, db: SessionDep, user):
     _ = translator(lang_of(request))
-    agency_id = _agency_id(request, user, form)
+    agency_id = _agency_id(request, db, user, form)
     back = f"/agency?agency_id={agency_id}" if user.principal.role != "agency" else "/agency"
     try:
         with _notifications(request, user) as client:
