@@ -116,8 +116,7 @@ class JsonGuard:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        content_type = dict(scope.get("headers", ())).get(b"content-type", b"")
-        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or b"json" not in content_type:
+        if scope["type"] != "http" or scope["method"] not in ("POST", "PUT", "PATCH") or not _json_body(scope):
             await self.app(scope, receive, send)
             return
         chunks = []
@@ -135,6 +134,12 @@ class JsonGuard:
             await JSONResponse({"detail": [problem]}, 422)(scope, receive, send)
             return
         await self.app(scope, _replay({"type": "http.request", "body": body, "more_body": False}, receive), send)
+
+
+def _json_body(scope: Scope) -> bool:
+    """Whether FastAPI reads this body as JSON: application/json, */*+json, or no content type at all."""
+    media_type = dict(scope["headers"]).get(b"content-type", b"").split(b";")[0].strip().lower()
+    return not media_type or media_type.endswith(b"json")
 
 
 def _replay(first: Message, receive: Receive) -> Receive:

@@ -127,6 +127,14 @@ def test_nan_infinity_and_lone_surrogates_are_422_naming_the_field(worlds, liter
     assert rollup.status_code == 200 and rollup.json()["numerator"] in (None, 0)  # no NaN was stored
 
 
+def test_a_json_body_sent_without_a_content_type_is_checked_too(worlds):
+    # FastAPI reads a body without Content-Type as JSON, so the guard must too.
+    api = worlds["indicators"]
+    r = api.client.post("/api/v1/areas", content=b'{"code": "22", "name": "\\ud800", "level": "provinsi"}',
+                        headers=api.admin)
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "name"], r.text
+
+
 def test_the_words_nan_and_infinity_in_text_are_fine(worlds):
     r = worlds["meetings"].patch(f"/api/v1/follow-ups/{worlds['followup']}", json={"title": "NaN Infinity \U0001F600"})
     assert r.status_code == 200, r.text
