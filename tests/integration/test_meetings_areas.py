@@ -113,3 +113,20 @@ def test_escalation_names_only_agencies_of_the_puskesmas_or_shared_ones(two):
     assert response.status_code == 200, response.text
     assert [s["notify"] for s in response.json()["steps"]] == ["owner", f"agency:{own}", f"agency:{dinas}",
                                                                 "puskesmas"]
+
+
+def test_a_puskesmas_cannot_move_its_own_agency_away_from_the_dinas(two):
+    api, token = two["api"], two["baloi_token"]
+    dinas = create(api, "agencies", {"name": "Dinas Kesehatan Kota Batam", "kind": "dinas_kesehatan"})
+    head = create(api, "agencies", {"name": "Puskesmas Baloi Permai", "kind": "puskesmas", "parent_id": dinas,
+                                    "puskesmas_id": two["baloi"]})
+    kelurahan = create(api, "agencies", {"name": "Kelurahan Baloi Indah", "kind": "kelurahan"}, headers=token)
+    for parent in (None, kelurahan):
+        moved = api.patch(f"/api/v1/agencies/{head}", json={"parent_id": parent}, headers=token)
+        assert moved.status_code == 403, moved.text
+    assert api.get(f"/api/v1/agencies/{head}").json()["parent_id"] == dinas
+    renamed = api.patch(f"/api/v1/agencies/{head}", json={"name": "UPT Puskesmas Baloi Permai", "parent_id": dinas},
+                        headers=token)
+    assert renamed.status_code == 200  # the same parent again, or other fields, stay the puskesmas's own
+    assert api.patch(f"/api/v1/agencies/{kelurahan}", json={"parent_id": head}, headers=token).status_code == 200
+    assert api.patch(f"/api/v1/agencies/{head}", json={"parent_id": None}).status_code == 200  # an admin may

@@ -98,6 +98,12 @@ def patch_agency(agency_id: int, body: AgencyPatch, session: SessionDep, princip
     if principal.role == "agency" or (principal.role == "puskesmas" and agency.puskesmas_id is None):
         raise forbidden()
     changes = body.model_dump(exclude_unset=True)
+    if "parent_id" in changes and principal.role == "puskesmas" and agency.kind == "puskesmas" \
+            and changes["parent_id"] != agency.parent_id:
+        # The puskesmas's own agency escalates to its supervisor (the dinas kesehatan): a puskesmas
+        # must not be able to take itself out of that oversight.
+        raise forbidden("Induk eskalasi puskesmas hanya diubah oleh admin / only an admin moves a puskesmas's "
+                        "own escalation link")
     if "parent_id" in changes and body.parent_id is not None:
         parent = session.get(models.Agency, body.parent_id)
         if parent is None or not _visible(principal, parent):
