@@ -4,16 +4,24 @@ Two phases per service, all with a valid admin token on a fresh, lightly seeded 
   1. every operation on its own, with generated (mostly valid, some edge-case) input;
   2. stateful runs that chain operations through the links Schemathesis infers (a created id
      feeds the next call).
-The checks: never a 5xx, and every answer matches the documented content type and schema.
+  3. hostile input the generator never produces: every list with forged cursors (wrong types,
+     huge ints, nested lists, NaN), every JSON body with NaN, Infinity or a lone surrogate in it.
+The checks: never a 5xx, and every answer matches the documented content type and schema
+(phase 3: a 4xx).
 Failures are collected rather than shrunk, so that one run shows them all, quickly.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import strategies as st
 from hypothesis.errors import FlakyStrategyDefinition
+from minilok_shared.pagination import encode_cursor
 from minilok_shared.service import get_service
 from schemathesis import checks
 from sqlalchemy import text
@@ -26,6 +34,27 @@ SKIP = {"GET /ready", "GET /metrics"}
 
 FAST = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.generate],
             suppress_health_check=list(HealthCheck))
+HOSTILE_PER_OPERATION = 15
+
+JSON_LEAVES = st.one_of(st.none(), st.booleans(), st.integers(), st.integers(min_value=2**63),
+                        st.floats(allow_nan=True, allow_infinity=True), st.text(max_size=20))
+JSON_VALUES = st.recursive(JSON_LEAVES, lambda inner: st.lists(inner, max_size=3), max_leaves=6)
+# What a client could put in `cursor`: any JSON (NaN included) base64-encoded the way ours are, or not base64.
+FORGED_CURSORS = st.one_of(
+    st.lists(JSON_VALUES, max_size=3).map(encode_cursor),
+    JSON_VALUES.map(lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).decode()),
+    st.text(alphabet="ABCxyz019-_=!", max_size=12))
+POISON = st.sampled_from([float("nan"), float("inf"), float("-inf"), "\ud800", "x\udfff"])
+
+
+def poisoned(body, poison):
+    """`body` with its first leaf replaced by `poison` (the whole body if it has no leaf)."""
+    if isinstance(body, dict) and body:
+        key = next(iter(body))
+        return {**body, key: poisoned(body[key], poison)}
+    if isinstance(body, list) and body:
+        return [poisoned(body[0], poison), *body[1:]]
+    return poison
 
 
 def seed(service: str, api) -> None:
@@ -131,7 +160,44 @@ def test_generated_requests_never_break_the_api(service_api, monkeypatch, servic
     except Exception as exc:  # a failing step: its cause is already in run.failures
         run.failures.append(f"stateful phase stopped: {type(exc).__name__}: {str(exc)[:300]}")
 
+    hostile(api, operations, run)
     print(f"{service}: {run.calls} generated requests, {len(operations)} operations")
     assert not run.failures, f"{len(run.failures)} failures:\n" + "\n".join(sorted(set(run.failures))[:40])
     assert run.calls >= CASES_PER_SERVICE
 
+
+
+def hostile(api, operations, run: Run) -> None:
+    """Phase 3: forged cursors on every list, NaN/Infinity/lone surrogates in every JSON body."""
+
+    def send(case, *, query=None, content=None):
+        # A forged cursor may happen to be a valid one (200); a poisoned body is always refused.
+        run.calls += 1
+        headers = {**run.auth, **({"content-type": "application/json"} if content is not None else {})}
+        try:
+            response = api.client.request(case.method, case.formatted_path, params=query or case.query,
+                                          content=content, headers=headers)
+        except Exception as exc:  # the in-process app raised: what a client sees as a 500
+            run.failures.append(f"{case.operation.label} -> raised {type(exc).__name__} for hostile input "
+                                f"(query {query}, body {content[:200] if content else None}): {exc}")
+            return
+        if response.status_code >= 500 or (content is not None and not 400 <= response.status_code < 500):
+            run.failures.append(f"{case.operation.label} -> {response.status_code} for hostile input "
+                                f"(query {query}, body {content[:200] if content else None}): {response.text[:300]}")
+
+    for operation in operations:
+        if "cursor" in {parameter.name for parameter in operation.query}:
+            @given(case=operation.as_strategy(), cursor=FORGED_CURSORS)
+            @settings(max_examples=HOSTILE_PER_OPERATION, derandomize=True, **FAST)
+            def forged_cursor(case, cursor):
+                send(case, query={**(case.query or {}), "cursor": cursor})
+
+            forged_cursor()
+        if any(body.media_type == "application/json" for body in operation.body):
+            @given(case=operation.as_strategy(media_type="application/json"), poison=POISON)
+            @settings(max_examples=HOSTILE_PER_OPERATION, derandomize=True, **FAST)
+            def poisoned_body(case, poison):
+                body = case.body if isinstance(case.body, (dict, list)) else {}
+                send(case, content=json.dumps(poisoned(body, poison)).encode())
+
+            poisoned_body()
