@@ -72,3 +72,15 @@ def test_extra_days_off_move_working_day_due_dates(meetings_api):
     assert r.status_code == 200 and r.json()["extra_holidays"] == [day]
     after = api.post(url, json={"title": "b", "owner_agency_id": owner, "due_in_working_days": 1}).json()["due_at"]
     assert after[:10] > day
+
+
+def test_names_longer_than_their_columns_are_422_naming_the_field(meetings_api):
+    body = {"code": "LONG01", "name": "Puskesmas " + "x" * 195, "timezone": "Asia/Jakarta", "area_code": "21.71",
+            "kota": "Kota Batam", "provinsi": "Kepulauan Riau"}
+    too_long = meetings_api.post("/api/v1/puskesmas", json=body)
+    assert too_long.status_code == 422 and too_long.json()["detail"][0]["loc"] == ["body", "name"]
+    agency = meetings_api.post("/api/v1/agencies", json={"name": "Kelurahan", "kind": "kelurahan",
+                                                         "contacts": [{"name": "Bu RT", "role": "r" * 121}]})
+    assert agency.status_code == 422 and agency.json()["detail"][0]["loc"] == ["body", "contacts", 0, "role"]
+    body["name"] = "Puskesmas " + "x" * 190
+    assert meetings_api.post("/api/v1/puskesmas", json=body).status_code == 201

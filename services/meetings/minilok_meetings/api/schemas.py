@@ -28,6 +28,9 @@ MeetingKind = Literal["monthly_internal", "quarterly_cross_sector", "other"]
 Priority = Literal["low", "normal", "high"]
 
 Text = Annotated[SingleLine, Field(min_length=1, max_length=300)]
+# Lengths of the columns they are stored in (a longer value would be a database error, not a 422).
+Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
+Label = Annotated[SingleLine, Field(min_length=1, max_length=120)]
 LongText = Annotated[MultiLine, Field(max_length=10_000)]
 Code = Annotated[SingleLine, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
 
@@ -50,19 +53,19 @@ class Strict(BaseModel):
 
 
 class PuskesmasCreate(Strict):
-    code: Code
-    name: Text
+    code: Annotated[Code, Field(max_length=32)]
+    name: Name
     timezone: Timezone
     area_code: Code
-    kota: Text
-    provinsi: Text
-    head_name: Text | None = None
+    kota: Label
+    provinsi: Label
+    head_name: Name | None = None
     extra_holidays: list[Day] = Field(default_factory=list, max_length=366)
 
 
 class PuskesmasPatch(Strict):
-    name: Text | None = None
-    head_name: Text | None = None
+    name: Name | None = None
+    head_name: Name | None = None
     extra_holidays: list[Day] | None = Field(None, max_length=366)
 
 
@@ -81,8 +84,8 @@ class PuskesmasOut(BaseModel):
 
 
 class ContactIn(Strict):
-    name: Text
-    role: Text | None = None
+    name: Name
+    role: Label | None = None
     email: EmailStr | None = None
     phone: Phone | None = None
 
@@ -97,7 +100,7 @@ class ContactOut(BaseModel):
 
 
 class AgencyCreate(Strict):
-    name: Text
+    name: Name
     kind: AgencyKind
     parent_id: int | None = None
     puskesmas_id: int | None = None
@@ -106,7 +109,7 @@ class AgencyCreate(Strict):
 
 
 class AgencyPatch(Strict):
-    name: Text | None = None
+    name: Name | None = None
     parent_id: int | None = None
     area_code: Code | None = None
     contacts: list[ContactIn] | None = Field(None, max_length=50)
