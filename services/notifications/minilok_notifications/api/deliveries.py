@@ -1,6 +1,7 @@
 from fastapi import APIRouter
 from minilok_shared.auth import CurrentPrincipal
 from minilok_shared.errors import conflict, not_found
+from minilok_shared.idempotency import after_commit
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 from sqlalchemy import select
@@ -56,5 +57,5 @@ def retry_delivery(delivery_id: int, session: SessionDep, principal: CurrentPrin
         raise conflict("Langganan nonaktif / subscription is inactive")
     deliveries.retry_by_hand(delivery)
     session.commit()
-    enqueue_quietly([delivery.id])
+    after_commit(session, lambda: enqueue_quietly([delivery.id]))
     return delivery

@@ -6,6 +6,7 @@ from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
 from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
 from minilok_shared.events.envelope import new_event
+from minilok_shared.idempotency import after_commit
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from minilok_shared.web import SessionDep
 from sqlalchemy import select, update
@@ -188,5 +189,5 @@ def test_subscription(subscription_id: int, session: SessionDep, principal: Curr
     }, ownerid=sub.agency_id)
     delivery = deliveries.create_test_delivery(session, sub, event)
     session.commit()
-    enqueue_quietly([delivery.id])
+    after_commit(session, lambda: enqueue_quietly([delivery.id]))
     return delivery
