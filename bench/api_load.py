@@ -707,7 +707,7 @@ def main() -> int:
     logs = Path(tempfile.mkdtemp(prefix="minilok-bench-api-"))
     keep_logs = False
     try:
-        from minilok_meetings.service import spec
+        from minilok_meetings.spec import spec
         from minilok_shared.auth import create_token
         from minilok_shared.db import upgrade
 

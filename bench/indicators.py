@@ -63,7 +63,7 @@ def setup(url: str) -> list[str]:
     """Migrate, load the catalogue and the areas; returns the kelurahan codes."""
     from minilok_indicators.areas import add_areas
     from minilok_indicators.catalogue import read_catalogue, upsert_indicators
-    from minilok_indicators.service import spec
+    from minilok_indicators.spec import spec
     from minilok_shared.db import make_engine, make_sessionmaker, upgrade
 
     upgrade(spec.migrations, url, "indicators")

@@ -308,8 +308,8 @@ class Stack:
     """A vhost, two databases, a Redis prefix, seeded agencies and subscriptions, the processes."""
 
     def __init__(self, args, cleanup: Cleanup, receiver: Receiver, workers: int, consumers: int, label: str):
-        from minilok_meetings.service import spec as meetings_spec
-        from minilok_notifications.service import spec as notifications_spec
+        from minilok_meetings.spec import spec as meetings_spec
+        from minilok_notifications.spec import spec as notifications_spec
         from minilok_shared.db import upgrade
 
         self.args, self.receiver, self.label = args, receiver, label

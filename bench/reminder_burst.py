@@ -123,7 +123,7 @@ def main() -> int:
 
     with database(args.database_url) as url:
         from minilok_shared.db import upgrade
-        from minilok_meetings.service import spec
+        from minilok_meetings.spec import spec
 
         upgrade(spec.migrations, url, "meetings")
         due = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(minutes=1)

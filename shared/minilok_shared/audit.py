@@ -20,10 +20,10 @@ from pydantic import BaseModel, ConfigDict
 from sqlalchemy import JSON, Column, Index, MetaData, String, Table, event, insert, inspect, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from minilok_shared.auth import Principal, require_roles
+from minilok_shared.auth import Principal
 from minilok_shared.db import BigId, UTCDateTime, utcnow
+from minilok_shared.deps import SessionDep, require_roles
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 
 REQUEST_KEY = "minilok_request"
 

@@ -5,12 +5,10 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Annotated, Literal
+from typing import Literal
 
-import anyio.to_thread
 import jwt
-from fastapi import Depends, FastAPI, HTTPException, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi import FastAPI
 
 from minilok_shared.revocation import RevocationList
 
@@ -124,46 +122,3 @@ def authenticate(app: FastAPI, token: str) -> Principal:
     principal = decode_token(settings.minilok_secret, token, settings.minilok_secret_previous)
     check_not_revoked(revocation_list(app), principal)
     return principal
-
-
-_bearer = HTTPBearer(auto_error=False)
-
-
-# `async def` although nothing here waits: FastAPI runs a plain `def` dependency in its thread pool,
-# a round trip between the event loop and a worker thread per request for ~50 µs of HMAC.
-async def current_principal(
-    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
-) -> Principal:
-    if credentials is None or credentials.scheme.lower() != "bearer":
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "Token tidak ada / missing bearer token",
-                            headers={"WWW-Authenticate": "Bearer"})
-    revocations = revocation_list(request.app)
-    if revocations.stale():  # at most every ~2 s per process: the only database read of this check
-        await anyio.to_thread.run_sync(revocations.refresh)
-    try:
-        principal = authenticate(request.app, credentials.credentials)
-    except InvalidToken as exc:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, f"Token tidak sah / {exc}",
-                            headers={"WWW-Authenticate": "Bearer"}) from exc
-    except TokensUnchecked as exc:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE,
-                            "Token belum dapat diperiksa, coba lagi sebentar / cannot check tokens yet, retry shortly",
-                            headers={"Retry-After": "2"}) from exc
-    request.state.principal = principal  # who the audit log names
-    return principal
-
-
-CurrentPrincipal = Annotated[Principal, Depends(current_principal)]
-
-
-def forbidden(message: str = "Tidak diizinkan / not allowed") -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, message)
-
-
-def require_roles(*roles: str):
-    async def check(principal: CurrentPrincipal) -> Principal:
-        if principal.role not in roles:
-            raise forbidden(f"Peran {principal.role} tidak diizinkan / role {principal.role} not allowed")
-        return principal
-
-    return Depends(check)

@@ -458,7 +458,7 @@ def _safe_url_amqp(url: str) -> str:
 def _add_service_commands() -> None:
     for name, spec in all_services().items():
         if spec.cli is not None:
-            app.add_typer(spec.cli, name=name)
+            app.add_typer(spec.load(spec.cli), name=name)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from pathlib import Path
 from alembic import command, context
 from alembic.config import Config
 from sqlalchemy import BigInteger, DateTime, Engine, Integer, MetaData, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -98,6 +99,14 @@ def make_engine(url: str, **kwargs) -> Engine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
     return create_engine(url, **kwargs)
+
+
+def insert_on_conflict(bind: Session | Engine | Connection, table):
+    """`INSERT` that takes `.on_conflict_do_nothing/_update(...)`, for PostgreSQL or SQLite: the
+    one place where the two dialects' inserts are chosen."""
+    if isinstance(bind, Session):
+        bind = bind.get_bind()
+    return (postgresql.insert if bind.dialect.name == "postgresql" else sqlite.insert)(table)
 
 
 def make_sessionmaker(engine: Engine, class_: type[Session] = Session) -> sessionmaker[Session]:

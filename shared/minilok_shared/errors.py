@@ -9,6 +9,10 @@ def unprocessable(field: str, message: str, where: str = "body") -> HTTPExceptio
     return HTTPException(422, [{"loc": [where, field], "msg": message, "type": "value_error"}])
 
 
+def forbidden(message: str = "Tidak diizinkan / not allowed") -> HTTPException:
+    return HTTPException(403, message)
+
+
 def not_found(what: str, ident: object) -> HTTPException:
     return HTTPException(404, f"{what} {ident} tidak ditemukan / not found")
 

@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import MetaData
 
 if TYPE_CHECKING:
-    import typer
-
     from minilok_shared.config import ServiceSettings
     from minilok_shared.events.consumer import Handlers
 
@@ -28,7 +26,7 @@ class ServiceSpec:
     handlers: str | None = None  # "module:attribute" of a `Handlers` registry
     celery: str | None = None  # "module:attribute" of the Celery app
     beat_schedule: dict[str, dict[str, Any]] = field(default_factory=dict)
-    cli: "typer.Typer | None" = None
+    cli: str | None = None  # "module:attribute" of a Typer app: `minilok <service> ...` commands
     # "module:function": a puskesmas id -> its area code, LookupError if there is no such puskesmas
     # (`minilok token create --role puskesmas` puts it in the token). Offered by the service that
     # owns the puskesmas (meetings).

@@ -1,40 +1,33 @@
 """The FastAPI app every service builds on: health, readiness, metrics, body-size limit,
-uniform JSON errors, and a database session dependency."""
+uniform JSON errors, idempotency keys (the dependencies routes declare are in deps.py)."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from contextlib import asynccontextmanager
-from typing import Annotated, Any, TypeVar
 from weakref import WeakKeyDictionary
 
-import anyio
-import anyio.to_thread
-from fastapi import Depends, FastAPI, HTTPException, Request
-from fastapi.concurrency import run_in_threadpool
+from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import Engine, QueuePool, Table
 from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from sqlalchemy.orm import Session
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from minilok_shared import audit
 from minilok_shared.config import ServiceSettings
 from minilok_shared.db import make_engine, make_sessionmaker
 from minilok_shared.errors import database_unavailable
 from minilok_shared.health import check_database, check_rabbitmq, check_redis, readiness
-from minilok_shared.idempotency import SCOPE_KEY as IDEMPOTENCY_SCOPE
-from minilok_shared.idempotency import Hold, Idempotency, RequestSession
-from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, REQUESTS_SHED
+from minilok_shared.idempotency import Idempotency, RequestSession
+from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from minilok_shared.ratelimit import RateLimit
 from minilok_shared.validation import JsonGuard
 
 log = logging.getLogger(__name__)
-T = TypeVar("T")
 
 
 class BodySizeLimit:
@@ -119,86 +112,6 @@ def pool_capacity(engine: Engine) -> int | None:
     return None
 
 
-def _session_slots(app: FastAPI) -> anyio.Semaphore | None:
-    """One semaphore per event loop (tests run several loops over one app)."""
-    capacity = getattr(app.state, "session_capacity", None)
-    if capacity is None:
-        return None
-    slots = app.state.session_slots
-    loop = asyncio.get_running_loop()
-    if loop not in slots:
-        slots[loop] = anyio.Semaphore(capacity)
-    return slots[loop]
-
-
-async def get_session(request: Request) -> AsyncIterator[Session]:
-    """The request's session.
-
-    At most as many requests hold a session as the pool has connections; the others wait here,
-    on the event loop. Without this gate an overloaded API deadlocked until the pool's 30 s
-    timeout: every thread of the pool waited for a connection, while the requests holding the
-    connections waited for a thread to validate their response (FastAPI does that in the thread
-    pool for `def` endpoints) or to close their session.
-
-    Opening a session does no I/O (it takes a connection at its first query, in the endpoint's
-    thread). Closing one that is still in a transaction (rollback, connection back to the pool)
-    runs in a thread of its own, shielded from cancellation and outside the thread pool's limit;
-    one whose transaction has ended (committed, or closed by `read_in_thread`) closes at once.
-
-    A request that waits longer than MINILOK_REQUEST_QUEUE_SECONDS for its turn gets 503 with
-    Retry-After (load shedding when the database is the bottleneck)."""
-    slots = _session_slots(request.app)
-    if slots is not None:
-        acquired = False
-        with anyio.move_on_after(request.app.state.settings.request_queue_seconds or None):
-            await slots.acquire()
-            acquired = True
-        if not acquired:
-            REQUESTS_SHED.labels(request.app.state.settings.service_name).inc()
-            raise HTTPException(503, "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly",
-                                headers={"Retry-After": "1"})
-    hold: Hold | None = request.scope.get(IDEMPOTENCY_SCOPE)
-    try:
-        session = request.app.state.sessionmaker()
-        session.info["minilok_request"] = request  # the audit log finds the caller through it
-        if hold is not None:
-            session.info[IDEMPOTENCY_SCOPE] = hold
-            hold.session = session
-        try:
-            yield session
-        finally:
-            if hold is not None:
-                # The idempotency middleware commits the held change with the stored answer, then
-                # closes the session and gives its slot back.
-                hold.finish = slots.release if slots is not None else None
-            elif session.in_transaction():
-                with anyio.CancelScope(shield=True):
-                    await anyio.to_thread.run_sync(session.close, limiter=anyio.CapacityLimiter(1))
-            else:
-                session.close()
-    finally:
-        if slots is not None and hold is None:
-            slots.release()
-
-
-async def read_in_thread(session: Session, read: Callable[..., T], *args: Any) -> T:
-    """`read(*args)` (blocking database reads that build the answer) in the thread pool, then the
-    session's connection back to the pool in the same thread: from an `async def` endpoint, a
-    read costs one thread hop, and FastAPI validates and serializes the answer on the event loop
-    (a `def` endpoint costs three: the endpoint, its response validation, the session's close)."""
-
-    def run() -> T:
-        try:
-            return read(*args)
-        finally:
-            session.close()
-
-    return await run_in_threadpool(run)
-
-
-SessionDep = Annotated[Session, Depends(get_session)]
-
-
 def check_dependencies(app: FastAPI) -> dict[str, str]:
     settings: ServiceSettings = app.state.settings
     return {"database": check_database(app.state.engine), "redis": check_redis(settings.redis_url),
@@ -217,8 +130,6 @@ def create_app(
 ) -> FastAPI:
     """`audit_log` (from `minilok_shared.audit.audit_table`): record every change made through the
     API there, and serve it at GET /api/v1/audit to admins."""
-    from minilok_shared import audit
-
     settings.require_strong_secret()  # WeakSecret: no app on a known or guessable secret
     engine = make_engine(settings.database_url)
 

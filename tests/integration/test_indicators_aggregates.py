@@ -18,7 +18,7 @@ from minilok_indicators.domain.periods import Period
 from minilok_indicators.ingest import ingest_values
 from minilok_indicators.models import Area, AreaRollup, Indicator
 from minilok_indicators.rollups import national_area, totals_from_values, totals_of
-from minilok_indicators.service import spec
+from minilok_indicators.spec import spec
 from minilok_shared.db import alembic_config, make_engine, make_sessionmaker, upgrade
 
 INDICATORS = [

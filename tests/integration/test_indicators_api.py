@@ -16,7 +16,7 @@ from minilok_indicators.areas import descendant_filter
 from minilok_indicators.config import get_settings
 from minilok_indicators.handlers import handlers
 from minilok_indicators.models import Area, inbox, outbox
-from minilok_indicators.service import spec
+from minilok_indicators.spec import spec
 from minilok_indicators.tasks import recheck_targets
 from minilok_shared.auth import create_token
 from minilok_shared.db import upgrade

@@ -10,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from minilok_indicators.app import create_app
 from minilok_indicators.config import get_settings
-from minilok_indicators.service import spec
+from minilok_indicators.spec import spec
 from minilok_shared.auth import create_token
 from minilok_shared.db import upgrade
 from minilok_shared.events import EXCHANGE

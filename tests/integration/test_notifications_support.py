@@ -14,7 +14,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from fastapi.testclient import TestClient
 from minilok_notifications import config as notifications_config
-from minilok_notifications.service import spec
+from minilok_notifications.spec import spec
 from minilok_shared.auth import create_token
 from minilok_shared.db import upgrade
 from standardwebhooks import Webhook

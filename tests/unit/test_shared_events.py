@@ -2,7 +2,8 @@ import json
 
 import pytest
 
-from minilok_shared.events.consumer import Handlers, topic_matches
+from minilok_shared.events.consumer import Handlers
+from minilok_shared.events.topics import topic_matches
 from minilok_shared.events.envelope import InvalidEvent, dumps, new_event, parse_event
 
 

@@ -11,10 +11,10 @@ from weakref import WeakKeyDictionary
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import QueuePool, text
-
 from minilok_shared.db import make_engine, make_sessionmaker
-from minilok_shared.web import SessionDep, pool_capacity
+from minilok_shared.deps import SessionDep
+from minilok_shared.web import pool_capacity
+from sqlalchemy import QueuePool, text
 
 
 def make_app(tmp_path, queue_seconds: float) -> tuple[FastAPI, asyncio.Event]:

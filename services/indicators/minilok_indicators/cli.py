@@ -11,13 +11,14 @@ from typing import Annotated
 
 import typer
 
+from minilok_indicators.spec import spec
+
 cli = typer.Typer(help="Indicators: catalogue and value imports.", no_args_is_help=True)
 
 IMPORT_CHUNK = 5000
 
 
 def _session():
-    from minilok_indicators.service import spec
     from minilok_shared.cli import prepare
     from minilok_shared.db import make_engine, make_sessionmaker
 

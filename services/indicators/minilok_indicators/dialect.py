@@ -13,11 +13,6 @@ def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
 
 
-def upsert(session: Session, table):
-    """`INSERT ... ON CONFLICT` for the session's database."""
-    return (postgresql.insert if dialect_name(session) == "postgresql" else sqlite.insert)(table)
-
-
 def bulk_upsert(session: Session, table, rows: list[dict], key: list[str], set_) -> None:
     """`INSERT ... ON CONFLICT (key) DO UPDATE SET set_(excluded)` for many rows (distinct keys).
 

@@ -8,12 +8,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
-from minilok_shared.events.consumer import inbox_table
-from minilok_shared.events.outbox import outbox_table
-from minilok_shared.idempotency import idempotency_table
-from minilok_shared.revocation import revoked_tokens_table
+from minilok_shared.tables import service_tables
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -25,11 +21,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime}
 
 
-outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
-audit_log = audit_table(metadata)
-idempotency_keys = idempotency_table(metadata)
-revoked_tokens = revoked_tokens_table(metadata)
+outbox, inbox, audit_log, idempotency_keys, revoked_tokens = service_tables(metadata)
 
 
 class Area(Base):

@@ -5,12 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from minilok_shared.audit import audit_table
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
-from minilok_shared.events.consumer import inbox_table
-from minilok_shared.events.outbox import outbox_table
-from minilok_shared.idempotency import idempotency_table
-from minilok_shared.revocation import revoked_tokens_table
+from minilok_shared.tables import service_tables
 from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -22,11 +18,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
-outbox = outbox_table(metadata)
-inbox = inbox_table(metadata)
-audit_log = audit_table(metadata)
-idempotency_keys = idempotency_table(metadata)
-revoked_tokens = revoked_tokens_table(metadata)
+outbox, inbox, audit_log, idempotency_keys, revoked_tokens = service_tables(metadata)
 
 # Dashboard sign-ins (web/session.py). The cookie holds only a random session id, stored here as its
 # SHA-256; the user's token stays on the server, for the dashboard's calls to the other services.

@@ -13,10 +13,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import Any
 
-from minilok_shared.db import utcnow
+from minilok_shared.db import insert_on_conflict, utcnow
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import and_, or_, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, sessionmaker
 
 from minilok_notifications import crypto, models
@@ -57,7 +56,7 @@ def _insert_ignoring_duplicates(session: Session):
     """A Core INSERT executed with a list of rows: its compiled form is cached, where `.values(rows)`
     built and compiled a new statement per event (a fifth of the consumer's time per event)."""
     table = Delivery.__table__
-    return ((postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert)(table)
+    return (insert_on_conflict(session, table)
             .on_conflict_do_nothing(index_elements=["event_id", "subscription_id"])
             .returning(table.c.id, table.c.status))
 

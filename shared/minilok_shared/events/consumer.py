@@ -19,14 +19,15 @@ from typing import Any
 import pika
 from pika.exceptions import AMQPError
 from sqlalchemy import Column, Engine, MetaData, String, Table
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
-from minilok_shared.db import UTCDateTime, utcnow
+from minilok_shared.db import UTCDateTime, insert_on_conflict, utcnow
 from minilok_shared.events import EXCHANGE
+from minilok_shared.events.broker import close_quietly, open_channel
 from minilok_shared.events.envelope import InvalidEvent, parse_event
 from minilok_shared.events.outbox import declare_exchange
+from minilok_shared.events.topics import topic_matches
 from minilok_shared.faults import crash_point
 from minilok_shared.health import Heartbeat
 from minilok_shared.logs import event_context
@@ -66,21 +67,6 @@ class HandlerContext:
 
 
 Handler = Callable[[HandlerContext], None]
-
-
-def topic_matches(pattern: str, key: str) -> bool:
-    """AMQP topic matching: `*` is exactly one word, `#` zero or more."""
-
-    def match(p: list[str], k: list[str]) -> bool:
-        if not p:
-            return not k
-        if p[0] == "#":
-            return any(match(p[1:], k[i:]) for i in range(len(k) + 1))
-        if not k:
-            return False
-        return (p[0] == "*" or p[0] == k[0]) and match(p[1:], k[1:])
-
-    return match(pattern.split("."), key.split("."))
 
 
 class Handlers:
@@ -163,9 +149,8 @@ class EventConsumer:
             raise InvalidEvent(f"no handler for event type {event['type']!r}")
         ctx: HandlerContext
         with Session(self.engine, expire_on_commit=False) as session, session.begin():
-            insert = postgresql.insert if self.engine.dialect.name == "postgresql" else sqlite.insert
             recorded = session.execute(
-                insert(self.inbox)
+                insert_on_conflict(self.engine, self.inbox)
                 .values(consumer=self.service, event_id=event["id"], event_type=event["type"], handled_at=utcnow())
                 .on_conflict_do_nothing()
                 .returning(self.inbox.c.event_id)
@@ -276,10 +261,7 @@ class EventConsumer:
         return "ok" if self.ready.is_set() else f"error: {self._broker_error}"
 
     def connect(self) -> None:
-        params = pika.URLParameters(self.rabbitmq_url)
-        params.heartbeat = 30
-        self._connection = pika.BlockingConnection(params)
-        self._channel = self._connection.channel()
+        self._connection, self._channel = open_channel(self.rabbitmq_url)
         self._channel.confirm_delivery()
         self.declare(self._channel)
         self._channel.basic_qos(prefetch_count=self.prefetch)
@@ -307,9 +289,5 @@ class EventConsumer:
 
     def _close(self) -> None:
         self.ready.clear()
-        try:
-            if self._connection is not None and self._connection.is_open:
-                self._connection.close()
-        except Exception:  # already broken: nothing to close cleanly
-            pass
+        close_quietly(self._connection)
         self._connection = self._channel = None

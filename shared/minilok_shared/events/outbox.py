@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from minilok_shared.db import BigId, LeaderLock, UTCDateTime, utcnow
 from minilok_shared.events import EXCHANGE
+from minilok_shared.events.broker import close_quietly, open_channel
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps, new_event
 from minilok_shared.faults import crash_point
 from minilok_shared.health import Heartbeat, check_rabbitmq
@@ -144,10 +145,7 @@ class OutboxRelay:
         return self.broker_state if self.leading else check_rabbitmq(self.rabbitmq_url)
 
     def _connect(self) -> None:
-        params = pika.URLParameters(self.rabbitmq_url)
-        params.heartbeat = 30
-        self._connection = pika.BlockingConnection(params)
-        self._channel = self._connection.channel()
+        self._connection, self._channel = open_channel(self.rabbitmq_url)
         # A batch is published inside an AMQP transaction: tx_commit returns once the broker has
         # routed and stored every message of the batch (one round trip per batch, instead of
         # one confirm per message).
@@ -160,11 +158,7 @@ class OutboxRelay:
 
     def _disconnect(self, reason: str = "not connected") -> None:
         self.broker_state = f"error: {reason}"
-        try:
-            if self._connection is not None and self._connection.is_open:
-                self._connection.close()
-        except Exception:  # already broken: nothing to close cleanly
-            pass
+        close_quietly(self._connection)
         self._connection = self._channel = None
 
     def publish_pending(self) -> int:

@@ -3,7 +3,8 @@ the catalogue; admins and puskesmas report values."""
 
 from __future__ import annotations
 
-from minilok_shared.auth import Principal, forbidden
+from minilok_shared.auth import Principal
+from minilok_shared.errors import forbidden
 
 
 def require_admin(principal: Principal, what: str) -> None:

@@ -1,4 +1,7 @@
 from fastapi import APIRouter, HTTPException, Query, status
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import not_found
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 
@@ -7,10 +10,6 @@ from minilok_indicators.api.schemas import AreaCreate, AreaDetail, AreaOut, Bulk
 from minilok_indicators.areas import AreaError, add_areas, areas_by_code, children_of
 from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.models import Area
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import not_found
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 

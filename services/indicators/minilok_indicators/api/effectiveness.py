@@ -1,11 +1,10 @@
 from fastapi import APIRouter, Query
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import not_found
+from minilok_shared.pagination import LimitQuery, decode_cursor, encode_cursor
 
 from minilok_indicators.effectiveness import completions_under, effect
 from minilok_indicators.models import Area, Indicator
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import not_found
-from minilok_shared.pagination import LimitQuery, decode_cursor, encode_cursor
-from minilok_shared.web import SessionDep
 
 router = APIRouter(tags=["effectiveness"])
 

@@ -1,13 +1,12 @@
 from fastapi import APIRouter, status
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import conflict, not_found
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from sqlalchemy import select
 
 from minilok_indicators.api.access import require_admin
 from minilok_indicators.api.schemas import IndicatorCreate, IndicatorOut
 from minilok_indicators.models import Indicator
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import conflict, not_found
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/indicators", tags=["indicators"])
 

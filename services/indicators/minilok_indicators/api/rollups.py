@@ -1,14 +1,13 @@
 from fastapi import APIRouter, Query
 from fastapi.responses import JSONResponse
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import not_found, unprocessable
 
+from minilok_indicators.aggregates import NATIONAL
 from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
 from minilok_indicators.fhir import measure_report
 from minilok_indicators.models import Area, Indicator
-from minilok_indicators.aggregates import NATIONAL
 from minilok_indicators.rollups import national_area, ranking, rollup
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import not_found, unprocessable
-from minilok_shared.web import SessionDep
 
 router = APIRouter(tags=["rollups"])
 

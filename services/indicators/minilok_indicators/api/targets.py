@@ -1,16 +1,15 @@
 from fastapi import APIRouter
+from minilok_shared.db import insert_on_conflict
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import not_found
+from minilok_shared.pagination import Page
 from pydantic import Field
 from sqlalchemy import select
 
 from minilok_indicators.api.access import require_admin
 from minilok_indicators.api.schemas import Strict
-from minilok_indicators.dialect import upsert
 from minilok_indicators.models import Area, AreaTarget, Indicator
 from minilok_indicators.tasks import enqueue_recheck
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import not_found
-from minilok_shared.pagination import Page
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/indicators/{code}/targets", tags=["indicators"])
 
@@ -39,7 +38,7 @@ def set_area_target(code: str, area_code: str, body: TargetIn, session: SessionD
     _indicator(session, code)
     if session.get(Area, area_code) is None:
         raise not_found("Wilayah / area", area_code)
-    statement = upsert(session, AreaTarget.__table__).values(indicator_code=code, area_code=area_code,
+    statement = insert_on_conflict(session, AreaTarget.__table__).values(indicator_code=code, area_code=area_code,
                                                              target=body.target)
     session.execute(statement.on_conflict_do_update(index_elements=["indicator_code", "area_code"],
                                                     set_={"target": statement.excluded.target}))

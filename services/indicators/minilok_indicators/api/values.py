@@ -2,6 +2,9 @@ import csv
 
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.params import Body
+from minilok_shared.auth import Principal
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import forbidden
 from pydantic import ValidationError
 
 from minilok_indicators.api.access import require_reporter
@@ -10,8 +13,6 @@ from minilok_indicators.dhis2 import parse_mapping, to_rows
 from minilok_indicators.ingest import ingest_values
 from minilok_indicators.models import Area
 from minilok_indicators.tabular import csv_rows
-from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
-from minilok_shared.web import SessionDep
 
 router = APIRouter(tags=["values"])
 

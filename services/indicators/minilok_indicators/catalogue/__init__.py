@@ -5,15 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import yaml
+from minilok_shared.db import insert_on_conflict, utcnow
 from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_indicators.aggregates import rebuild
 from minilok_indicators.api.schemas import IndicatorCreate
-from minilok_indicators.dialect import upsert
 from minilok_indicators.models import Indicator
-from minilok_shared.db import utcnow
 
 CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
 
@@ -35,7 +34,7 @@ def upsert_indicators(session: Session, indicators: list[IndicatorCreate]) -> in
                                  .where(Indicator.code.in_([row["code"] for row in rows]))).all())
     changed = [row["code"] for row in rows
                if row["code"] in rules and rules[row["code"]] != row["denominator_aggregation"]]
-    statement = upsert(session, Indicator.__table__).values(rows)
+    statement = insert_on_conflict(session, Indicator.__table__).values(rows)
     updated = {c: statement.excluded[c] for c in rows[0] if c not in ("code", "created_at")}
     session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=updated))
     if changed:

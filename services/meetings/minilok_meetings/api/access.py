@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from minilok_shared.auth import Principal
+from minilok_shared.errors import forbidden
+
 from minilok_meetings import models
-from minilok_shared.auth import Principal, forbidden
 
 
 def check_puskesmas(principal: Principal, puskesmas_id: int | None) -> None:

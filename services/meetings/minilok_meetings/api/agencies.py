@@ -1,13 +1,13 @@
 from fastapi import APIRouter, Query, status
+from minilok_shared.auth import Principal
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import forbidden, not_found, unprocessable
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from sqlalchemy import or_, select
 
 from minilok_meetings import models
 from minilok_meetings.api.schemas import AgencyCreate, AgencyKind, AgencyOut, AgencyPatch
 from minilok_meetings.domain.areas import within
-from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
-from minilok_shared.errors import not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/agencies", tags=["agencies"])
 

@@ -2,6 +2,8 @@ from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import not_found
 from pydantic import BaseModel, Field, PlainSerializer, field_validator, model_validator
 from sqlalchemy import select
 
@@ -10,9 +12,6 @@ from minilok_meetings.api.access import check_puskesmas
 from minilok_meetings.api.schemas import Strict
 from minilok_meetings.domain.escalation import DEFAULT_POLICY, NOTIFY_PATTERN, Policy
 from minilok_meetings.domain.followup import ACTIVE
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import not_found
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/escalation-policies", tags=["escalation"])
 

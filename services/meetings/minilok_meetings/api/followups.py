@@ -3,6 +3,12 @@ from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Query, status
 from fastapi.concurrency import run_in_threadpool
+from minilok_shared.auth import Principal
+from minilok_shared.db import utcnow
+from minilok_shared.deps import CurrentPrincipal, SessionDep, read_in_thread
+from minilok_shared.errors import conflict, not_found, unprocessable
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
+from minilok_shared.validation import Instant
 from sqlalchemy import Integer, Select, String, bindparam, cast, func, or_, select
 
 from minilok_meetings import models, reminders
@@ -17,14 +23,15 @@ from minilok_meetings.api.schemas import (
     ReasonIn,
 )
 from minilok_meetings.domain.calendar import end_of_local_day
-from minilok_meetings.domain.followup import ACTIVE, STATUSES, IllegalTransition, is_overdue, next_status, resolve_due_at
+from minilok_meetings.domain.followup import (
+    ACTIVE,
+    STATUSES,
+    IllegalTransition,
+    is_overdue,
+    next_status,
+    resolve_due_at,
+)
 from minilok_meetings.events import emit_followup_event
-from minilok_shared.auth import CurrentPrincipal, Principal
-from minilok_shared.db import utcnow
-from minilok_shared.errors import conflict, not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.validation import Instant
-from minilok_shared.web import SessionDep, read_in_thread
 
 router = APIRouter(tags=["follow-ups"])
 

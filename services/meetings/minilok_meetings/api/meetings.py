@@ -1,6 +1,10 @@
 from datetime import datetime
 
 from fastapi import APIRouter, Query, status
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import not_found, unprocessable
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
+from minilok_shared.validation import Instant
 from sqlalchemy import select
 
 from minilok_meetings import models
@@ -10,11 +14,6 @@ from minilok_meetings.api.minutes_schemas import AgendaItemOut, AttendanceOut
 from minilok_meetings.api.schemas import FollowUpOut, MeetingCreate, MeetingOut
 from minilok_meetings.events import emit_meeting_event
 from minilok_meetings.minutes import agenda_of, attendance_of
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.errors import not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.validation import Instant
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/meetings", tags=["meetings"])
 

@@ -4,6 +4,9 @@ from typing import Annotated
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Body, HTTPException, Response, status
+from minilok_shared.db import utcnow
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import conflict
 from sqlalchemy import delete, update
 
 from minilok_meetings import models
@@ -15,10 +18,6 @@ from minilok_meetings.documents.followups_xlsx import render_followups_xlsx
 from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
 from minilok_meetings.events import emit_meeting_event
 from minilok_meetings.minutes import attendance_of, load_minutes_content, next_agenda_position, usable_agency_ids
-from minilok_shared.auth import CurrentPrincipal
-from minilok_shared.db import utcnow
-from minilok_shared.errors import conflict
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/meetings", tags=["minutes"])
 

@@ -1,16 +1,15 @@
 """Agenda items proposed from `indicator.below_target` events, for a puskesmas's next meeting."""
 
 from fastapi import APIRouter, Query
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import conflict, forbidden, not_found, unprocessable
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from sqlalchemy import select, update
 
 from minilok_meetings import models
 from minilok_meetings.api.access import check_puskesmas
 from minilok_meetings.api.minutes_schemas import PROPOSAL_STATUSES, ProposalAccept, ProposalOut
 from minilok_meetings.minutes import next_agenda_position
-from minilok_shared.auth import CurrentPrincipal, forbidden
-from minilok_shared.errors import conflict, not_found, unprocessable
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/proposals", tags=["proposals"])
 

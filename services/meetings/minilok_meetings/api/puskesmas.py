@@ -1,12 +1,11 @@
 from fastapi import APIRouter, status
+from minilok_shared.deps import CurrentPrincipal, SessionDep, require_roles
+from minilok_shared.errors import conflict, forbidden, not_found
+from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from sqlalchemy import select
 
 from minilok_meetings import models
 from minilok_meetings.api.schemas import PuskesmasCreate, PuskesmasOut, PuskesmasPatch
-from minilok_shared.auth import CurrentPrincipal, forbidden, require_roles
-from minilok_shared.errors import conflict, not_found
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 
 router = APIRouter(prefix="/puskesmas", tags=["puskesmas"])
 

@@ -10,6 +10,9 @@ from datetime import date, timedelta
 
 import httpx
 from fastapi import APIRouter, Request
+from minilok_shared.db import utcnow
+from minilok_shared.deps import SessionDep
+from minilok_shared.errors import forbidden
 
 from minilok_meetings.api import minutes as minutes_api
 from minilok_meetings.api.minutes_schemas import AgendaItemCreate
@@ -17,9 +20,6 @@ from minilok_meetings.handlers import format_angka
 from minilok_meetings.web import data
 from minilok_meetings.web.common import action, int_or_none, lang_of, page, redirect, render, translator
 from minilok_meetings.web.pages import FormDep
-from minilok_shared.auth import forbidden
-from minilok_shared.db import utcnow
-from minilok_shared.web import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

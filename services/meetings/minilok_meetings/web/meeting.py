@@ -7,6 +7,8 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request
+from minilok_shared.deps import SessionDep
+from minilok_shared.errors import unprocessable
 from pydantic import ValidationError
 
 from minilok_meetings import models
@@ -29,8 +31,6 @@ from minilok_meetings.web.common import (
     translator,
 )
 from minilok_meetings.web.pages import FormDep
-from minilok_shared.errors import unprocessable
-from minilok_shared.web import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -9,6 +9,9 @@ from typing import Annotated
 import httpx
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import RedirectResponse
+from minilok_shared.auth import InvalidToken, TokensUnchecked
+from minilok_shared.db import utcnow
+from minilok_shared.deps import SessionDep
 from starlette.datastructures import FormData
 
 from minilok_meetings import models
@@ -30,9 +33,6 @@ from minilok_meetings.web.common import (
     translator,
 )
 from minilok_meetings.web.session import sign_in, sign_out, web_user
-from minilok_shared.auth import InvalidToken, TokensUnchecked
-from minilok_shared.db import utcnow
-from minilok_shared.web import SessionDep
 
 router = APIRouter(include_in_schema=False)
 

@@ -13,7 +13,8 @@ token; an agency's own subscriptions (the dinas kesehatan's included) are not it
 
 from __future__ import annotations
 
-from minilok_shared.auth import Principal, forbidden
+from minilok_shared.auth import Principal
+from minilok_shared.errors import forbidden
 from sqlalchemy import ColumnElement, true
 
 from minilok_notifications import models

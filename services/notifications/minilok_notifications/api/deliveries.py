@@ -1,9 +1,8 @@
 from fastapi import APIRouter
-from minilok_shared.auth import CurrentPrincipal
+from minilok_shared.deps import CurrentPrincipal, SessionDep
 from minilok_shared.errors import conflict, not_found
 from minilok_shared.idempotency import after_commit
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 from sqlalchemy import select
 
 from minilok_notifications import deliveries, models

@@ -2,13 +2,13 @@ import logging
 from datetime import timedelta
 
 from fastapi import APIRouter, Request, Response, status
-from minilok_shared.auth import CurrentPrincipal, Principal, forbidden
+from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
-from minilok_shared.errors import conflict, not_found, unprocessable
+from minilok_shared.deps import CurrentPrincipal, SessionDep
+from minilok_shared.errors import conflict, forbidden, not_found, unprocessable
 from minilok_shared.events.envelope import new_event
 from minilok_shared.idempotency import after_commit
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
-from minilok_shared.web import SessionDep
 from sqlalchemy import select, update
 
 from minilok_notifications import crypto, deliveries, models

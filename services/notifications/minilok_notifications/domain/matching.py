@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from minilok_shared.events.consumer import topic_matches
+from minilok_shared.events.topics import topic_matches
 
 # The event types of the contract, plus the one `POST /subscriptions/{id}/test` sends.
 EVENT_TYPES = (

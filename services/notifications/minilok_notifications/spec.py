@@ -1,3 +1,5 @@
+"""What the notifications service is, for the shared CLI, migrations and beat (entry point `minilok.services`)."""
+
 from pathlib import Path
 
 from minilok_shared.service import ServiceSpec

@@ -38,7 +38,7 @@ spec = ServiceSpec(
     app="minilok_meetings.app:create_app",
     handlers="minilok_meetings.handlers:handlers",
     celery="minilok_meetings.tasks:celery_app",
-    puskesmas_area="minilok_meetings.service:puskesmas_area",
+    puskesmas_area="minilok_meetings.spec:puskesmas_area",
     beat_schedule={
         "scan-reminders": {
             "task": "meetings.scan_reminders",

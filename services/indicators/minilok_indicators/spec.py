@@ -1,6 +1,7 @@
+"""What the indicators service is, for the shared CLI, migrations and beat (entry point `minilok.services`)."""
+
 from pathlib import Path
 
-from minilok_indicators.cli import cli
 from minilok_indicators.config import get_settings
 from minilok_indicators.models import metadata
 from minilok_shared.service import ServiceSpec
@@ -13,5 +14,5 @@ spec = ServiceSpec(
     app="minilok_indicators.app:create_app",
     handlers="minilok_indicators.handlers:handlers",
     celery="minilok_indicators.tasks:celery_app",
-    cli=cli,
+    cli="minilok_indicators.cli:cli",
 )
