@@ -7,6 +7,8 @@ from collections.abc import Callable
 from datetime import datetime
 
 from fastapi import HTTPException
+from minilok_shared.auth import Principal
+from minilok_shared.pagination import MAX_LIMIT
 
 from minilok_meetings import models, reminders
 from minilok_meetings.api import agencies as agencies_api
@@ -15,8 +17,6 @@ from minilok_meetings.api import meetings as meetings_api
 from minilok_meetings.api import proposals as proposals_api
 from minilok_meetings.api import puskesmas as puskesmas_api
 from minilok_meetings.api.schemas import FollowUpOut
-from minilok_shared.auth import Principal
-from minilok_shared.pagination import MAX_LIMIT
 
 MAX_ROWS = 2000
 

@@ -14,9 +14,9 @@ from functools import lru_cache
 from typing import Any
 
 import redis
+from minilok_shared.auth import Principal
 
 from minilok_meetings.config import get_settings
-from minilok_shared.auth import Principal
 
 log = logging.getLogger(__name__)
 

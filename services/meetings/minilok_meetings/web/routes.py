@@ -1,23 +1,37 @@
-"""Wires the dashboard into the meetings app: its pages, static files and the two answers
-that are pages rather than JSON (sign in first; a form without its CSRF token)."""
+"""The dashboard's one router and its installation in the meetings app: the pages, the static
+files, and the two answers that are pages rather than JSON (sign in first; a form without its
+CSRF token)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 from urllib.parse import quote
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from minilok_meetings.web import indicators, meeting, pages, stream
-from minilok_meetings.web.common import lang_of, render, translator
+from minilok_meetings.web import (
+    agency_page,
+    board,
+    followup_page,
+    indicator_page,
+    login_page,
+    meeting_page,
+    overview,
+    stream,
+)
+from minilok_meetings.web.i18n import lang_of, translator
+from minilok_meetings.web.render import render
 from minilok_meetings.web.session import CsrfFailed, SignInRequired, web_user
+
+router = APIRouter(include_in_schema=False)
+for _page in (login_page, overview, board, followup_page, agency_page, meeting_page, indicator_page, stream):
+    router.include_router(_page.router)
 
 
 def install(app: FastAPI) -> None:
-    for module in (pages, meeting, indicators, stream):
-        app.include_router(module.router)
+    app.include_router(router)
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
 
     @app.exception_handler(SignInRequired)

@@ -1,15 +1,14 @@
-"""What every dashboard page shares: templates, the two languages, dates in the puskesmas's own
-timezone, error messages from the service functions, and redirects with a flash message."""
+"""Answering a dashboard request: the templates, the page and form-post wrappers (an error page or
+a redirect with a flash message instead of JSON), and readable messages from service errors."""
 
 from __future__ import annotations
 
 import functools
+import inspect
 import uuid
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
-from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -18,11 +17,21 @@ from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
+from minilok_meetings.web.forms import local_path
+from minilok_meetings.web.i18n import (
+    HISTORY,
+    MEETING_KINDS,
+    PRIORITIES,
+    STATUS,
+    format_time,
+    label,
+    lang_of,
+    translator,
+)
 from minilok_meetings.web.session import (
     WebUser,
     check_csrf,
     clear_flash,
-    language,
     read_flash,
     remember_language,
     required_user,
@@ -33,45 +42,9 @@ templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # One Idempotency-Key per rendered form (a hidden field): a double submit changes nothing twice.
 templates.env.globals["idempotency_key"] = lambda: uuid.uuid4().hex
 
-MONTHS = {"id": ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
-          "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}
-STATUS = {"open": ("Terbuka", "Open"), "in_progress": ("Dikerjakan", "In progress"), "done": ("Selesai", "Done"),
-          "cancelled": ("Dibatalkan", "Cancelled"), "scheduled": ("Dijadwalkan", "Scheduled"),
-          "published": ("Diterbitkan", "Published"), "proposed": ("Diusulkan", "Proposed"),
-          "accepted": ("Diterima", "Accepted"), "dismissed": ("Ditolak", "Dismissed")}
-MEETING_KINDS = {"monthly_internal": ("Lokmin bulanan", "Monthly internal"),
-                 "quarterly_cross_sector": ("Lokmin tribulanan lintas sektor", "Quarterly cross-sector"),
-                 "other": ("Lainnya", "Other")}
-HISTORY = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan", "Started"),
-           "progress": ("Kemajuan", "Progress"), "complete": ("Selesai", "Completed"),
-           "cancel": ("Dibatalkan", "Cancelled"), "reopen": ("Dibuka lagi", "Reopened"),
-           "updated": ("Diubah", "Changed"),
-           "due_soon": ("Segera jatuh tempo", "Due soon"), "overdue": ("Terlambat", "Overdue"),
-           "escalated": ("Dieskalasi", "Escalated")}
-PRIORITIES = {"low": ("Rendah", "Low"), "normal": ("Biasa", "Normal"), "high": ("Tinggi", "High")}
 # Scripts and styles come from /static only (inline style attributes draw progress bars).
 CSP = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
-TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-
-def int_or_none(value: Any) -> int | None:
-    try:
-        return int(str(value).strip())
-    except (TypeError, ValueError):
-        return None
-
-
-def blank_to_none(value: Any) -> str | None:
-    text = (value or "").strip() if isinstance(value, str) else value
-    return text or None
-
-
-def local_path(value: str | None, default: str) -> str:
-    """Only paths of this site are followed after a form (no open redirect)."""
-    if value and value.startswith("/") and not value.startswith("//") and "\\" not in value:
-        return value
-    return default
 
 
 def describe(exc: Exception) -> str:
@@ -92,35 +65,6 @@ def describe(exc: Exception) -> str:
                 parts.append(str(error))
         return "; ".join(parts)
     return str(detail)
-
-
-def lang_of(request: Request) -> str:
-    return language(request)
-
-
-def translator(lang: str):
-    def _(indonesian: str, english: str | None = None) -> str:
-        return english if lang == "en" and english else indonesian
-
-    return _
-
-
-def label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
-    pair = table.get(key or "")
-    return (pair[1] if lang == "en" else pair[0]) if pair else (key or "")
-
-
-def format_time(value: datetime | None, tz: str | None, lang: str, with_time: bool = True) -> str:
-    if value is None:
-        return "-"
-    tz = tz or getattr(value.tzinfo, "key", None)
-    local = value.astimezone(ZoneInfo(tz)) if tz else value
-    text = f"{local.day} {MONTHS[lang][local.month - 1]} {local.year}"
-    if with_time:
-        text += f" {local:%H:%M}"
-        if tz:
-            text += f" {TZ_LABEL.get(tz, tz)}"
-    return text
 
 
 def render(request: Request, template: str, user: WebUser | None, status_code: int = 200,
@@ -208,7 +152,5 @@ def action(fallback: str):
 
 
 def _without_user(fn):
-    import inspect
-
     signature = inspect.signature(fn)
     return signature.replace(parameters=[p for name, p in signature.parameters.items() if name != "user"])

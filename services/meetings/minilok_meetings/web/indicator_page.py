@@ -1,7 +1,6 @@
-"""The indicators page: a PWS ranking of the child areas (worst first, coloured against the
-target), the area's trend over twelve months as inline SVG, and a button that puts a lagging
-area on the next meeting's agenda. Indicators are read over HTTP from the indicators service,
-with the user's own token (never its database)."""
+"""The indicators page (`/indicators`): the PWS ranking of the child areas, the area's trend over
+twelve months as inline SVG, and putting a lagging area on the next meeting's agenda (indicators
+are read over HTTP from the indicators service, never from its database)."""
 
 from __future__ import annotations
 
@@ -15,11 +14,11 @@ from minilok_shared.deps import SessionDep
 from minilok_shared.errors import forbidden
 
 from minilok_meetings.api import minutes as minutes_api
-from minilok_meetings.api.minutes_schemas import AgendaItemCreate
 from minilok_meetings.handlers import format_angka
-from minilok_meetings.web import data
-from minilok_meetings.web.common import action, int_or_none, lang_of, page, redirect, render, translator
-from minilok_meetings.web.pages import FormDep
+from minilok_meetings.web import clients, data, forms
+from minilok_meetings.web.forms import FormDep, int_or_none
+from minilok_meetings.web.i18n import lang_of, translator
+from minilok_meetings.web.render import action, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -70,11 +69,6 @@ def trend_chart(points: list[tuple[str, float | None]], target: float | None, wi
             "top": format_angka(top), "top_y": y(top), "bottom": format_angka(bottom), "bottom_y": y(bottom)}
 
 
-def _client(request: Request, user) -> httpx.Client:
-    return httpx.Client(base_url=request.app.state.settings.indicators_url + "/api/v1", timeout=10,
-                        headers={"Authorization": f"Bearer {user.token}"})
-
-
 @router.get("/indicators")
 @page
 def indicators_page(request: Request, db: SessionDep, user):
@@ -86,7 +80,7 @@ def indicators_page(request: Request, db: SessionDep, user):
     context = {"current": current, "choices": choices, "area": area, "period": period, "indicators": [],
                "ranking": None, "rollup": None, "chart": {"empty": True}, "error": None, "indicator": None}
     try:
-        with _client(request, user) as client:
+        with clients.indicators(request, user) as client:
             listed = client.get("/indicators", params={"limit": 200})
             if listed.status_code != 200:
                 raise _Unavailable(f"{listed.status_code}")
@@ -102,7 +96,7 @@ def indicators_page(request: Request, db: SessionDep, user):
                 if ranking.status_code == 200:
                     context["ranking"] = ranking.json()
                 else:
-                    context["error"] = f"{ranking.status_code}: {_message(ranking)}"
+                    context["error"] = f"{ranking.status_code}: {clients.error_detail(ranking)}"
                 rollups = [(p, client.get("/rollup", params={**params, "period": p})) for p in months_up_to(period)]
                 found = [(p, r.json()) for p, r in rollups if r.status_code == 200]
                 if found:
@@ -120,13 +114,6 @@ class _Unavailable(Exception):
     pass
 
 
-def _message(response: httpx.Response) -> str:
-    try:
-        return str(response.json().get("detail"))
-    except ValueError:
-        return response.text[:200]
-
-
 @router.post("/indicators/propose")
 @action("/indicators")
 def propose(request: Request, form: FormDep, db: SessionDep, user):
@@ -141,25 +128,6 @@ def propose(request: Request, form: FormDep, db: SessionDep, user):
     meetings = data.open_meetings(db, user.principal, current.id, utcnow())
     if not meetings:
         return _("Belum ada rapat yang terbuka; buat rapat dulu.", "No open meeting yet; schedule one first.")
-    name, area, period = form.get("indicator_name") or form.get("indicator"), form.get("area_name"), form.get("period")
-    value, target = form.get("value"), form.get("target")
-    title = f"Capaian {name} di {area or form.get('area_code')} {period} di bawah target"
-    if value and target:
-        title += f" ({value} / target {target})"
-    body = AgendaItemCreate(title=title[:300], indicator_code=form.get("indicator") or None,
-                            notes=f"Diusulkan dari halaman indikator (PWS) wilayah {form.get('area_code')} "
-                                  f"periode {period}.")
-    minutes_api.add_agenda_item(meetings[0].id, body, db, user.principal)
+    minutes_api.add_agenda_item(meetings[0].id, forms.indicator_agenda_item(form), db, user.principal)
     return redirect(request, f"/meetings/{meetings[0].id}",
                     _("Diusulkan sebagai agenda rapat berikutnya.", "Proposed as an agenda item of the next meeting."))
-
-
-@router.post("/proposals/{proposal_id}/accept")
-@action("/")
-def accept(request: Request, form: FormDep, proposal_id: int, db: SessionDep, user):
-    from minilok_meetings.api import proposals as proposals_api
-    from minilok_meetings.api.minutes_schemas import ProposalAccept
-
-    proposals_api.accept_proposal(proposal_id, ProposalAccept(meeting_id=int_or_none(form.get("meeting_id")) or 0), db,
-                                  user.principal)
-    return translator(lang_of(request))("Usulan masuk agenda.", "Proposal added to the agenda.")

@@ -1,0 +1,36 @@
+"""The follow-up board (`/board`): the follow-ups in a column per status, filtered by agency,
+meeting and overdue."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from minilok_shared.db import utcnow
+from minilok_shared.deps import SessionDep
+
+from minilok_meetings.minutes import agency_names
+from minilok_meetings.web import data
+from minilok_meetings.web.forms import int_or_none
+from minilok_meetings.web.render import page, render
+
+router = APIRouter(include_in_schema=False)
+
+COLUMNS = ("open", "in_progress", "done", "cancelled")
+
+
+@router.get("/board")
+@page
+def board(request: Request, db: SessionDep, user):
+    principal = user.principal
+    q = request.query_params
+    agency_id, meeting_id = int_or_none(q.get("agency_id")), int_or_none(q.get("meeting_id"))
+    overdue = True if q.get("overdue") == "1" else None
+    current, choices = data.puskesmas_choice(db, principal, int_or_none(q.get("puskesmas_id")))
+    items = data.followups(db, principal, owner_agency_id=agency_id, meeting_id=meeting_id, overdue=overdue,
+                           puskesmas_id=current.id if current and principal.is_admin else None)
+    columns = {status: [f for f in items if f.status == status] for status in COLUMNS}
+    agencies = data.agencies_of(db, principal, current.id if current else None) if current else []
+    meetings = data.meetings_of(db, principal, current.id) if current else []
+    names = agency_names(db, [f.owner_agency_id for f in items])
+    return render(request, "board.html", user, columns=columns, names=names, agencies=agencies, meetings=meetings,
+                  current=current, choices=choices, now=utcnow(),
+                  filters={"agency_id": agency_id, "meeting_id": meeting_id, "overdue": overdue})

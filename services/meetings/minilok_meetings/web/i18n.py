@@ -1,0 +1,58 @@
+"""The dashboard's two languages (Bahasa Indonesia first, English second): the word tables, the
+translator, the reader's language, and dates written in the puskesmas's own timezone."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from fastapi import Request
+
+from minilok_meetings.web.session import language
+
+MONTHS = {"id": ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
+          "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}
+STATUS = {"open": ("Terbuka", "Open"), "in_progress": ("Dikerjakan", "In progress"), "done": ("Selesai", "Done"),
+          "cancelled": ("Dibatalkan", "Cancelled"), "scheduled": ("Dijadwalkan", "Scheduled"),
+          "published": ("Diterbitkan", "Published"), "proposed": ("Diusulkan", "Proposed"),
+          "accepted": ("Diterima", "Accepted"), "dismissed": ("Ditolak", "Dismissed")}
+MEETING_KINDS = {"monthly_internal": ("Lokmin bulanan", "Monthly internal"),
+                 "quarterly_cross_sector": ("Lokmin tribulanan lintas sektor", "Quarterly cross-sector"),
+                 "other": ("Lainnya", "Other")}
+HISTORY = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan", "Started"),
+           "progress": ("Kemajuan", "Progress"), "complete": ("Selesai", "Completed"),
+           "cancel": ("Dibatalkan", "Cancelled"), "reopen": ("Dibuka lagi", "Reopened"),
+           "updated": ("Diubah", "Changed"),
+           "due_soon": ("Segera jatuh tempo", "Due soon"), "overdue": ("Terlambat", "Overdue"),
+           "escalated": ("Dieskalasi", "Escalated")}
+PRIORITIES = {"low": ("Rendah", "Low"), "normal": ("Biasa", "Normal"), "high": ("Tinggi", "High")}
+TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
+
+
+def lang_of(request: Request) -> str:
+    return language(request)
+
+
+def translator(lang: str):
+    def _(indonesian: str, english: str | None = None) -> str:
+        return english if lang == "en" and english else indonesian
+
+    return _
+
+
+def label(table: dict[str, tuple[str, str]], key: str | None, lang: str) -> str:
+    pair = table.get(key or "")
+    return (pair[1] if lang == "en" else pair[0]) if pair else (key or "")
+
+
+def format_time(value: datetime | None, tz: str | None, lang: str, with_time: bool = True) -> str:
+    if value is None:
+        return "-"
+    tz = tz or getattr(value.tzinfo, "key", None)
+    local = value.astimezone(ZoneInfo(tz)) if tz else value
+    text = f"{local.day} {MONTHS[lang][local.month - 1]} {local.year}"
+    if with_time:
+        text += f" {local:%H:%M}"
+        if tz:
+            text += f" {TZ_LABEL.get(tz, tz)}"
+    return text
