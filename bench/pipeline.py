@@ -350,7 +350,7 @@ class Stack:
         """A puskesmas, one agency per receiver port, a meeting (meetings DB); one agency-scope
         webhook subscription to `followup.*` per agency (notifications DB), as the API writes it."""
         from minilok_meetings import models as m
-        from minilok_notifications import crypto
+        from minilok_notifications.channels import webhook_secrets
         from minilok_notifications import models as n
         from sqlalchemy.orm import Session
 
@@ -377,7 +377,7 @@ class Stack:
                     agency_id=agency_id, scope="agency", event_types=["followup.*"], channel="webhook",
                     target=f"http://127.0.0.1:{port}/hook", language="id", digest="immediate",
                     timezone="Asia/Jakarta", active=True, created_by="bench", created_by_role="admin",
-                    secret_encrypted=crypto.encrypt(BENCH_SECRET, crypto.new_webhook_secret())))
+                    secret_encrypted=webhook_secrets.encrypt(BENCH_SECRET, webhook_secrets.new_webhook_secret())))
 
     def close(self, keep_logs: bool = False) -> None:
         if self.closed:

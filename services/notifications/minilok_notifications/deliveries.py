@@ -18,8 +18,8 @@ from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from minilok_notifications import crypto, models
-from minilok_notifications.channels import Message, SendResult, get_channel
+from minilok_notifications import models
+from minilok_notifications.channels import Message, SendResult, get_channel, webhook_secrets
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.domain.matching import db_id, event_facts, hears
 from minilok_notifications.domain.retries import classify, retry_delay
@@ -94,11 +94,11 @@ def signing_secrets(sub: models.Subscription, settings: NotificationsSettings, n
     """The current secret (UndecryptableSecret when it cannot be read), and during the overlap after
     a rotation the previous one, skipped when unreadable (the current one still signs)."""
     keys = (settings.minilok_secret, settings.minilok_secret_previous)
-    secrets = [crypto.decrypt(keys[0], sub.secret_encrypted, keys[1])] if sub.secret_encrypted else []
+    secrets = [webhook_secrets.decrypt(keys[0], sub.secret_encrypted, keys[1])] if sub.secret_encrypted else []
     if sub.previous_secret_encrypted and sub.previous_secret_expires_at and sub.previous_secret_expires_at > now:
         try:
-            secrets.append(crypto.decrypt(keys[0], sub.previous_secret_encrypted, keys[1]))
-        except crypto.UndecryptableSecret:
+            secrets.append(webhook_secrets.decrypt(keys[0], sub.previous_secret_encrypted, keys[1]))
+        except webhook_secrets.UndecryptableSecret:
             log.warning("subscription %s: the secret before its rotation cannot be decrypted", sub.id)
     return secrets
 
@@ -214,7 +214,7 @@ def attempt(session_factory: sessionmaker[Session], settings: NotificationsSetti
         else:
             try:
                 message = build_message(delivery, settings, now)
-            except crypto.UndecryptableSecret as exc:  # no retry can help: fail it, and say why
+            except webhook_secrets.UndecryptableSecret as exc:  # no retry can help: fail it, and say why
                 refusal = SendResult(error=str(exc), permanent=True)
     result = refusal or _send_guarded(message, settings)
     with session_factory.begin() as session:

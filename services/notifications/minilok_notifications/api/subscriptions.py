@@ -11,7 +11,8 @@ from minilok_shared.idempotency import after_commit
 from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
 from sqlalchemy import select, update
 
-from minilok_notifications import crypto, deliveries, models
+from minilok_notifications import deliveries, models
+from minilok_notifications.channels import webhook_secrets
 from minilok_notifications.api.access import check_manage, scope_for, visible
 from minilok_notifications.api.schemas import (
     DeliveryOut,
@@ -79,14 +80,14 @@ def create_subscription(body: SubscriptionCreate, request: Request, session: Ses
         raise unprocessable("agency_id", "wajib diisi / field required")
     filters = _checked_filters(principal, body.filters)
     target = _valid_target(request, body.channel, body.target)
-    secret = crypto.new_webhook_secret() if body.channel == "webhook" else None
+    secret = webhook_secrets.new_webhook_secret() if body.channel == "webhook" else None
     sub = models.Subscription(
         agency_id=agency_id, scope=scope_for(principal.role, filters.puskesmas_id), event_types=body.event_types,
         channel=body.channel, target=target, filter_puskesmas_id=filters.puskesmas_id,
         filter_owner_agency_id=filters.owner_agency_id, filter_area_code=filters.area_code,
         language=body.language, digest=body.digest,
         quiet_hours=body.quiet_hours.model_dump() if body.quiet_hours else None, timezone=body.timezone,
-        secret_encrypted=crypto.encrypt(request.app.state.settings.minilok_secret, secret) if secret else None,
+        secret_encrypted=webhook_secrets.encrypt(request.app.state.settings.minilok_secret, secret) if secret else None,
         active=True, created_by=principal.subject, created_by_role=principal.role,
     )
     session.add(sub)
@@ -167,10 +168,10 @@ def rotate_secret(subscription_id: int, request: Request, session: SessionDep, p
     if sub.channel != "webhook":
         raise conflict("Hanya langganan webhook yang punya secret / only webhook subscriptions have a secret")
     master = request.app.state.settings.minilok_secret
-    secret = crypto.new_webhook_secret()
+    secret = webhook_secrets.new_webhook_secret()
     sub.previous_secret_encrypted = sub.secret_encrypted
     sub.previous_secret_expires_at = utcnow() + ROTATION_OVERLAP
-    sub.secret_encrypted = crypto.encrypt(master, secret)
+    sub.secret_encrypted = webhook_secrets.encrypt(master, secret)
     session.commit()
     return _with_secret(sub, secret)
 
