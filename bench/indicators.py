@@ -61,8 +61,8 @@ def env_for(url: str) -> dict:
 
 def setup(url: str) -> list[str]:
     """Migrate, load the catalogue and the areas; returns the kelurahan codes."""
-    from minilok_indicators.areas import add_areas
-    from minilok_indicators.catalogue import read_catalogue, upsert_indicators
+    from minilok_indicators.service_layer.areas import add_areas
+    from minilok_indicators.service_layer.catalogue import read_catalogue, upsert_indicators
     from minilok_indicators.spec import spec
     from minilok_shared.db import make_engine, make_sessionmaker, upgrade
 
@@ -157,7 +157,7 @@ def copy_bulk_values(url: str, kelurahan: list[str], target: int, rng: random.Ra
 
 
 def rebuild_rollups(url: str) -> tuple[float, int]:
-    from minilok_indicators.aggregates import rebuild
+    from minilok_indicators.service_layer.aggregates import rebuild
     from minilok_shared.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)
@@ -213,7 +213,7 @@ def time_from_values(url: str, cases: list[tuple[str, str, str]]) -> list[float]
     """The baseline: each rollup computed from the values, as the service did before."""
     from minilok_indicators.domain.periods import parse_period
     from minilok_indicators.models import Area, Indicator
-    from minilok_indicators.rollups import national_area, totals_from_values
+    from minilok_indicators.service_layer.rollups import national_area, totals_from_values
     from minilok_shared.db import make_engine, make_sessionmaker
 
     engine = make_engine(url)

@@ -10,14 +10,14 @@ import pytest
 from alembic import command
 from sqlalchemy import select, text
 
-from minilok_indicators.aggregates import NATIONAL, rebuild
-from minilok_indicators.api.schemas import IndicatorCreate
-from minilok_indicators.areas import add_areas
-from minilok_indicators.catalogue import upsert_indicators
+from minilok_indicators.service_layer.aggregates import NATIONAL, rebuild
+from minilok_indicators.schemas import IndicatorCreate
+from minilok_indicators.service_layer.areas import add_areas
+from minilok_indicators.service_layer.catalogue import upsert_indicators
 from minilok_indicators.domain.periods import Period
-from minilok_indicators.ingest import ingest_values
+from minilok_indicators.service_layer.ingest import ingest_values
 from minilok_indicators.models import Area, AreaRollup, Indicator
-from minilok_indicators.rollups import national_area, totals_from_values, totals_of
+from minilok_indicators.service_layer.rollups import national_area, totals_from_values, totals_of
 from minilok_indicators.spec import spec
 from minilok_shared.db import alembic_config, make_engine, make_sessionmaker, upgrade
 

@@ -8,7 +8,7 @@ import subprocess
 
 from sqlalchemy import create_engine, delete, func, select
 
-from minilok_indicators.catalogue import read_catalogue
+from minilok_indicators.service_layer.catalogue import read_catalogue
 from minilok_indicators.models import AreaRollup, Indicator, IndicatorValue
 from support import BIN
 

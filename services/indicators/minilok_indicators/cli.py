@@ -32,7 +32,7 @@ def load_catalogue(
     file: Annotated[Path | None, typer.Option(help="A catalogue YAML (default: the built-in one)")] = None,
 ) -> None:
     """Insert or update the built-in indicator catalogue (safe to run again)."""
-    from minilok_indicators.catalogue import CATALOGUE_FILE, read_catalogue, upsert_indicators
+    from minilok_indicators.service_layer.catalogue import CATALOGUE_FILE, read_catalogue, upsert_indicators
 
     _settings, engine, sessions = _session()
     indicators = read_catalogue(file or CATALOGUE_FILE)
@@ -49,9 +49,9 @@ def load_areas(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False,
     """Add an area hierarchy from a file in one transaction: all areas or, on any error, none."""
     from pydantic import TypeAdapter, ValidationError
 
-    from minilok_indicators.api.schemas import AreaCreate
-    from minilok_indicators.areas import add_areas
-    from minilok_indicators.tabular import csv_rows
+    from minilok_indicators.formats.tabular import csv_rows
+    from minilok_indicators.schemas import AreaCreate
+    from minilok_indicators.service_layer.areas import add_areas
 
     text = file.read_text(encoding="utf-8-sig")
     try:
@@ -83,7 +83,7 @@ def rebuild_aggregates(
 ) -> None:
     """Recompute the stored rollups from the values (after a restore or a manual fix); ingests
     wait for it, reads go on."""
-    from minilok_indicators.aggregates import rebuild
+    from minilok_indicators.service_layer.aggregates import rebuild
 
     _settings, engine, sessions = _session()
     with sessions() as session:
@@ -96,8 +96,7 @@ def rebuild_aggregates(
 def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     """How many rows the file holds and the rows in chunks. A CSV is streamed (memory stays flat
     however large the file); a JSON file holds one list and is read whole."""
-    from minilok_indicators.api.values import CSV_COLUMNS, require_columns
-    from minilok_indicators.tabular import clean_cells
+    from minilok_indicators.formats.tabular import clean_cells, require_value_columns, value_columns
 
     if path.suffix.lower() == ".json":
         rows = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -107,13 +106,13 @@ def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     with open(path, encoding="utf-8-sig", newline="") as fh:
         header = next(csv.reader(fh), [])
         total = sum(1 for _ in csv.reader(fh))  # data rows (a quoted cell may span lines)
-    require_columns(header)
+    require_value_columns(header)
 
     def chunks() -> Iterator[list]:
         with open(path, encoding="utf-8-sig", newline="") as fh:
             chunk = []
             for row in csv.DictReader(fh):
-                chunk.append({key: value for key, value in clean_cells(row).items() if key in CSV_COLUMNS})
+                chunk.append(value_columns(clean_cells(row)))
                 if len(chunk) == size:
                     yield chunk
                     chunk = []
@@ -127,10 +126,8 @@ def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
 def import_values(file: Annotated[Path, typer.Argument(exists=True, dir_okay=False, readable=True,
                                                          help="CSV (columns of POST /values) or JSON list")]) -> None:
     """Import values from a file in chunks, with a progress bar; rejected rows are listed on stderr."""
-    from fastapi import HTTPException
-
     from minilok_indicators.dialect import analyze
-    from minilok_indicators.ingest import ingest_values
+    from minilok_indicators.service_layer.ingest import ingest_values
 
     settings, engine, sessions = _session()
     accepted, rejected, events, start, next_analyze = 0, [], 0, 0, IMPORT_CHUNK
@@ -154,9 +151,6 @@ def import_values(file: Annotated[Path, typer.Argument(exists=True, dir_okay=Fal
                 rejected += result.rejected
                 events += len(result.events)
                 progress.update(len(chunk))
-    except HTTPException as exc:
-        typer.echo(f"error: {exc.detail}", err=True)
-        raise typer.Exit(2) from exc
     except (ValueError, csv.Error) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc

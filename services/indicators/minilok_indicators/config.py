@@ -1,9 +1,8 @@
-from typing import ClassVar
 from functools import lru_cache
-
-from pydantic import Field
+from typing import ClassVar
 
 from minilok_shared.config import ServiceSettings
+from pydantic import Field
 
 
 class IndicatorsSettings(ServiceSettings):

@@ -2,9 +2,10 @@
 
 from pathlib import Path
 
+from minilok_shared.service import ServiceSpec
+
 from minilok_indicators.config import get_settings
 from minilok_indicators.models import metadata
-from minilok_shared.service import ServiceSpec
 
 spec = ServiceSpec(
     name="indicators",

@@ -1,15 +1,14 @@
+"""Routes for the area hierarchy: add one or many, read one with its ancestors and children, list."""
+
 from fastapi import APIRouter, HTTPException, Query, status
 from minilok_shared.deps import CurrentPrincipal, SessionDep
-from minilok_shared.errors import not_found
-from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_page
+from minilok_shared.pagination import LimitQuery, Page
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
 
-from minilok_indicators.api.access import require_admin
-from minilok_indicators.api.schemas import AreaCreate, AreaDetail, AreaOut, BulkAreasOut, Level
-from minilok_indicators.areas import AreaError, add_areas, areas_by_code, children_of
-from minilok_indicators.domain.areas import path_codes
-from minilok_indicators.models import Area
+from minilok_indicators.access import require_admin
+from minilok_indicators.schemas import AreaCreate, AreaDetail, AreaOut, BulkAreasOut, Level
+from minilok_indicators.service_layer import areas
+from minilok_indicators.service_layer.areas import AreaError
 
 router = APIRouter(prefix="/areas", tags=["areas"])
 
@@ -32,7 +31,7 @@ def _raise(errors: list[AreaError], single: bool) -> None:
 @router.post("", status_code=status.HTTP_201_CREATED, response_model=AreaOut)
 def create_area(body: AreaCreate, session: SessionDep, principal: CurrentPrincipal):
     require_admin(principal, "menambah wilayah")
-    rows, errors = add_areas(session, [body.model_dump()])
+    rows, errors = areas.add_areas(session, [body.model_dump()])
     if errors:
         _raise(errors, single=True)
     session.commit()
@@ -51,7 +50,7 @@ def create_areas_bulk(body: list[dict], session: SessionDep, principal: CurrentP
     except ValidationError as exc:
         raise HTTPException(422, [{"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
                                   for e in exc.errors(include_url=False, include_context=False)]) from exc
-    rows, errors = add_areas(session, [item.model_dump() for item in items])
+    rows, errors = areas.add_areas(session, [item.model_dump() for item in items])
     if errors:
         _raise(errors, single=False)
     session.commit()
@@ -60,27 +59,12 @@ def create_areas_bulk(body: list[dict], session: SessionDep, principal: CurrentP
 
 @router.get("/{code}", response_model=AreaDetail)
 def get_area(code: str, session: SessionDep, principal: CurrentPrincipal):
-    area = session.get(Area, code)
-    if area is None:
-        raise not_found("Wilayah / area", code)
-    ancestors = areas_by_code(session, path_codes(area.path)[:-1])
-    return {
-        **AreaOut.model_validate(area).model_dump(),
-        "ancestors": sorted(ancestors.values(), key=lambda a: a.depth),
-        "children": children_of(session, code),
-    }
+    area, ancestors, children = areas.area_detail(session, code)
+    return {**AreaOut.model_validate(area).model_dump(), "ancestors": ancestors, "children": children}
 
 
 @router.get("", response_model=Page[AreaOut])
 def list_areas(session: SessionDep, principal: CurrentPrincipal, parent_code: str | None = None,
                level: Level | None = Query(None), limit: int = LimitQuery, cursor: str | None = None):
     """Areas in code order, optionally the children of one area or one level only."""
-    query = select(Area).order_by(Area.code)
-    if parent_code is not None:
-        query = query.where(Area.parent_code == parent_code)
-    if level is not None:
-        query = query.where(Area.level == level)
-    if cursor:
-        (after,) = decode_cursor(cursor, (str,))
-        query = query.where(Area.code > after)
-    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])
+    return areas.list_areas(session, parent_code, level, limit, cursor)

@@ -26,7 +26,7 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('indicator_code', 'period', 'area_code', name=op.f('pk_area_rollups'))
     )
     # Values stored before this revision: compute their rollups once, from the values.
-    from minilok_indicators.aggregates import rebuild
+    from minilok_indicators.service_layer.aggregates import rebuild
 
     rebuild(Session(bind=op.get_bind()))
 

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from minilok_shared.errors import unprocessable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.aggregates import NATIONAL, stored_totals
-from minilok_indicators.areas import children_of, chunks, descendant_filter
 from minilok_indicators.dialect import dialect_name
 from minilok_indicators.domain.areas import path_codes
-from minilok_indicators.domain.periods import Period
+from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
 from minilok_indicators.domain.rollup import Totals, meets_target, rollup_value, trend, worst_first_key
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue
+from minilok_indicators.service_layer.aggregates import NATIONAL, stored_totals
+from minilok_indicators.service_layer.areas import area_or_404, children_of, chunks, descendant_filter
+from minilok_indicators.service_layer.catalogue import indicator_or_404
 
 EMPTY = Totals(0.0, None, 0)
 
@@ -32,6 +34,19 @@ class Subtree:
 def national_area() -> Area:
     """The whole country as an area: its children are the root areas."""
     return Area(code=NATIONAL, name="Indonesia", level="nasional", parent_code=None, path="/", depth=-1)
+
+
+def resolve(session: Session, indicator_code: str, area_code: str, period_text: str) -> tuple[Indicator, Area, Period]:
+    """The indicator, the area (`ID`: the nation) and the period a rollup is asked for; 404 or 422
+    (naming the query parameter) when one of them is wrong."""
+    indicator = indicator_or_404(session, indicator_code)
+    area = national_area() if area_code == NATIONAL else area_or_404(session, area_code)
+    try:
+        period = parse_period(period_text)
+        period.parts(indicator.period_type)
+    except InvalidPeriod as exc:
+        raise unprocessable("period", str(exc), where="query") from exc
+    return indicator, area, period
 
 
 def area_children(session: Session, area: Area) -> list[Area]:

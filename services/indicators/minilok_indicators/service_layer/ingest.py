@@ -7,21 +7,23 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
+from minilok_shared.auth import Principal
+from minilok_shared.db import utcnow
+from minilok_shared.errors import forbidden
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minilok_indicators import aggregates
-from minilok_indicators.api.schemas import ValueIn
-from minilok_indicators.areas import areas_by_code
 from minilok_indicators.dialect import bulk_upsert
 from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
 from minilok_indicators.models import Area, Indicator, IndicatorValue
-from minilok_indicators.rollups import targets_for
-from minilok_indicators.targets import check_targets
-from minilok_shared.db import utcnow
+from minilok_indicators.schemas import ValueIn
+from minilok_indicators.service_layer import aggregates
+from minilok_indicators.service_layer.areas import areas_by_code
+from minilok_indicators.service_layer.rollups import targets_for
+from minilok_indicators.service_layer.targets import check_targets
 
 _value_in = TypeAdapter(ValueIn)
 
@@ -40,6 +42,21 @@ def _validation_detail(exc: ValidationError) -> tuple[str | None, str]:
     error = exc.errors(include_url=False)[0]
     loc = error["loc"]
     return (str(loc[0]) if loc else None), f"isian tidak sah / invalid input: {error['msg']}"
+
+
+def working_area(session: Session, principal: Principal) -> Area | None:
+    """The area a puskesmas token is limited to (its `area_code` claim); None for an admin."""
+    if principal.role != "puskesmas":
+        return None
+    if principal.area_code is None:
+        # Without its area a puskesmas could report for every area in the country.
+        raise forbidden("Token puskesmas tanpa wilayah kerja tidak bisa mengirim nilai; buat token baru / "
+                        "a puskesmas token without a working area cannot report values; create a new token")
+    area = session.get(Area, principal.area_code)
+    if area is None:
+        raise forbidden(f"Wilayah kerja token {principal.area_code} tidak dikenal / "
+                        f"the token's working area {principal.area_code} is unknown")
+    return area
 
 
 def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[str] | None = None,

@@ -1,4 +1,5 @@
-"""The built-in indicator catalogue (catalogue.yaml, sources noted there) and its idempotent load."""
+"""The indicator catalogue: adding and reading indicators, and the idempotent load of the built-in
+catalogue (data/catalogue.yaml, sources noted there)."""
 
 from __future__ import annotations
 
@@ -6,15 +7,17 @@ from pathlib import Path
 
 import yaml
 from minilok_shared.db import insert_on_conflict, utcnow
+from minilok_shared.errors import conflict, not_found
+from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from pydantic import TypeAdapter
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.aggregates import rebuild
-from minilok_indicators.api.schemas import IndicatorCreate
 from minilok_indicators.models import Indicator
+from minilok_indicators.schemas import IndicatorCreate
+from minilok_indicators.service_layer.aggregates import rebuild
 
-CATALOGUE_FILE = Path(__file__).with_name("catalogue.yaml")
+CATALOGUE_FILE = Path(__file__).parent.parent / "data" / "catalogue.yaml"
 
 
 def read_catalogue(path: Path = CATALOGUE_FILE) -> list[IndicatorCreate]:
@@ -40,3 +43,27 @@ def upsert_indicators(session: Session, indicators: list[IndicatorCreate]) -> in
     if changed:
         rebuild(session, changed)
     return len(rows)
+
+
+def indicator_or_404(session: Session, code: str) -> Indicator:
+    indicator = session.get(Indicator, code)
+    if indicator is None:
+        raise not_found("Indikator / indicator", code)
+    return indicator
+
+
+def create_indicator(session: Session, item: IndicatorCreate) -> Indicator:
+    """A new indicator (not yet committed); 409 when the code is taken."""
+    if session.get(Indicator, item.code) is not None:
+        raise conflict(f"Kode indikator {item.code} sudah ada / indicator code already exists")
+    indicator = Indicator(**item.model_dump())
+    session.add(indicator)
+    return indicator
+
+
+def list_indicators(session: Session, limit: int, cursor: str | None) -> Page:
+    query = select(Indicator).order_by(Indicator.code)
+    if cursor:
+        (after,) = decode_cursor(cursor, (str,))
+        query = query.where(Indicator.code > after)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])

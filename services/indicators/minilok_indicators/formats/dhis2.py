@@ -14,9 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
-
 from minilok_shared.validation import SingleLine
+from pydantic import BaseModel, ConfigDict, Field
 
 _MONTHLY = re.compile(r"^(\d{4})(0[1-9]|1[0-2])$")
 

@@ -3,15 +3,17 @@ area (or one beneath it), with the rollup of its area in the period before and a
 
 from __future__ import annotations
 
+from minilok_shared.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.areas import descendant_filter
 from minilok_indicators.dialect import dialect_name
 from minilok_indicators.domain.periods import period_containing
 from minilok_indicators.domain.rollup import rollup_value, trend
 from minilok_indicators.models import Area, FollowUpCompletion, Indicator
-from minilok_indicators.rollups import totals_of
+from minilok_indicators.service_layer.areas import area_or_404, descendant_filter
+from minilok_indicators.service_layer.catalogue import indicator_or_404
+from minilok_indicators.service_layer.rollups import totals_of
 
 
 def completions_under(session: Session, indicator: Indicator, area: Area, limit: int, before_id: int | None):
@@ -53,3 +55,17 @@ def effect(session: Session, indicator: Indicator, completion: FollowUpCompletio
         "change": None if value_before is None or value_after is None else value_after - value_before,
         "trend": trend(value_after, value_before, indicator.direction),
     }
+
+
+def effectiveness_page(session: Session, indicator_code: str, area_code: str, limit: int,
+                       cursor: str | None) -> dict:
+    """A page of completed follow-ups on the indicator under the area, newest first, each with
+    the area's value before and after."""
+    indicator = indicator_or_404(session, indicator_code)
+    area = area_or_404(session, area_code)
+    before_id = decode_cursor(cursor)[0] if cursor else None
+    rows = completions_under(session, indicator, area, limit + 1, before_id)
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return {"items": [effect(session, indicator, completion, where) for completion, where in rows],
+            "next_cursor": encode_cursor([rows[-1][0].id]) if more else None}

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
+from minilok_shared.validation import MultiLine, SingleLine
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from minilok_indicators.domain.areas import NATIONAL
 from minilok_indicators.domain.units import DEFAULT_FACTORS
-from minilok_shared.validation import MultiLine, SingleLine
 
 Level = Literal["provinsi", "kota", "kecamatan", "kelurahan", "desa", "rw", "rt", "posyandu"]
 Unit = Literal["percent", "per_100k", "per_1000", "count", "ratio"]
@@ -120,3 +120,13 @@ class Rejected(BaseModel):
 class IngestOut(BaseModel):
     accepted: int
     rejected: list[Rejected]
+
+
+class TargetIn(Strict):
+    target: float = Field(allow_inf_nan=False)
+
+
+class TargetOut(Strict):
+    indicator_code: str
+    area_code: str
+    target: float

@@ -1,16 +1,24 @@
-"""Areas in the database: adding them (one or a bulk load) and reading subtrees by path."""
+"""Areas in the database: adding them (one or a bulk load), reading one, a list, or subtrees by path."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from minilok_shared.db import utcnow
+from minilok_shared.errors import not_found
+from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.domain.areas import child_path, order_parents_first, parent_level_error, subtree_upper_bound
+from minilok_indicators.domain.areas import (
+    child_path,
+    order_parents_first,
+    parent_level_error,
+    path_codes,
+    subtree_upper_bound,
+)
 from minilok_indicators.models import Area
-from minilok_shared.db import utcnow
 
 # Bind parameters per statement stay well below SQLite's limit (32766).
 CHUNK = 500
@@ -115,3 +123,31 @@ def add_areas(session: Session, items: list[dict]) -> tuple[list[dict], list[Are
 
 def children_of(session: Session, code: str) -> list[Area]:
     return list(session.scalars(select(Area).where(Area.parent_code == code).order_by(Area.code)))
+
+
+def area_or_404(session: Session, code: str) -> Area:
+    area = session.get(Area, code)
+    if area is None:
+        raise not_found("Wilayah / area", code)
+    return area
+
+
+def area_detail(session: Session, code: str) -> tuple[Area, list[Area], list[Area]]:
+    """The area, its ancestors from the root down, and its children."""
+    area = area_or_404(session, code)
+    ancestors = areas_by_code(session, path_codes(area.path)[:-1])
+    return area, sorted(ancestors.values(), key=lambda a: a.depth), children_of(session, code)
+
+
+def list_areas(session: Session, parent_code: str | None, level: str | None, limit: int,
+               cursor: str | None) -> Page:
+    """Areas in code order, optionally the children of one area or one level only."""
+    query = select(Area).order_by(Area.code)
+    if parent_code is not None:
+        query = query.where(Area.parent_code == parent_code)
+    if level is not None:
+        query = query.where(Area.level == level)
+    if cursor:
+        (after,) = decode_cursor(cursor, (str,))
+        query = query.where(Area.code > after)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])

@@ -1,35 +1,39 @@
-"""Below target and back: `indicator.below_target` once when an (indicator, area, period) rollup
-falls short, `indicator.recovered` once when it meets the target again. The state lives in
-`target_status`, written in the same transaction as the values and the outbox rows."""
+"""Targets: an area's own target in place of the indicator's, and below target and back:
+`indicator.below_target` once when an (indicator, area, period) rollup falls short,
+`indicator.recovered` once when it meets the target again. The state lives in `target_status`,
+written in the same transaction as the values and the outbox rows."""
 
 from __future__ import annotations
 
+from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from minilok_indicators.areas import chunks, descendant_filter
 from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
-from minilok_indicators.domain.areas import path_codes
 from minilok_indicators.domain.periods import Period, parse_period
-from minilok_indicators.events import outbox
-from minilok_indicators.models import Area, Indicator, IndicatorValue, TargetStatus
-from minilok_indicators.rollups import figures, targets_for, totals_of
-from minilok_shared.db import utcnow
+from minilok_indicators.events import emit_below_target, emit_recovered
+from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue, TargetStatus
+from minilok_indicators.service_layer.areas import area_or_404, chunks, descendant_filter
+from minilok_indicators.service_layer.catalogue import indicator_or_404
+from minilok_indicators.service_layer.rollups import figures, targets_for, totals_of
 
 
-def _event_data(indicator: Indicator, area: Area, period: Period, result: dict) -> dict:
-    return {
-        "indicator": {"code": indicator.code, "name": indicator.name, "name_en": indicator.name_en,
-                      "unit": indicator.unit, "direction": indicator.direction, "period_type": indicator.period_type},
-        "area": {"code": area.code, "name": area.name, "level": area.level, "parent_code": area.parent_code,
-                 "ancestor_codes": path_codes(area.path)[:-1]},
-        "period": str(period),
-        "value": result["value"],
-        "numerator": result["numerator"],
-        "denominator": result["denominator"],
-        "target": result["target"],
-        "meets_target": result["meets_target"],
-    }
+def set_area_target(session: Session, indicator_code: str, area_code: str, target: float) -> None:
+    """A target for this area and the areas beneath it, in place of the indicator's own (not yet
+    committed; the caller then has the subtree re-checked)."""
+    indicator_or_404(session, indicator_code)
+    area_or_404(session, area_code)
+    statement = insert_on_conflict(session, AreaTarget.__table__).values(
+        indicator_code=indicator_code, area_code=area_code, target=target)
+    session.execute(statement.on_conflict_do_update(index_elements=["indicator_code", "area_code"],
+                                                    set_={"target": statement.excluded.target}))
+
+
+def area_targets(session: Session, indicator_code: str) -> list[AreaTarget]:
+    """The indicator's area targets in area code order."""
+    indicator_or_404(session, indicator_code)
+    return list(session.scalars(select(AreaTarget).where(AreaTarget.indicator_code == indicator_code)
+                                .order_by(AreaTarget.area_code)))
 
 
 def check_targets(session: Session, indicator: Indicator, period: Period, areas: list[Area],
@@ -66,8 +70,8 @@ def check_targets(session: Session, indicator: Indicator, period: Period, areas:
             continue
         changed.append({"indicator_code": indicator.code, "area_code": area.code, "period": str(period),
                         "below": below, "value": result["value"], "changed_at": now})
-        event_type = "indicator.below_target" if below else "indicator.recovered"
-        events.append(outbox.add(session, event_type, area.code, _event_data(indicator, area, period, result)))
+        emit = emit_below_target if below else emit_recovered
+        events.append(emit(session, indicator, area, period, result))
     # Meeting the target from the start is no news: only a change (or a first shortfall) is written.
     if changed:
         bulk_upsert(session, status, changed, ["indicator_code", "area_code", "period"],
@@ -79,10 +83,14 @@ def check_targets(session: Session, indicator: Indicator, period: Period, areas:
     return events
 
 
-def recheck_area_targets(session: Session, indicator: Indicator, area: Area,
+def recheck_area_targets(session: Session, indicator_code: str, area_code: str,
                          event_levels: frozenset[str]) -> list[dict]:
     """After a target changed: re-evaluate the area's subtree, at the event levels, for every
-    period that has values, emitting below_target / recovered where the verdict changed."""
+    period that has values, emitting below_target / recovered where the verdict changed (none
+    when the indicator or the area is gone)."""
+    indicator, area = session.get(Indicator, indicator_code), session.get(Area, area_code)
+    if indicator is None or area is None:
+        return []
     dialect = dialect_name(session)
     in_subtree = descendant_filter(dialect, Area.path, area.path)
     periods = session.scalars(

@@ -5,9 +5,10 @@ from __future__ import annotations
 import calendar
 from datetime import date
 
+from minilok_shared.db import utcnow
+
 from minilok_indicators.domain.periods import Period
 from minilok_indicators.models import Area, Indicator
-from minilok_shared.db import utcnow
 
 MEASURE_BASE = "urn:minilok:indicator:"
 AREA_SYSTEM = "urn:minilok:area"

@@ -1,0 +1,1 @@
+"""Adapters for the file formats values and reports travel in: CSV, DHIS2 dataValueSets, FHIR MeasureReport."""
