@@ -10,7 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from minilok_meetings import models, reminders
+from minilok_meetings import models
+from minilok_meetings.service_layer import reminders
 
 
 def setup_puskesmas(api) -> dict:

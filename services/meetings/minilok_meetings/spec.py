@@ -41,7 +41,7 @@ spec = ServiceSpec(
     puskesmas_area="minilok_meetings.spec:puskesmas_area",
     beat_schedule={
         "scan-reminders": {
-            "task": "meetings.scan_reminders",
+            "task": "minilok.meetings.scan_reminders",
             "schedule": get_settings().scan_interval_seconds,
             # A scan that could not start before the next one is due is dropped, not piled up.
             "options": {"expires": get_settings().scan_interval_seconds},

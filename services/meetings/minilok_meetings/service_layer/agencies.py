@@ -1,0 +1,139 @@
+"""Agencies (lintas-sektor partners): create, list, read, change, and the lookups others need."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from minilok_shared.auth import Principal
+from minilok_shared.errors import forbidden, not_found, unprocessable
+from minilok_shared.pagination import Page, decode_cursor, keyset_page
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from minilok_meetings import models
+from minilok_meetings.domain.areas import within
+from minilok_meetings.schemas import AgencyCreate, AgencyPatch
+
+
+def agency_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """The names of the agencies `ids` names (None and unknown ids left out)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(models.Agency.id, models.Agency.name).where(models.Agency.id.in_(wanted))).all())
+
+
+def usable_agency_ids(session: Session, ids: Iterable[int], puskesmas_id: int) -> set[int]:
+    """Those of `ids` that exist and belong to this puskesmas or to none (dinas, BPJS...)."""
+    wanted = set(ids)
+    if not wanted:
+        return set()
+    rows = session.execute(select(models.Agency.id, models.Agency.puskesmas_id).where(models.Agency.id.in_(wanted)))
+    return {agency_id for agency_id, owner in rows if owner is None or owner == puskesmas_id}
+
+
+def _check_area(session, puskesmas_id: int | None, area_code: str | None) -> None:
+    """An agency of a puskesmas works inside its area: proposals follow agency areas (handlers/)."""
+    if puskesmas_id is None or area_code is None:
+        return
+    puskesmas = session.get(models.Puskesmas, puskesmas_id)
+    if puskesmas is not None and not within(area_code, puskesmas.area_code):
+        raise unprocessable("area_code", f"wilayah {area_code} di luar wilayah puskesmas {puskesmas.area_code} / "
+                                         "outside the puskesmas's area")
+
+
+def visible(principal: Principal, agency: models.Agency) -> bool:
+    if principal.is_admin:
+        return True
+    if principal.role == "puskesmas":
+        return agency.puskesmas_id is None or str(agency.puskesmas_id) == principal.puskesmas_id
+    return str(agency.id) == principal.agency_id
+
+
+def create_agency(session, principal: Principal, body: AgencyCreate) -> models.Agency:
+    if principal.role == "agency":
+        raise forbidden()
+    puskesmas_id = body.puskesmas_id
+    if principal.role == "puskesmas":
+        if puskesmas_id is None:
+            puskesmas_id = int(principal.puskesmas_id)
+        elif str(puskesmas_id) != principal.puskesmas_id:
+            raise forbidden("Hanya untuk puskesmas sendiri / only for your own puskesmas")
+    if puskesmas_id is not None and session.get(models.Puskesmas, puskesmas_id) is None:
+        raise unprocessable("puskesmas_id", f"puskesmas {puskesmas_id} tidak ada / does not exist")
+    if body.parent_id is not None:
+        parent = session.get(models.Agency, body.parent_id)
+        if parent is None or not visible(principal, parent):
+            raise unprocessable("parent_id", f"lembaga induk {body.parent_id} tidak ada / parent agency does not exist")
+    _check_area(session, puskesmas_id, body.area_code)
+    agency = models.Agency(
+        name=body.name, kind=body.kind, parent_id=body.parent_id, puskesmas_id=puskesmas_id,
+        area_code=body.area_code, contacts=[models.AgencyContact(**c.model_dump()) for c in body.contacts],
+    )
+    session.add(agency)
+    session.commit()
+    return agency
+
+
+def list_agencies(session, principal: Principal, puskesmas_id: int | None = None, kind: str | None = None,
+                  limit: int = 50, cursor: str | None = None) -> Page[models.Agency]:
+    query = select(models.Agency).order_by(models.Agency.id)
+    if principal.role == "puskesmas":
+        query = query.where(or_(models.Agency.puskesmas_id == int(principal.puskesmas_id),
+                                models.Agency.puskesmas_id.is_(None)))
+    elif principal.role == "agency":
+        query = query.where(models.Agency.id == int(principal.agency_id))
+    if puskesmas_id is not None:
+        query = query.where(models.Agency.puskesmas_id == puskesmas_id)
+    if kind is not None:
+        query = query.where(models.Agency.kind == kind)
+    if cursor:
+        (after,) = decode_cursor(cursor)
+        query = query.where(models.Agency.id > after)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)
+
+
+def get_agency(session, principal: Principal, agency_id: int) -> models.Agency:
+    agency = session.get(models.Agency, agency_id)
+    if agency is None:
+        raise not_found("Lembaga / agency", agency_id)
+    if not visible(principal, agency):
+        raise forbidden()
+    return agency
+
+
+def patch_agency(session, principal: Principal, agency_id: int, body: AgencyPatch) -> models.Agency:
+    """Rename, move in the escalation chain (never into a cycle), or replace the contacts."""
+    agency = get_agency(session, principal, agency_id)
+    if principal.role == "agency" or (principal.role == "puskesmas" and agency.puskesmas_id is None):
+        raise forbidden()
+    changes = body.model_dump(exclude_unset=True)
+    if "parent_id" in changes and principal.role == "puskesmas" and agency.kind == "puskesmas" \
+            and changes["parent_id"] != agency.parent_id:
+        # The puskesmas's own agency escalates to its supervisor (the dinas kesehatan): a puskesmas
+        # must not be able to take itself out of that oversight.
+        raise forbidden("Induk eskalasi puskesmas hanya diubah oleh admin / only an admin moves a puskesmas's "
+                        "own escalation link")
+    if "parent_id" in changes and body.parent_id is not None:
+        parent = session.get(models.Agency, body.parent_id)
+        if parent is None or not visible(principal, parent):
+            raise unprocessable("parent_id", f"lembaga induk {body.parent_id} tidak ada / parent agency does not exist")
+        # Walk up from the new parent: meeting this agency again would make escalation loop.
+        seen, current = set(), parent
+        while current is not None and current.id not in seen:
+            if current.id == agency.id:
+                raise unprocessable("parent_id", "rantai induk akan berputar / the parent chain would form a cycle")
+            seen.add(current.id)
+            current = session.get(models.Agency, current.parent_id) if current.parent_id else None
+    if "area_code" in changes:
+        _check_area(session, agency.puskesmas_id, body.area_code)
+    if "name" in changes and body.name is not None:
+        agency.name = body.name
+    if "parent_id" in changes:
+        agency.parent_id = body.parent_id
+    if "area_code" in changes:
+        agency.area_code = body.area_code
+    if "contacts" in changes and body.contacts is not None:
+        agency.contacts = [models.AgencyContact(**c.model_dump()) for c in body.contacts]
+    session.commit()
+    return agency

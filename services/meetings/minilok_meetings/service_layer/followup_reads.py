@@ -1,0 +1,149 @@
+"""Reading follow-ups: one, a filtered page, and a follow-up's history, as the API shows them."""
+
+from __future__ import annotations
+
+import functools
+from zoneinfo import ZoneInfo
+
+from minilok_shared.auth import Principal
+from minilok_shared.db import utcnow
+from minilok_shared.errors import not_found, unprocessable
+from minilok_shared.pagination import Page, decode_cursor, keyset_page
+from sqlalchemy import Integer, Select, String, bindparam, cast, func, or_, select
+
+from minilok_meetings import models
+from minilok_meetings.access import check_read_followup
+from minilok_meetings.domain.followup import ACTIVE, STATUSES, is_overdue
+from minilok_meetings.schemas import FollowUpOut
+
+
+def followups_out(session, followups: list[models.FollowUp],
+                  zones: dict[int, str] | None = None) -> list[FollowUpOut]:
+    """Render follow-ups with due times in their puskesmas's own timezone (one query for all,
+    none when the caller knows the `zones`)."""
+    ids = {f.puskesmas_id for f in followups} - set(zones or ())
+    zones = {**(zones or {}), **(dict(session.execute(select(models.Puskesmas.id, models.Puskesmas.timezone)
+                                                      .where(models.Puskesmas.id.in_(ids))).all()) if ids else {})}
+    now = utcnow()
+    out = []
+    for f in followups:
+        tz = ZoneInfo(zones[f.puskesmas_id])
+        out.append(FollowUpOut(
+            id=f.id, meeting_id=f.meeting_id, puskesmas_id=f.puskesmas_id, title=f.title, action=f.action,
+            problem=f.problem, owner_agency_id=f.owner_agency_id, supporting_agency_ids=f.supporting_agency_ids,
+            due_at=f.due_at.astimezone(tz), status=f.status, is_overdue=is_overdue(f.status, f.due_at, now),
+            escalation_level=f.escalation_level, percent=f.percent, priority=f.priority, area_code=f.area_code,
+            indicator_code=f.indicator_code, created_at=f.created_at, updated_at=f.updated_at,
+            completed_at=f.completed_at,
+        ))
+    return out
+
+
+# What reads answer with, in one statement: the follow-up's columns, its puskesmas's timezone and its
+# supporting agencies (aggregated in a correlated subquery: string_agg on PostgreSQL, group_concat
+# on SQLite). Plain rows, not ORM objects: one round trip a page, no identity map or lazy loads.
+FOLLOWUPS = models.FollowUp.__table__
+_SUPPORTERS = (select(func.aggregate_strings(cast(models.FollowUpSupporter.agency_id, String), ","))
+               .where(models.FollowUpSupporter.followup_id == FOLLOWUPS.c.id).scalar_subquery())
+_OUT_COLUMNS = [FOLLOWUPS.c[name] for name in FollowUpOut.model_fields if name in FOLLOWUPS.c]
+_FIELDS_FROM_ROW = [c.key for c in _OUT_COLUMNS if c.key != "due_at"]
+READ_QUERY = (select(*_OUT_COLUMNS, models.Puskesmas.timezone, _SUPPORTERS.label("supporters"))
+              .join_from(FOLLOWUPS, models.Puskesmas.__table__, models.Puskesmas.id == FOLLOWUPS.c.puskesmas_id))
+GET_STATEMENT = READ_QUERY.where(FOLLOWUPS.c.id == bindparam("id"))
+
+
+def rows_out(rows) -> list[FollowUpOut]:
+    """Rows of READ_QUERY as the API shows them (due time in the puskesmas's own timezone)."""
+    now = utcnow()
+    out = []
+    for row in rows:
+        f = row._mapping
+        supporters = sorted(int(a) for a in row.supporters.split(",")) if row.supporters else []
+        out.append(FollowUpOut.model_construct(
+            **{name: f[name] for name in _FIELDS_FROM_ROW}, supporting_agency_ids=supporters,
+            due_at=row.due_at.astimezone(ZoneInfo(row.timezone)), is_overdue=is_overdue(row.status, row.due_at, now),
+        ))
+    return out
+
+
+def read_followups(session, query, params: dict | None = None) -> list[FollowUpOut]:
+    # Core statement on the session's connection (same transaction): the ORM's execute path
+    # adds nothing for plain rows.
+    return rows_out(session.connection().execute(query, params or {}).all())
+
+
+@functools.cache
+def list_statement(role: str, status: bool, owner: bool, puskesmas: bool, meeting: bool, overdue: bool | None,
+                   due_before: bool, cursor: bool) -> Select:
+    """The list's statement for one combination of filters, built once with bound parameters
+    (building a new statement per request cost as much CPU as running it)."""
+    F = FOLLOWUPS.c
+    query = READ_QUERY.order_by(F.id.desc())
+    if role == "puskesmas":
+        query = query.where(F.puskesmas_id == bindparam("principal_puskesmas_id"))
+    elif role == "agency":
+        agency = bindparam("principal_agency_id", type_=F.owner_agency_id.type)
+        supported = select(models.FollowUpSupporter.followup_id).where(models.FollowUpSupporter.agency_id == agency)
+        query = query.where(or_(F.owner_agency_id == agency, F.id.in_(supported)))
+    if status:
+        query = query.where(F.status == bindparam("status"))
+    for column, given in ((F.owner_agency_id, owner), (F.puskesmas_id, puskesmas), (F.meeting_id, meeting)):
+        if given:
+            query = query.where(column == bindparam(column.key))
+    if overdue is True:
+        query = query.where(F.status.in_(ACTIVE), F.due_at < bindparam("now"))
+    elif overdue is False:
+        query = query.where(or_(F.status.not_in(ACTIVE), F.due_at >= bindparam("now")))
+    if due_before:
+        query = query.where(F.due_at < bindparam("due_before"))
+    if cursor:
+        query = query.where(F.id < bindparam("before"))
+    return query.limit(bindparam("limit", type_=Integer))
+
+
+def find_followups(session, principal: Principal, status_: str | None = None, owner_agency_id: int | None = None,
+                   puskesmas_id: int | None = None, meeting_id: int | None = None, overdue: bool | None = None,
+                   due_before=None, limit: int = 50, cursor: str | None = None) -> Page[FollowUpOut]:
+    """One page of the follow-ups `principal` may read, newest first."""
+    if status_ is not None and status_ not in STATUSES:
+        raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
+    params = {"status": status_, "owner_agency_id": owner_agency_id, "puskesmas_id": puskesmas_id,
+              "meeting_id": meeting_id, "due_before": due_before, "limit": limit + 1, "now": utcnow()}
+    role = principal.role if principal.role in ("puskesmas", "agency") else "admin"
+    if role == "puskesmas":
+        params["principal_puskesmas_id"] = int(principal.puskesmas_id)
+    elif role == "agency":
+        params["principal_agency_id"] = int(principal.agency_id)
+    if cursor:
+        (params["before"],) = decode_cursor(cursor)
+    query = list_statement(role, status_ is not None, owner_agency_id is not None, puskesmas_id is not None,
+                           meeting_id is not None, overdue, due_before is not None, bool(cursor))
+    return keyset_page(read_followups(session, query, params), limit)
+
+
+def load_followup(session, followup_id: int, *, for_update: bool = False) -> models.FollowUp:
+    followup = session.get(models.FollowUp, followup_id, with_for_update=for_update or None)
+    if followup is None:
+        raise not_found("Tindak lanjut / follow-up", followup_id)
+    return followup
+
+
+def fetch_followup(session, principal: Principal, followup_id: int) -> FollowUpOut:
+    """One follow-up as the API shows it, if `principal` may read it."""
+    found = read_followups(session, GET_STATEMENT, {"id": followup_id})
+    if not found:
+        raise not_found("Tindak lanjut / follow-up", followup_id)
+    check_read_followup(principal, found[0])
+    return found[0]
+
+
+def followup_history(session, principal: Principal, followup_id: int, limit: int = 50,
+                     cursor: str | None = None) -> Page[models.FollowUpHistory]:
+    """A follow-up's history, oldest first."""
+    check_read_followup(principal, load_followup(session, followup_id))
+    History = models.FollowUpHistory
+    query = select(History).where(History.followup_id == followup_id).order_by(History.id)
+    if cursor:
+        (after,) = decode_cursor(cursor)
+        query = query.where(History.id > after)
+    return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit)

@@ -1,0 +1,165 @@
+"""A meeting's notulen: agenda, daftar hadir, minutes, publishing, and the content of its PDF and XLSX.
+
+The reads take one query per table, whatever the number of rows."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from fastapi import HTTPException
+from minilok_shared.auth import Principal
+from minilok_shared.db import utcnow
+from minilok_shared.errors import conflict
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.orm import Session
+
+from minilok_meetings import models
+from minilok_meetings.documents.content import AgendaRow, AttendanceRow, FollowUpRow, MinutesContent
+from minilok_meetings.documents.followups_xlsx import render_followups_xlsx
+from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
+from minilok_meetings.domain.followup import is_overdue
+from minilok_meetings.events import emit_meeting_event
+from minilok_meetings.schemas import AgendaItemCreate, AttendanceIn, MinutesIn
+from minilok_meetings.service_layer.agencies import agency_names, usable_agency_ids
+from minilok_meetings.service_layer.meetings import agenda_of, attendance_of, meeting_for
+
+
+def next_agenda_position(session: Session, meeting_id: int) -> int:
+    last = session.scalar(select(func.max(models.AgendaItem.position))
+                          .where(models.AgendaItem.meeting_id == meeting_id))
+    return 1 if last is None else last + 1
+
+
+def load_minutes_content(session: Session, meeting: models.Meeting) -> MinutesContent:
+    puskesmas = session.get(models.Puskesmas, meeting.puskesmas_id)
+    agenda = agenda_of(session, meeting.id)
+    attendance = attendance_of(session, meeting.id)
+    followups = list(session.scalars(select(models.FollowUp).where(models.FollowUp.meeting_id == meeting.id)
+                                     .order_by(models.FollowUp.id)))
+    names = agency_names(session, [
+        *(a.presenter_agency_id for a in agenda),
+        *(a.agency_id for a in attendance),
+        *(f.owner_agency_id for f in followups),
+        *(s for f in followups for s in f.supporting_agency_ids),
+    ])
+    now = utcnow()
+    return MinutesContent(
+        meeting_id=meeting.id, title=meeting.title, kind=meeting.kind, puskesmas=puskesmas.name, kota=puskesmas.kota,
+        provinsi=puskesmas.provinsi, timezone=puskesmas.timezone, scheduled_at=meeting.scheduled_at,
+        status=meeting.status, location=meeting.location, published_at=meeting.published_at, summary=meeting.summary,
+        decisions=list(meeting.decisions or []),
+        agenda=[AgendaRow(title=a.title, presenter=names.get(a.presenter_agency_id), indicator_code=a.indicator_code,
+                          notes=a.notes) for a in agenda],
+        attendance=[AttendanceRow(person_name=a.person_name, agency=names.get(a.agency_id, str(a.agency_id)),
+                                  role=a.role, present=a.present) for a in attendance],
+        followups=[FollowUpRow(
+            title=f.title, owner=names.get(f.owner_agency_id, str(f.owner_agency_id)), due_at=f.due_at,
+            status=f.status, is_overdue=is_overdue(f.status, f.due_at, now), problem=f.problem, action=f.action,
+            supporters=[names.get(s, str(s)) for s in f.supporting_agency_ids], priority=f.priority,
+            escalation_level=f.escalation_level,
+        ) for f in followups],
+    )
+
+
+# --- changes ---------------------------------------------------------------------------------
+
+def _agency_error(loc: list, agency_id: int) -> dict:
+    return {"loc": loc, "msg": f"lembaga {agency_id} tidak ada di puskesmas ini / agency not found for this puskesmas",
+            "type": "value_error"}
+
+
+def writable_meeting(session: Session, principal: Principal, meeting_id: int) -> models.Meeting:
+    """The meeting, if `principal` manages it and its minutes are not published yet."""
+    meeting = meeting_for(session, principal, meeting_id)
+    if meeting.status == "published":
+        raise conflict(f"Notulen rapat {meeting_id} sudah diterbitkan / the minutes are already published")
+    return meeting
+
+
+def add_agenda_item(session: Session, principal: Principal, meeting_id: int,
+                    body: AgendaItemCreate) -> models.AgendaItem:
+    meeting = writable_meeting(session, principal, meeting_id)
+    presenter = body.presenter_agency_id
+    if presenter is not None and not usable_agency_ids(session, [presenter], meeting.puskesmas_id):
+        raise HTTPException(422, [_agency_error(["body", "presenter_agency_id"], presenter)])
+    item = models.AgendaItem(meeting_id=meeting.id, position=next_agenda_position(session, meeting.id),
+                             **body.model_dump())
+    session.add(item)
+    session.commit()
+    return item
+
+
+def replace_attendance(session: Session, principal: Principal, meeting_id: int,
+                       rows: list[AttendanceIn]) -> list[models.Attendance]:
+    """Replace the whole daftar hadir of a meeting (an empty list clears it)."""
+    meeting = writable_meeting(session, principal, meeting_id)
+    usable = usable_agency_ids(session, {row.agency_id for row in rows}, meeting.puskesmas_id)
+    errors = [_agency_error(["body", index, "agency_id"], row.agency_id)
+              for index, row in enumerate(rows) if row.agency_id not in usable]
+    if errors:
+        raise HTTPException(422, errors)
+    session.execute(delete(models.Attendance).where(models.Attendance.meeting_id == meeting.id))
+    session.add_all(models.Attendance(meeting_id=meeting.id, **row.model_dump()) for row in rows)
+    session.commit()
+    return attendance_of(session, meeting.id)
+
+
+def record_minutes(session: Session, principal: Principal, meeting_id: int, body: MinutesIn) -> models.Meeting:
+    """Write (or rewrite) the summary and decisions; they are final once published."""
+    meeting = writable_meeting(session, principal, meeting_id)
+    meeting.summary, meeting.decisions = body.summary, list(body.decisions)
+    session.commit()
+    return meeting
+
+
+def publish_minutes(session: Session, principal: Principal, meeting_id: int) -> models.Meeting:
+    meeting = writable_meeting(session, principal, meeting_id)
+    if not meeting.summary:
+        raise conflict(f"Rapat {meeting_id} belum punya notulen / record the minutes before publishing")
+    # A conditional update, so that two concurrent publishes emit the event once.
+    published = session.execute(
+        update(models.Meeting)
+        .where(models.Meeting.id == meeting.id, models.Meeting.status != "published")
+        .values(status="published", published_at=utcnow())
+    )
+    if published.rowcount != 1:
+        session.rollback()
+        raise conflict(f"Notulen rapat {meeting_id} sudah diterbitkan / the minutes are already published")
+    session.refresh(meeting)
+    emit_meeting_event(session, "meeting.minutes_published", meeting)
+    session.commit()
+    return meeting
+
+
+# --- documents -------------------------------------------------------------------------------
+
+PDF = "application/pdf"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered file and the name it is downloaded under."""
+
+    content: bytes
+    media_type: str
+    filename: str
+
+
+def _file_stem(content: MinutesContent) -> str:
+    """ASCII only, so the header needs no encoding: "<meeting id>-<local meeting date>"."""
+    day = content.scheduled_at.astimezone(ZoneInfo(content.timezone)).date()
+    return f"{content.meeting_id}-{day.isoformat()}"
+
+
+def minutes_pdf(session: Session, principal: Principal, meeting_id: int) -> Document:
+    """The notulen as a PDF."""
+    content = load_minutes_content(session, meeting_for(session, principal, meeting_id))
+    return Document(render_minutes_pdf(content), PDF, f"notulen-lokmin-{_file_stem(content)}.pdf")
+
+
+def followups_xlsx(session: Session, principal: Principal, meeting_id: int) -> Document:
+    """The rencana tindak lanjut (the meeting's follow-ups) as a spreadsheet."""
+    content = load_minutes_content(session, meeting_for(session, principal, meeting_id))
+    return Document(render_followups_xlsx(content), XLSX, f"rtl-lokmin-{_file_stem(content)}.xlsx")
