@@ -62,7 +62,7 @@ clean:
 .PHONY: demo
 demo: install
 	@echo "make demo: loading into the running system (start 'make run' in another terminal first)"
-	$(BIN)/python -m minilok_meetings.demo
+	$(BIN)/python scripts/demo.py
 
 # Faults while thousands of events flow (kills, broker/DB outages): restarts the machine's
 # RabbitMQ and Redis, so it is never part of `make test`.
