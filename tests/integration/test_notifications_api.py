@@ -7,7 +7,7 @@ import json
 
 import pytest
 from minilok_notifications import models
-from minilok_notifications.deliveries import record_event
+from minilok_notifications.service_layer.fan_out import record_event
 from minilok_shared.db import make_engine, make_sessionmaker
 from sqlalchemy import create_engine, select, text
 from test_notifications_support import Receiver, followup_event, notifications_client, send_test, token
@@ -334,7 +334,8 @@ def test_quiet_hours_hold_then_release(client, receiver, db_url):
     from datetime import datetime, timedelta
     from zoneinfo import ZoneInfo
 
-    from minilok_notifications.deliveries import attempt, due_deliveries
+    from minilok_notifications.service_layer.attempts import attempt
+    from minilok_notifications.service_layer.sweep import due_deliveries
 
     local = datetime.now(ZoneInfo("Asia/Jakarta"))
     quiet = {"start": (local - timedelta(hours=1)).strftime("%H:%M"),
@@ -363,7 +364,7 @@ def test_quiet_hours_hold_then_release(client, receiver, db_url):
 
 def test_two_workers_claiming_the_same_delivery_send_once(client, receiver):
     """The lease: of two claims on one due delivery only one succeeds."""
-    from minilok_notifications.deliveries import claim
+    from minilok_notifications.service_layer.attempts import claim
     from minilok_shared.db import utcnow
 
     webhook(client, receiver)

@@ -8,7 +8,8 @@ import tracemalloc
 import uuid
 
 import pytest
-from minilok_notifications import deliveries
+from minilok_notifications.service_layer.attempts import attempt, lease_seconds
+from minilok_notifications.service_layer.fan_out import record_event
 from test_notifications_support import NastyServer, followup_event, notifications_client, token
 
 ADMIN = token("admin")
@@ -31,16 +32,16 @@ def deliver_once(client, server, channel="webhook"):
     assert r.status_code == 201, r.text
     state = client.app.state
     with state.sessionmaker.begin() as session:
-        (delivery_id,) = deliveries.record_event(session, followup_event(str(uuid.uuid4())))
+        (delivery_id,) = record_event(session, followup_event(str(uuid.uuid4())))
     tracemalloc.start()
     started = time.monotonic()
     try:
-        deliveries.attempt(state.sessionmaker, state.settings, delivery_id)
+        attempt(state.sessionmaker, state.settings, delivery_id)
         elapsed = time.monotonic() - started
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    assert deliveries.attempt(state.sessionmaker, state.settings, delivery_id) == ("skipped", None)
+    assert attempt(state.sessionmaker, state.settings, delivery_id) == ("skipped", None)
     return client.get(f"/api/v1/deliveries/{delivery_id}", headers=ADMIN).json(), elapsed, peak
 
 
@@ -95,4 +96,4 @@ def test_a_gateway_is_bounded_the_same_way(monkeypatch, database_url):
 def test_the_lease_outlasts_the_deadline(client):
     settings = client.app.state.settings
     assert settings.webhook_timeout_seconds == DEADLINE
-    assert deliveries.lease_seconds(settings) > 2 * DEADLINE
+    assert lease_seconds(settings) > 2 * DEADLINE

@@ -9,7 +9,8 @@ from email import message_from_bytes, policy
 
 import pytest
 from aiosmtpd.controller import Controller
-from minilok_notifications import deliveries
+from minilok_notifications.service_layer.attempts import attempt
+from minilok_notifications.service_layer.fan_out import record_event
 from support import free_port
 from test_notifications_support import Receiver, followup_event, notifications_client, send_test, token
 
@@ -70,8 +71,8 @@ def deliver_event(client, event):
     """Record the event as the consumer does, then attempt each delivery as the worker does."""
     state = client.app.state
     with state.sessionmaker.begin() as session:
-        ids = deliveries.record_event(session, event)
-    return [deliveries.attempt(state.sessionmaker, state.settings, i)[0] for i in ids]
+        ids = record_event(session, event)
+    return [attempt(state.sessionmaker, state.settings, i)[0] for i in ids]
 
 
 def test_followup_event_reaches_email_whatsapp_and_sms(client, smtp, gateway):

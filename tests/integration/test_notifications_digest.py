@@ -7,7 +7,12 @@ import json
 from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
-from minilok_notifications import deliveries, messages, models
+from minilok_notifications import models
+from minilok_notifications.service_layer.attempts import attempt
+from minilok_notifications.service_layer.digests import DIGEST_TYPE
+from minilok_notifications.service_layer.fan_out import record_event
+from minilok_notifications.service_layer.sweep import due_deliveries
+from minilok_notifications.channels import messages
 from minilok_notifications.config import get_settings
 from minilok_shared.events.envelope import new_event
 from receivers import WebhookReceiver
@@ -34,17 +39,17 @@ def test_daily_digest_gathers_held_events_into_one_delivery(service_api, monkeyp
         evening = datetime(2026, 2, 21, 12, 0, tzinfo=timezone.utc)  # 19:00 WIB
         with sessions.begin() as session:
             for n in (1, 2, 3):
-                assert deliveries.record_event(session, followup_event(n), now=evening) == []  # held
+                assert record_event(session, followup_event(n), now=evening) == []  # held
         with sessions() as session:
             held = session.query(models.Delivery).all()
         assert [d.status for d in held] == ["held"] * 3
         assert held[0].next_attempt_at.astimezone(ZoneInfo("Asia/Jakarta")).hour == 7
 
-        assert deliveries.due_deliveries(sessions, now=datetime(2026, 2, 21, 23, 0, tzinfo=timezone.utc)) == []
+        assert due_deliveries(sessions, now=datetime(2026, 2, 21, 23, 0, tzinfo=timezone.utc)) == []
         morning = datetime(2026, 2, 22, 0, 1, tzinfo=timezone.utc)  # 07:01 WIB
-        due = deliveries.due_deliveries(sessions, now=morning)
+        due = due_deliveries(sessions, now=morning)
         assert len(due) == 1
-        status, _ = deliveries.attempt(sessions, get_settings(), due[0])
+        status, _ = attempt(sessions, get_settings(), due[0])
         assert status == "delivered"
 
     assert len(receiver.requests) == 1 and receiver.requests[0]["verified"] is True
@@ -53,10 +58,10 @@ def test_daily_digest_gathers_held_events_into_one_delivery(service_api, monkeyp
     assert [e["data"]["followup"]["id"] for e in digest["data"]["events"]] == [1, 2, 3]
     with sessions() as session:
         rows = {d.event_type: d for d in session.query(models.Delivery).all()}
-        members = session.query(models.Delivery).filter(models.Delivery.digest_id == rows[deliveries.DIGEST_TYPE].id)
+        members = session.query(models.Delivery).filter(models.Delivery.digest_id == rows[DIGEST_TYPE].id)
         assert [m.status for m in members] == ["delivered"] * 3
     # Nothing left to send: the next sweep finds no work.
-    assert deliveries.due_deliveries(sessions, now=morning) == []
+    assert due_deliveries(sessions, now=morning) == []
     page = api.get("/api/v1/deliveries", params={"status": "delivered"}).json()
     assert len(page["items"]) == 4
 

@@ -12,7 +12,7 @@ import uuid
 import pika
 import pytest
 from minilok_notifications import models
-from minilok_notifications.deliveries import record_event
+from minilok_notifications.service_layer.fan_out import record_event
 from minilok_shared.db import make_engine, make_sessionmaker
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps

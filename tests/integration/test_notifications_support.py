@@ -41,14 +41,14 @@ def notifications_client(monkeypatch, url: str, **env: str) -> TestClient:
 def send_test(client: TestClient, subscription_id: int, headers: dict[str, str] | None = None) -> dict:
     """`POST /subscriptions/{id}/test` (202: queued, still pending), then the attempt the worker's
     `deliver` task makes; returns the delivery after it."""
-    from minilok_notifications import deliveries
+    from minilok_notifications.service_layer.attempts import attempt
 
     headers = headers or token("admin")
     r = client.post(f"/api/v1/subscriptions/{subscription_id}/test", headers=headers)
     assert r.status_code == 202, r.text
     queued = r.json()
     assert queued["status"] == "pending" and queued["attempts"] == []
-    deliveries.attempt(client.app.state.sessionmaker, client.app.state.settings, queued["id"])
+    attempt(client.app.state.sessionmaker, client.app.state.settings, queued["id"])
     return client.get(f"/api/v1/deliveries/{queued['id']}", headers=headers).json()
 
 

@@ -2,7 +2,7 @@
 
 from datetime import UTC, datetime
 
-from minilok_notifications.messages import format_local, render, sms_parts
+from minilok_notifications.channels.messages import format_local, render, sms_parts
 
 DUE = datetime(2026, 2, 20, 16, 59, tzinfo=UTC)
 
@@ -53,7 +53,7 @@ SCRIPT = "<script>alert(1)</script>"
 def test_every_html_template_is_autoescaped():
     from importlib.resources import files
 
-    from minilok_notifications.messages import _environment
+    from minilok_notifications.channels.messages import _environment
 
     names = [p.name for p in files("minilok_notifications").joinpath("templates").iterdir()
              if p.name.endswith(".html.j2")]
@@ -62,7 +62,7 @@ def test_every_html_template_is_autoescaped():
 
 
 def test_script_in_a_title_is_escaped_in_every_html_email_digest_included():
-    from minilok_notifications.messages import HEADLINES
+    from minilok_notifications.channels.messages import HEADLINES
 
     events = []
     for type in HEADLINES:

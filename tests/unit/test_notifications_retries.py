@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 from minilok_notifications.channels import SendResult
-from minilok_notifications.deliveries import apply_result
+from minilok_notifications.service_layer.attempts import apply_result
 from minilok_notifications.domain.retries import (
     BASE_DELAYS_SECONDS,
     JITTER,

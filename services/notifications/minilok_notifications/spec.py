@@ -17,7 +17,7 @@ spec = ServiceSpec(
     celery="minilok_notifications.tasks:celery_app",
     beat_schedule={
         "sweep-due-deliveries": {
-            "task": "minilok_notifications.sweep_due_deliveries",
+            "task": "minilok.notifications.sweep_due_deliveries",
             "schedule": get_settings().sweep_interval_seconds,
         },
     },

@@ -1,6 +1,6 @@
 """Celery tasks of the notifications service: send one delivery, and sweep for due ones.
 
-`minilok worker notifications` runs them; `minilok beat` schedules the sweep (service.py)."""
+`minilok worker notifications` runs them; `minilok beat` schedules the sweep (spec.py)."""
 
 from __future__ import annotations
 
@@ -13,27 +13,29 @@ from minilok_shared.celery_app import make_celery
 from minilok_shared.db import make_engine, make_sessionmaker
 from sqlalchemy.orm import Session, sessionmaker
 
-from minilok_notifications import deliveries
 from minilok_notifications.config import get_settings
+from minilok_notifications.service_layer.attempts import attempt
+from minilok_notifications.service_layer.sweep import due_deliveries
 
 log = logging.getLogger(__name__)
 
 celery_app = make_celery("notifications", get_settings(), include=["minilok_notifications.tasks"])
 
-DELIVER = "minilok_notifications.deliver"
-SWEEP = "minilok_notifications.sweep_due_deliveries"
+DELIVER = "minilok.notifications.deliver"
+SWEEP = "minilok.notifications.sweep_due_deliveries"
 
 
 @lru_cache
 def _session_factory() -> sessionmaker[Session]:
-    # Created lazily, after the worker forks: connections are never shared between processes.
+    """The worker process's one session factory, made lazily after the fork: connections are never
+    shared between processes."""
     return make_sessionmaker(make_engine(get_settings().database_url))
 
 
 @celery_app.task(name=DELIVER)
 def deliver(delivery_id: int) -> str:
     settings = get_settings()
-    status, delay = deliveries.attempt(_session_factory(), settings, delivery_id)
+    status, delay = attempt(_session_factory(), settings, delivery_id)
     if delay is not None:
         schedule_retry(delivery_id, delay)
     return status
@@ -49,7 +51,7 @@ def schedule_retry(delivery_id: int, delay: float) -> None:
 
 @celery_app.task(name=SWEEP)
 def sweep_due_deliveries() -> int:
-    ids = _not_yet_queued(deliveries.due_deliveries(_session_factory()))
+    ids = _not_yet_queued(due_deliveries(_session_factory()))
     _send(ids)
     return len(ids)
 
@@ -66,9 +68,8 @@ def _send(delivery_ids: list[int]) -> None:
         deliver.apply_async((delivery_id,))
 
 
-# A delivery waiting in the queue is not queued again by the sweep for this long. Without it,
-# under a backlog every sweep (each second or so) re-queued every due row, and the workers spent
-# their time skipping copies (found by the chaos suite: 7 tasks per delivery).
+# A delivery waiting in the queue is not queued again by the sweep for this long, so under a
+# backlog the workers do not spend their time skipping copies (docs/reliability.md).
 QUEUED_MARK_SECONDS = 30
 
 
@@ -115,6 +116,7 @@ def _not_yet_queued(delivery_ids: list[int]) -> list[int]:
 
 
 def enqueue_quietly(delivery_ids: list[int]) -> None:
+    """`enqueue`, logging instead of raising: called after a commit, when nothing can be undone."""
     try:
         enqueue(delivery_ids)
     except Exception as exc:

@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from minilok_notifications.channels import Message, SendResult
 from minilok_notifications.config import NotificationsSettings
-from minilok_notifications.messages import render
+from minilok_notifications.channels.messages import render
 
 
 class EmailChannel:

@@ -9,7 +9,7 @@ import httpx
 from minilok_notifications.channels import Message, SendResult, http
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.domain.retries import parse_retry_after
-from minilok_notifications.messages import render, sms_parts
+from minilok_notifications.channels.messages import render, sms_parts
 
 
 def gateway_payload(message: Message, text: str, channel: str, fmt: str = "minilok") -> dict:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from minilok_shared.events.consumer import HandlerContext, Handlers
 
-from minilok_notifications import deliveries
+from minilok_notifications.service_layer.fan_out import record_event
 from minilok_notifications.tasks import enqueue_quietly
 
 handlers = Handlers()
@@ -13,6 +13,6 @@ handlers = Handlers()
 
 @handlers.on("followup.*", "meeting.*", "indicator.*")
 def fan_out(ctx: HandlerContext) -> None:
-    ids = deliveries.record_event(ctx.session, ctx.event)
+    ids = record_event(ctx.session, ctx.event)
     if ids:
         ctx.after_commit(lambda: enqueue_quietly(ids))
