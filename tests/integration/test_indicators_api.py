@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text
 
 from minilok_indicators.app import create_app
-from minilok_indicators.service_layer.areas import descendant_filter
+from minilok_indicators.dialect import descendant_filter
 from minilok_indicators.config import get_settings
 from minilok_indicators.handlers import handlers
 from minilok_indicators.models import Area, inbox, outbox

@@ -2,7 +2,7 @@
 
 import pytest
 
-from minilok_indicators.domain.areas import (
+from minilok_indicators.domain.hierarchy import (
     child_path,
     order_parents_first,
     parent_level_error,

@@ -1,3 +1,5 @@
+"""The indicators service's settings, read from the environment (INDICATORS_*)."""
+
 from functools import lru_cache
 from typing import ClassVar
 

@@ -8,6 +8,8 @@ from sqlalchemy import ColumnElement, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from minilok_indicators.domain.hierarchy import subtree_upper_bound
+
 
 def dialect_name(session: Session) -> str:
     return session.get_bind().dialect.name
@@ -38,6 +40,23 @@ def first_segment(dialect: str, text: ColumnElement[str]) -> ColumnElement[str]:
     if dialect == "postgresql":
         return func.split_part(text, "/", 1)
     return func.substr(text, 1, func.instr(text, "/") - 1)
+
+
+def like_prefix(path: str) -> str:
+    r"""A LIKE pattern for "starts with path"; PostgreSQL's default escape character is '\'."""
+    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+def descendant_filter(dialect: str, path_column, path: str) -> ColumnElement[bool]:
+    """Rows whose path lies in the subtree at `path` (the area itself included), as one index range.
+
+    PostgreSQL: `LIKE 'prefix%'` on a text_pattern_ops index. SQLite: its LIKE is case-insensitive
+    and skips a plain index, so the same subtree is asked for as a range on the binary order.
+    """
+    if dialect == "postgresql":
+        return path_column.like(like_prefix(path))
+    return (path_column >= path) & (path_column < subtree_upper_bound(path))
 
 
 def transaction_lock(session: Session, name: str) -> None:

@@ -6,7 +6,7 @@ from minilok_shared.events.outbox import Outbox
 from sqlalchemy.orm import Session
 
 from minilok_indicators import models
-from minilok_indicators.domain.areas import path_codes
+from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import Period
 from minilok_indicators.models import Area, Indicator
 

@@ -1,7 +1,7 @@
 """The indicators service's tables.
 
 Areas carry a materialised path ("/21/21.71/21.71.06/"): all descendants of an area are the rows
-whose path starts with its path, one range scan on an index (see `areas.descendant_filter`).
+whose path starts with its path, one range scan on an index (see `dialect.descendant_filter`).
 """
 
 from __future__ import annotations

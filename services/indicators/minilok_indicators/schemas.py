@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 from minilok_shared.validation import MultiLine, SingleLine
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from minilok_indicators.domain.areas import NATIONAL
+from minilok_indicators.domain.hierarchy import NATIONAL
 from minilok_indicators.domain.units import DEFAULT_FACTORS
 
 Level = Literal["provinsi", "kota", "kecamatan", "kelurahan", "desa", "rw", "rt", "posyandu"]

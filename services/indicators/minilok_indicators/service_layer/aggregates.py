@@ -26,7 +26,7 @@ from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session
 
 from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
-from minilok_indicators.domain.areas import NATIONAL, path_codes
+from minilok_indicators.domain.hierarchy import NATIONAL, path_codes
 from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
 from minilok_indicators.service_layer.areas import chunks

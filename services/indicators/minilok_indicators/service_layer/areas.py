@@ -8,37 +8,19 @@ from dataclasses import dataclass
 from minilok_shared.db import utcnow
 from minilok_shared.errors import not_found
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.domain.areas import (
+from minilok_indicators.domain.hierarchy import (
     child_path,
     order_parents_first,
     parent_level_error,
     path_codes,
-    subtree_upper_bound,
 )
 from minilok_indicators.models import Area
 
 # Bind parameters per statement stay well below SQLite's limit (32766).
 CHUNK = 500
-
-
-def like_prefix(path: str) -> str:
-    r"""A LIKE pattern for "starts with path"; PostgreSQL's default escape character is '\'."""
-    escaped = path.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return escaped + "%"
-
-
-def descendant_filter(dialect: str, path_column, path: str) -> ColumnElement[bool]:
-    """Rows whose path lies in the subtree at `path` (the area itself included), as one index range.
-
-    PostgreSQL: `LIKE 'prefix%'` on a text_pattern_ops index. SQLite: its LIKE is case-insensitive
-    and skips a plain index, so the same subtree is asked for as a range on the binary order.
-    """
-    if dialect == "postgresql":
-        return path_column.like(like_prefix(path))
-    return (path_column >= path) & (path_column < subtree_upper_bound(path))
 
 
 def chunks(items: Sequence, size: int = CHUNK) -> Iterable[Sequence]:

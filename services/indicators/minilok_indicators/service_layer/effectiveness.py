@@ -7,11 +7,11 @@ from minilok_shared.pagination import decode_cursor, encode_cursor
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import dialect_name
+from minilok_indicators.dialect import descendant_filter, dialect_name
 from minilok_indicators.domain.periods import period_containing
 from minilok_indicators.domain.rollup import rollup_value, trend
 from minilok_indicators.models import Area, FollowUpCompletion, Indicator
-from minilok_indicators.service_layer.areas import area_or_404, descendant_filter
+from minilok_indicators.service_layer.areas import area_or_404
 from minilok_indicators.service_layer.catalogue import indicator_or_404
 from minilok_indicators.service_layer.rollups import totals_of
 

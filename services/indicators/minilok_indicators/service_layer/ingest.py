@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_indicators.dialect import bulk_upsert
-from minilok_indicators.domain.areas import path_codes
+from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
 from minilok_indicators.models import Area, Indicator, IndicatorValue

@@ -13,13 +13,13 @@ from minilok_shared.errors import unprocessable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import dialect_name
-from minilok_indicators.domain.areas import path_codes
+from minilok_indicators.dialect import descendant_filter, dialect_name
+from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
 from minilok_indicators.domain.rollup import Totals, meets_target, rollup_value, trend, worst_first_key
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue
 from minilok_indicators.service_layer.aggregates import NATIONAL, stored_totals
-from minilok_indicators.service_layer.areas import area_or_404, children_of, chunks, descendant_filter
+from minilok_indicators.service_layer.areas import area_or_404, children_of, chunks
 from minilok_indicators.service_layer.catalogue import indicator_or_404
 
 EMPTY = Totals(0.0, None, 0)

@@ -9,11 +9,11 @@ from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
+from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, transaction_lock
 from minilok_indicators.domain.periods import Period, parse_period
 from minilok_indicators.events import emit_below_target, emit_recovered
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue, TargetStatus
-from minilok_indicators.service_layer.areas import area_or_404, chunks, descendant_filter
+from minilok_indicators.service_layer.areas import area_or_404, chunks
 from minilok_indicators.service_layer.catalogue import indicator_or_404
 from minilok_indicators.service_layer.rollups import figures, targets_for, totals_of
 
