@@ -5,17 +5,11 @@ from typing import Annotated
 from fastapi import APIRouter, Body, Response, status
 from minilok_shared.deps import CurrentPrincipal, SessionDep
 
+from minilok_meetings.documents import PDF, XLSX, download
 from minilok_meetings.schemas import AgendaItemCreate, AgendaItemOut, AttendanceIn, AttendanceOut, MeetingOut, MinutesIn
 from minilok_meetings.service_layer import minutes
-from minilok_meetings.service_layer.minutes import PDF, XLSX, Document
 
 router = APIRouter(prefix="/meetings", tags=["minutes"])
-
-
-def download(document: Document) -> Response:
-    """A document as an attachment."""
-    return Response(document.content, media_type=document.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{document.filename}"'})
 
 
 @router.post("/{meeting_id}/agenda", status_code=status.HTTP_201_CREATED, response_model=AgendaItemOut)

@@ -4,7 +4,6 @@ The reads take one query per table, whatever the number of rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
@@ -15,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
+from minilok_meetings.documents import PDF, XLSX, Document
 from minilok_meetings.documents.content import AgendaRow, AttendanceRow, FollowUpRow, MinutesContent
 from minilok_meetings.documents.followups_xlsx import render_followups_xlsx
 from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
@@ -133,19 +133,6 @@ def publish_minutes(session: Session, principal: Principal, meeting_id: int) -> 
 
 
 # --- documents -------------------------------------------------------------------------------
-
-PDF = "application/pdf"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-
-@dataclass(frozen=True)
-class Document:
-    """A rendered file and the name it is downloaded under."""
-
-    content: bytes
-    media_type: str
-    filename: str
-
 
 def _file_stem(content: MinutesContent) -> str:
     """ASCII only, so the header needs no encoding: "<meeting id>-<local meeting date>"."""
