@@ -8,9 +8,10 @@ from fastapi import APIRouter, Request
 from minilok_shared.deps import SessionDep
 from starlette.datastructures import FormData
 
-from minilok_meetings.api import agencies as agencies_api
-from minilok_meetings.minutes import agency_names
-from minilok_meetings.web import clients, data, forms
+from minilok_meetings.service_layer import agencies
+from minilok_meetings.service_layer import dashboard_reads as reads
+from minilok_meetings.service_layer.agencies import agency_names
+from minilok_meetings.web import clients, forms
 from minilok_meetings.web.forms import FormDep, int_or_none
 from minilok_meetings.web.i18n import lang_of, translator
 from minilok_meetings.web.render import action, page, redirect, render
@@ -26,7 +27,7 @@ def _agency_id(request: Request, db, user, form: FormData | None = None) -> int 
         return int(user.principal.agency_id)
     agency_id = int_or_none((form or {}).get("agency_id") or request.query_params.get("agency_id"))
     if agency_id is not None:
-        agencies_api.get_agency(agency_id, db, user.principal)
+        agencies.get_agency(db, user.principal, agency_id)
     return agency_id
 
 
@@ -41,14 +42,14 @@ def agency_page(request: Request, db: SessionDep, user):
     _ = translator(lang_of(request))
     agency_id = _agency_id(request, db, user)
     if agency_id is None:
-        current, _choices = data.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
+        current, _choices = reads.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
         return render(request, "agency.html", user, agency=None,
-                      agencies=data.agencies_of(db, principal, current.id if current else None))
-    agency = agencies_api.get_agency(agency_id, db, principal)
+                      agencies=reads.agencies_of(db, principal, current.id if current else None))
+    agency = agencies.get_agency(db, principal, agency_id)
     if principal.role == "agency":
-        items = data.followups(db, principal)
+        items = reads.followups(db, principal)
     else:
-        items = data.followups(db, principal, owner_agency_id=agency_id)
+        items = reads.followups(db, principal, owner_agency_id=agency_id)
     owned = [f for f in items if f.owner_agency_id == agency_id]
     supported = [f for f in items if f.owner_agency_id != agency_id]
     subscriptions, sub_error = [], None

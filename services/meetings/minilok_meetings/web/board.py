@@ -7,8 +7,8 @@ from fastapi import APIRouter, Request
 from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
 
-from minilok_meetings.minutes import agency_names
-from minilok_meetings.web import data
+from minilok_meetings.service_layer import dashboard_reads as reads
+from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.web.forms import int_or_none
 from minilok_meetings.web.render import page, render
 
@@ -24,12 +24,12 @@ def board(request: Request, db: SessionDep, user):
     q = request.query_params
     agency_id, meeting_id = int_or_none(q.get("agency_id")), int_or_none(q.get("meeting_id"))
     overdue = True if q.get("overdue") == "1" else None
-    current, choices = data.puskesmas_choice(db, principal, int_or_none(q.get("puskesmas_id")))
-    items = data.followups(db, principal, owner_agency_id=agency_id, meeting_id=meeting_id, overdue=overdue,
+    current, choices = reads.puskesmas_choice(db, principal, int_or_none(q.get("puskesmas_id")))
+    items = reads.followups(db, principal, owner_agency_id=agency_id, meeting_id=meeting_id, overdue=overdue,
                            puskesmas_id=current.id if current and principal.is_admin else None)
     columns = {status: [f for f in items if f.status == status] for status in COLUMNS}
-    agencies = data.agencies_of(db, principal, current.id if current else None) if current else []
-    meetings = data.meetings_of(db, principal, current.id) if current else []
+    agencies = reads.agencies_of(db, principal, current.id if current else None) if current else []
+    meetings = reads.meetings_of(db, principal, current.id) if current else []
     names = agency_names(db, [f.owner_agency_id for f in items])
     return render(request, "board.html", user, columns=columns, names=names, agencies=agencies, meetings=meetings,
                   current=current, choices=choices, now=utcnow(),

@@ -6,9 +6,9 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from minilok_shared.deps import SessionDep
 
-from minilok_meetings import models
-from minilok_meetings.api import followups as followups_api
-from minilok_meetings.minutes import agency_names
+from minilok_meetings.service_layer import dashboard_reads as reads
+from minilok_meetings.service_layer import followup_reads, followups
+from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.web import forms
 from minilok_meetings.web.forms import FormDep
 from minilok_meetings.web.i18n import lang_of, translator
@@ -21,12 +21,12 @@ router = APIRouter(include_in_schema=False)
 @page
 def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     principal = user.principal
-    followup = followups_api.fetch_followup(db, principal, followup_id)
-    history = followups_api.followup_history(followup_id, db, principal, limit=200, cursor=None).items
-    meeting = db.get(models.Meeting, followup.meeting_id)
+    followup = followup_reads.fetch_followup(db, principal, followup_id)
+    history = followup_reads.followup_history(db, principal, followup_id, limit=200).items
+    meeting = reads.meeting_by_id(db, followup.meeting_id)
     escalated_to = [a for h in history for a in (h.data or {}).get("escalated_to_agency_ids") or []]
     names = agency_names(db, [followup.owner_agency_id, *followup.supporting_agency_ids, *escalated_to])
-    tz = db.get(models.Puskesmas, followup.puskesmas_id).timezone
+    tz = reads.timezone_of(db, followup.puskesmas_id)
     return render(request, "followup.html", user, f=followup, history=history, names=names, meeting=meeting, tz=tz,
                   can_manage=principal.is_admin or principal.puskesmas_id == str(followup.puskesmas_id),
                   is_owner=principal.agency_id == str(followup.owner_agency_id))
@@ -38,20 +38,20 @@ def followup_action(request: Request, form: FormDep, followup_id: int, verb: str
     principal = user.principal
     _ = translator(lang_of(request))
     if verb == "start":
-        followups_api.start_followup(followup_id, db, principal)
+        followups.start_followup(db, principal, followup_id)
         return _("Mulai dikerjakan.", "Started.")
     if verb == "progress":
-        followups_api.post_progress(followup_id, forms.progress(form), db, principal)
+        followups.report_progress(db, principal, followup_id, forms.progress(form))
         return _("Kemajuan dicatat.", "Progress recorded.")
     if verb == "complete":
         body = forms.completion(form)
         # Completing straight from "open" is two legal moves: start, then complete.
-        if followups_api.fetch_followup(db, principal, followup_id).status == "open":
-            followups_api.start_followup(followup_id, db, principal)
-        followups_api.complete_followup(followup_id, body, db, principal)
+        if followup_reads.fetch_followup(db, principal, followup_id).status == "open":
+            followups.start_followup(db, principal, followup_id)
+        followups.complete_followup(db, principal, followup_id, body)
         return _("Tindak lanjut selesai.", "Follow-up completed.")
     if verb in ("cancel", "reopen"):
-        (followups_api.cancel_followup if verb == "cancel" else followups_api.reopen_followup)(
-            followup_id, forms.reason(form), db, principal)
+        move = followups.cancel_followup if verb == "cancel" else followups.reopen_followup
+        move(db, principal, followup_id, forms.reason(form))
         return _("Status diubah.", "Status changed.")
     return redirect(request, f"/follow-ups/{followup_id}", _("Aksi tidak dikenal.", "Unknown action."), "error")

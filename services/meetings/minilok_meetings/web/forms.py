@@ -11,8 +11,17 @@ from fastapi import Depends, Request
 from minilok_shared.errors import unprocessable
 from starlette.datastructures import FormData
 
-from minilok_meetings.api.minutes_schemas import AgendaItemCreate, AttendanceIn, MinutesIn, ProposalAccept
-from minilok_meetings.api.schemas import CompleteIn, FollowUpCreate, MeetingCreate, ProgressIn, ReasonIn
+from minilok_meetings.schemas import (
+    AgendaItemCreate,
+    AttendanceIn,
+    CompleteIn,
+    FollowUpCreate,
+    MeetingCreate,
+    MinutesIn,
+    ProgressIn,
+    ProposalAccept,
+    ReasonIn,
+)
 
 
 async def read_form(request: Request) -> FormData:

@@ -13,9 +13,10 @@ from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
 from minilok_shared.errors import forbidden
 
-from minilok_meetings.api import minutes as minutes_api
-from minilok_meetings.handlers import format_angka
-from minilok_meetings.web import clients, data, forms
+from minilok_meetings.domain.proposal import format_angka
+from minilok_meetings.service_layer import dashboard_reads as reads
+from minilok_meetings.service_layer import minutes
+from minilok_meetings.web import clients, forms
 from minilok_meetings.web.forms import FormDep, int_or_none
 from minilok_meetings.web.i18n import lang_of, translator
 from minilok_meetings.web.render import action, page, redirect, render
@@ -74,7 +75,7 @@ def trend_chart(points: list[tuple[str, float | None]], target: float | None, wi
 def indicators_page(request: Request, db: SessionDep, user):
     _ = translator(lang_of(request))
     q = request.query_params
-    current, choices = data.puskesmas_choice(db, user.principal, int_or_none(q.get("puskesmas_id")))
+    current, choices = reads.puskesmas_choice(db, user.principal, int_or_none(q.get("puskesmas_id")))
     area = (q.get("area") or (current.area_code if current else "")).strip()
     period = (q.get("period") or previous_month(utcnow().date())).strip()
     context = {"current": current, "choices": choices, "area": area, "period": period, "indicators": [],
@@ -122,12 +123,12 @@ def propose(request: Request, form: FormDep, db: SessionDep, user):
     if user.principal.role not in ("admin", "puskesmas"):
         raise forbidden()
     puskesmas_id = int_or_none(form.get("puskesmas_id"))
-    current, _choices = data.puskesmas_choice(db, user.principal, puskesmas_id)
+    current, _choices = reads.puskesmas_choice(db, user.principal, puskesmas_id)
     if current is None:
         raise forbidden()
-    meetings = data.open_meetings(db, user.principal, current.id, utcnow())
+    meetings = reads.open_meetings(db, user.principal, current.id, utcnow())
     if not meetings:
         return _("Belum ada rapat yang terbuka; buat rapat dulu.", "No open meeting yet; schedule one first.")
-    minutes_api.add_agenda_item(meetings[0].id, forms.indicator_agenda_item(form), db, user.principal)
+    minutes.add_agenda_item(db, user.principal, meetings[0].id, forms.indicator_agenda_item(form))
     return redirect(request, f"/meetings/{meetings[0].id}",
                     _("Diusulkan sebagai agenda rapat berikutnya.", "Proposed as an agenda item of the next meeting."))

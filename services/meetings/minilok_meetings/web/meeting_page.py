@@ -1,5 +1,5 @@
-"""The meeting page: agenda, daftar hadir, notulen, several follow-ups at once, publishing, and
-the PDF and XLSX documents, each through the function its API route runs."""
+"""The meeting page (`/meetings/{id}`): agenda, daftar hadir, notulen, several follow-ups at once,
+publishing, and the PDF and XLSX documents."""
 
 from __future__ import annotations
 
@@ -8,15 +8,13 @@ from minilok_shared.deps import SessionDep
 from minilok_shared.errors import unprocessable
 from pydantic import ValidationError
 
-from minilok_meetings import models
-from minilok_meetings.api import followups as followups_api
-from minilok_meetings.api import meetings as meetings_api
-from minilok_meetings.api import minutes as minutes_api
-from minilok_meetings.minutes import agency_names
-from minilok_meetings.web import data, forms
+from minilok_meetings.service_layer import dashboard_reads as reads
+from minilok_meetings.service_layer import followups, meetings, minutes
+from minilok_meetings.service_layer.agencies import agency_names
+from minilok_meetings.web import forms
 from minilok_meetings.web.forms import FormDep
 from minilok_meetings.web.i18n import lang_of, translator
-from minilok_meetings.web.render import action, describe, page, redirect, render
+from minilok_meetings.web.render import action, describe, download, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
@@ -27,9 +25,9 @@ FOLLOWUP_ROWS = 3
 @page
 def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
     principal = user.principal
-    meeting = meetings_api.get_meeting(meeting_id, db, principal)
-    puskesmas = db.get(models.Puskesmas, meeting.puskesmas_id)
-    agencies = data.agencies_of(db, principal, meeting.puskesmas_id)
+    meeting = meetings.get_meeting(db, principal, meeting_id)
+    puskesmas = reads.puskesmas_by_id(db, meeting.puskesmas_id)
+    agencies = reads.agencies_of(db, principal, meeting.puskesmas_id)
     names = {a.id: a.name for a in agencies} | agency_names(db, [
         *(f.owner_agency_id for f in meeting.follow_ups), *(a.agency_id for a in meeting.attendance),
         *(a.presenter_agency_id for a in meeting.agenda)])
@@ -40,7 +38,7 @@ def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
 @router.post("/meetings/{meeting_id}/agenda")
 @action("/meetings/{meeting_id}")
 def add_agenda(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    minutes_api.add_agenda_item(meeting_id, forms.agenda_item(form), db, user.principal)
+    minutes.add_agenda_item(db, user.principal, meeting_id, forms.agenda_item(form))
     return translator(lang_of(request))("Agenda ditambahkan.", "Agenda item added.")
 
 
@@ -48,16 +46,16 @@ def add_agenda(request: Request, form: FormDep, meeting_id: int, db: SessionDep,
 @action("/meetings/{meeting_id}")
 def add_attendance(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
     """Adds one row to the daftar hadir (the API replaces the whole list: the rows so far + this one)."""
-    meeting = meetings_api.get_meeting(meeting_id, db, user.principal)
+    meeting = meetings.get_meeting(db, user.principal, meeting_id)
     rows = forms.attendance_with_new_row(meeting.attendance, form)
-    minutes_api.replace_attendance(meeting_id, rows, db, user.principal)
+    minutes.replace_attendance(db, user.principal, meeting_id, rows)
     return translator(lang_of(request))("Daftar hadir diperbarui.", "Attendance updated.")
 
 
 @router.post("/meetings/{meeting_id}/minutes")
 @action("/meetings/{meeting_id}")
 def save_minutes(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    minutes_api.record_minutes(meeting_id, forms.minutes(form), db, user.principal)
+    minutes.record_minutes(db, user.principal, meeting_id, forms.minutes(form))
     return translator(lang_of(request))("Notulen disimpan.", "Minutes saved.")
 
 
@@ -70,8 +68,7 @@ def add_followups(request: Request, form: FormDep, meeting_id: int, db: SessionD
     created, failures = 0, []
     for index, title, row, supporters in forms.followup_rows(form):
         try:
-            followups_api.add_followup(meeting_id, forms.followup_create(title, row, supporters, _), db,
-                                       user.principal)
+            followups.add_followup(db, user.principal, meeting_id, forms.followup_create(title, row, supporters, _))
             created += 1
         except (HTTPException, ValidationError) as exc:
             db.rollback()
@@ -88,17 +85,17 @@ def add_followups(request: Request, form: FormDep, meeting_id: int, db: SessionD
 @router.post("/meetings/{meeting_id}/publish")
 @action("/meetings/{meeting_id}")
 def publish(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    minutes_api.publish_minutes(meeting_id, db, user.principal)
+    minutes.publish_minutes(db, user.principal, meeting_id)
     return translator(lang_of(request))("Notulen diterbitkan.", "Minutes published.")
 
 
 @router.get("/meetings/{meeting_id}/minutes.pdf")
 @page
 def minutes_pdf(request: Request, meeting_id: int, db: SessionDep, user):
-    return minutes_api.minutes_pdf(meeting_id, db, user.principal)
+    return download(minutes.minutes_pdf(db, user.principal, meeting_id))
 
 
 @router.get("/meetings/{meeting_id}/follow-ups.xlsx")
 @page
 def followups_xlsx(request: Request, meeting_id: int, db: SessionDep, user):
-    return minutes_api.followups_xlsx(meeting_id, db, user.principal)
+    return download(minutes.followups_xlsx(db, user.principal, meeting_id))

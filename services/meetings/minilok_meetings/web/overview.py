@@ -10,11 +10,10 @@ from fastapi.responses import RedirectResponse
 from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
 
-from minilok_meetings import models
-from minilok_meetings.api import meetings as meetings_api
-from minilok_meetings.api import proposals as proposals_api
-from minilok_meetings.minutes import agency_names
-from minilok_meetings.web import data, forms
+from minilok_meetings.service_layer import dashboard_reads as reads
+from minilok_meetings.service_layer import meetings, proposals
+from minilok_meetings.service_layer.agencies import agency_names
+from minilok_meetings.web import forms
 from minilok_meetings.web.forms import FormDep, int_or_none
 from minilok_meetings.web.i18n import lang_of, translator
 from minilok_meetings.web.render import action, page, redirect, render
@@ -28,15 +27,15 @@ def overview(request: Request, db: SessionDep, user):
     principal = user.principal
     if principal.role == "agency":
         return RedirectResponse("/agency", status_code=303)
-    current, choices = data.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
+    current, choices = reads.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
     if current is None:
         return render(request, "overview.html", user, current=None, choices=choices)
     now = utcnow()
-    meetings = data.meetings_of(db, principal, current.id)
-    upcoming = sorted((m for m in meetings if m.scheduled_at >= now), key=lambda m: m.scheduled_at)[:5]
-    recent = [m for m in meetings if m.scheduled_at < now][:5]
-    active = data.active_followups(db, principal, puskesmas_id=current.id)
-    soon = data.due_soon_window(db, current.id)
+    scheduled = reads.meetings_of(db, principal, current.id)
+    upcoming = sorted((m for m in scheduled if m.scheduled_at >= now), key=lambda m: m.scheduled_at)[:5]
+    recent = [m for m in scheduled if m.scheduled_at < now][:5]
+    active = reads.active_followups(db, principal, puskesmas_id=current.id)
+    soon = reads.due_soon_window(db, current.id)
     per_agency: dict[int, dict[str, int]] = defaultdict(lambda: {"open": 0, "due_soon": 0, "overdue": 0})
     for f in active:
         bucket = "overdue" if f.is_overdue else "due_soon" if f.due_at - now <= soon else "open"
@@ -47,8 +46,8 @@ def overview(request: Request, db: SessionDep, user):
     rows = sorted(per_agency.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], names.get(kv[0], "")))
     return render(request, "overview.html", user, current=current, choices=choices, upcoming=upcoming, recent=recent,
                   per_agency=rows, names=names, escalated=escalated,
-                  proposals=data.proposals_of(db, principal, current.id),
-                  open_meetings=data.open_meetings(db, principal, current.id, now),
+                  proposals=reads.proposals_of(db, principal, current.id),
+                  open_meetings=reads.open_meetings(db, principal, current.id, now),
                   totals={k: sum(v[k] for v in per_agency.values()) for k in ("open", "due_soon", "overdue")})
 
 
@@ -56,9 +55,8 @@ def overview(request: Request, db: SessionDep, user):
 @action("/")
 def create_meeting(request: Request, form: FormDep, db: SessionDep, user):
     puskesmas_id = int_or_none(form.get("puskesmas_id"))
-    puskesmas = db.get(models.Puskesmas, puskesmas_id) if puskesmas_id else None
-    body = forms.meeting_create(form, puskesmas_id, puskesmas.timezone if puskesmas else "Asia/Jakarta")
-    meeting = meetings_api.create_meeting(body, db, user.principal)
+    body = forms.meeting_create(form, puskesmas_id, reads.timezone_of(db, puskesmas_id))
+    meeting = meetings.create_meeting(db, user.principal, body)
     _ = translator(lang_of(request))
     return redirect(request, f"/meetings/{meeting.id}", _("Rapat dibuat.", "Meeting created."))
 
@@ -66,5 +64,5 @@ def create_meeting(request: Request, form: FormDep, db: SessionDep, user):
 @router.post("/proposals/{proposal_id}/accept")
 @action("/")
 def accept_proposal(request: Request, form: FormDep, proposal_id: int, db: SessionDep, user):
-    proposals_api.accept_proposal(proposal_id, forms.proposal_accept(form), db, user.principal)
+    proposals.accept_proposal(db, user.principal, proposal_id, forms.proposal_accept(form))
     return translator(lang_of(request))("Usulan masuk agenda.", "Proposal added to the agenda.")

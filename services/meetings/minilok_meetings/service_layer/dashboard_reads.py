@@ -1,0 +1,101 @@
+"""Reads only the dashboard needs: whole lists (every page up to a cap) through the same
+service functions the API runs (so the same access rules and shapes), and the puskesmas or
+meeting a page shows beside what it was asked for."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from fastapi import HTTPException
+from minilok_shared.auth import Principal
+from minilok_shared.pagination import MAX_LIMIT
+
+from minilok_meetings import models
+from minilok_meetings.schemas import FollowUpOut
+from minilok_meetings.service_layer import agencies, followup_reads, meetings, proposals, puskesmas, reminders
+
+MAX_ROWS = 2000
+DEFAULT_TIMEZONE = "Asia/Jakarta"
+
+
+def every(list_page: Callable, **filters) -> list:
+    items: list = []
+    cursor = None
+    while len(items) < MAX_ROWS:
+        page = list_page(**filters, limit=MAX_LIMIT, cursor=cursor)
+        items.extend(page.items)
+        cursor = page.next_cursor
+        if not cursor:
+            break
+    return items
+
+
+def followups(session, principal: Principal, *, status: str | None = None, owner_agency_id: int | None = None,
+              puskesmas_id: int | None = None, meeting_id: int | None = None,
+              overdue: bool | None = None) -> list[FollowUpOut]:
+    return every(lambda **kw: followup_reads.find_followups(session, principal, **kw), status_=status,
+                 owner_agency_id=owner_agency_id, puskesmas_id=puskesmas_id, meeting_id=meeting_id,
+                 overdue=overdue, due_before=None)
+
+
+def active_followups(session, principal: Principal, **filters) -> list[FollowUpOut]:
+    return [f for status in ("open", "in_progress") for f in followups(session, principal, status=status, **filters)]
+
+
+def puskesmas_choice(session, principal: Principal, wanted: int | None) -> tuple[models.Puskesmas | None, list]:
+    """The puskesmas a page is about, and the ones the user may switch to (admins: all)."""
+    if principal.role == "puskesmas":
+        own = puskesmas.get_puskesmas(session, principal, int(principal.puskesmas_id))
+        return own, [own]
+    if not principal.is_admin:
+        return None, []
+    choices = every(lambda **kw: puskesmas.list_puskesmas(session, principal, **kw))
+    current = next((p for p in choices if p.id == wanted), choices[0] if choices else None)
+    return current, choices
+
+
+def agencies_of(session, principal: Principal, puskesmas_id: int | None) -> list[models.Agency]:
+    """The agencies usable at a puskesmas: its own and the shared ones (dinas, BPJS...)."""
+    rows = every(lambda **kw: agencies.list_agencies(session, principal, **kw), puskesmas_id=None, kind=None)
+    return [a for a in rows if a.puskesmas_id in (None, puskesmas_id)] if puskesmas_id else rows
+
+
+def meetings_of(session, principal: Principal, puskesmas_id: int) -> list[models.Meeting]:
+    return every(lambda **kw: meetings.list_meetings(session, principal, **kw), puskesmas_id=puskesmas_id,
+                 from_=None, to=None)
+
+
+def open_meetings(session, principal: Principal, puskesmas_id: int, now: datetime) -> list[models.Meeting]:
+    """Meetings whose agenda can still change, the next one first."""
+    rows = [m for m in meetings_of(session, principal, puskesmas_id) if m.status != "published"]
+    upcoming = sorted((m for m in rows if m.scheduled_at >= now), key=lambda m: m.scheduled_at)
+    past = sorted((m for m in rows if m.scheduled_at < now), key=lambda m: m.scheduled_at, reverse=True)
+    return upcoming + past
+
+
+def proposals_of(session, principal: Principal, puskesmas_id: int) -> list[models.Proposal]:
+    try:
+        return proposals.list_proposals(session, principal, puskesmas_id=puskesmas_id, status_="proposed",
+                                        limit=50, cursor=None).items
+    except HTTPException:
+        return []
+
+
+def due_soon_window(session, puskesmas_id: int) -> timedelta:
+    return reminders.load_contexts(session, {puskesmas_id})[puskesmas_id].policy.due_soon_before
+
+
+def puskesmas_by_id(session, puskesmas_id: int | None) -> models.Puskesmas | None:
+    """The puskesmas of a meeting or follow-up the reader may already see (no check of its own)."""
+    return session.get(models.Puskesmas, puskesmas_id) if puskesmas_id else None
+
+
+def timezone_of(session, puskesmas_id: int | None) -> str:
+    found = puskesmas_by_id(session, puskesmas_id)
+    return found.timezone if found else DEFAULT_TIMEZONE
+
+
+def meeting_by_id(session, meeting_id: int) -> models.Meeting | None:
+    """The meeting of a follow-up the reader may already see (no check of its own)."""
+    return session.get(models.Meeting, meeting_id)
