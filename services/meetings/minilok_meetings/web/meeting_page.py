@@ -8,13 +8,14 @@ from minilok_shared.deps import SessionDep
 from minilok_shared.errors import unprocessable
 from pydantic import ValidationError
 
+from minilok_meetings.documents import download
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer import followups, meetings, minutes
 from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.web import forms
 from minilok_meetings.web.forms import FormDep
 from minilok_meetings.web.i18n import lang_of, translator
-from minilok_meetings.web.render import action, describe, download, page, redirect, render
+from minilok_meetings.web.render import action, describe, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 

@@ -11,7 +11,7 @@ from typing import Any
 from urllib.parse import urlencode
 
 from fastapi import HTTPException, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -105,12 +105,6 @@ def redirect(request: Request, url: str, message: str | None = None, kind: str =
     if message:
         set_flash(request, response, message, kind)
     return response
-
-
-def download(document) -> Response:
-    """A rendered document (minutes PDF, follow-ups XLSX) as an attachment."""
-    return Response(document.content, media_type=document.media_type,
-                    headers={"Content-Disposition": f'attachment; filename="{document.filename}"'})
 
 
 def page(fn):
