@@ -50,7 +50,7 @@ def seed(url: str, count: int, due: datetime) -> None:
 
 def scanner(url: str, now: datetime, out) -> None:
     os.environ["MEETINGS_DATABASE_URL"] = url
-    from minilok_meetings import reminders
+    from minilok_meetings.service_layer import reminders
     from minilok_shared.db import make_engine, make_sessionmaker
 
     out.put(reminders.scan(make_sessionmaker(make_engine(url)), now=now, max_seconds=600))

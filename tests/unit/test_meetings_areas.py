@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minilok_meetings.domain.areas import dotted_prefixes, within
+from minilok_meetings.domain.area_codes import dotted_prefixes, within
 
 
 @pytest.mark.parametrize(("code", "area"), [

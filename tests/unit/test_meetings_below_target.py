@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from minilok_meetings.domain.areas import dotted_prefixes
+from minilok_meetings.domain.area_codes import dotted_prefixes
 from minilok_meetings.domain.proposal import format_angka, proposal_title
 from minilok_meetings.handlers.below_target import read_below_target
 from minilok_shared.events.envelope import InvalidEvent

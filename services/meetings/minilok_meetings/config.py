@@ -1,3 +1,5 @@
+"""Settings of the meetings service, read from the environment (MEETINGS_* and the common MINILOK_* ones)."""
+
 from typing import ClassVar
 import os
 from functools import lru_cache

@@ -11,7 +11,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
-from minilok_meetings.domain.areas import within
+from minilok_meetings.domain.area_codes import within
 from minilok_meetings.schemas import AgencyCreate, AgencyPatch
 
 
@@ -33,7 +33,7 @@ def usable_agency_ids(session: Session, ids: Iterable[int], puskesmas_id: int) -
 
 
 def _check_area(session, puskesmas_id: int | None, area_code: str | None) -> None:
-    """An agency of a puskesmas works inside its area: proposals follow agency areas (handlers/)."""
+    """An agency of a puskesmas works inside its area: proposals follow agency areas (`puskesmas.find_puskesmas`)."""
     if puskesmas_id is None or area_code is None:
         return
     puskesmas = session.get(models.Puskesmas, puskesmas_id)

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
-from minilok_meetings.domain.areas import dotted_prefixes, within
+from minilok_meetings.domain.area_codes import dotted_prefixes, within
 from minilok_meetings.schemas import PuskesmasCreate, PuskesmasPatch
 
 
