@@ -17,7 +17,9 @@ a double submit creates nothing twice.
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 import logging
 import random
 import re
@@ -31,7 +33,6 @@ from urllib.parse import parse_qs
 import anyio
 import anyio.to_thread
 from sqlalchemy import (
-    JSON,
     Column,
     Index,
     Integer,
@@ -49,6 +50,7 @@ from sqlalchemy.orm import Session, SessionTransaction, sessionmaker
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from minilok_shared.crypto import SecretBox, Undecryptable
 from minilok_shared.db import BigId, UTCDateTime, utcnow
 from minilok_shared.errors import database_unavailable
 from minilok_shared.events.outbox import write_pending
@@ -64,6 +66,7 @@ KEEP_FOR = timedelta(hours=24)
 # database went away before the answer was stored); then a retry runs the request again.
 LEASE = timedelta(seconds=30)
 _KEY_PATTERN = re.compile(r"[\x21-\x7e]{1,255}")
+_ANSWERS = SecretBox(salt=b"minilok-idempotency", purpose=b"stored answers of keyed requests")
 _REPLAYED_HEADERS = {b"content-type", b"location", b"set-cookie", b"retry-after"}
 
 
@@ -79,8 +82,9 @@ def idempotency_table(metadata: MetaData) -> Table:
         Column("created_at", UTCDateTime, nullable=False),
         Column("locked_until", UTCDateTime, nullable=False),
         Column("response_status", Integer, nullable=True),
-        Column("response_headers", JSON, nullable=True),  # [[name, value], ...] worth replaying
-        Column("response_body", LargeBinary, nullable=True),
+        # The answer (status apart): headers worth replaying and body, encrypted (it may carry a
+        # webhook secret or a session cookie).
+        Column("response", LargeBinary, nullable=True),
     )
     Index("ix_idempotency_keys_created_at", table.c.created_at)
     return table
@@ -177,8 +181,9 @@ class _Decision:
 class Idempotency:
     """ASGI middleware: keyed POSTs run once (see the module's docstring)."""
 
-    def __init__(self, app: ASGIApp, sessions: sessionmaker, table: Table):
+    def __init__(self, app: ASGIApp, sessions: sessionmaker, table: Table, secret: str, previous_secret: str = ""):
         self.app, self.sessions, self.table = app, sessions, table
+        self.secret, self.previous_secret = secret, previous_secret
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
@@ -218,7 +223,12 @@ class Idempotency:
                                 "Idempotency-Key is still running", {"Retry-After": "1"})(scope, receive, send)
             return
         if decision.action == "replay":
-            await _replay(decision.row, send)
+            try:
+                headers, body = self._open(decision.row.response)
+            except Undecryptable as exc:
+                await _problem(409, str(exc))(scope, receive, send)
+                return
+            await _replay(decision.row.response_status, headers, body, send)
             return
         await self._run(scope, replay_receive, send, decision)
 
@@ -310,8 +320,7 @@ class Idempotency:
             stored = session.execute(
                 update(t).where(t.c.id == decision.row_id, t.c.status == "running",
                                 t.c.locked_until == decision.locked_until)
-                .values(status="done", response_status=start["status"], response_headers=replayed,
-                        response_body=body)
+                .values(status="done", response_status=start["status"], response=self._seal(replayed, body))
             ).rowcount
             if stored != 1:
                 Session.rollback(session)
@@ -342,6 +351,14 @@ class Idempotency:
                 session.commit()
         except SQLAlchemyError:
             log.warning("idempotency reservation left to expire: database unavailable", exc_info=True)
+
+    def _seal(self, headers: list[list[str]], body: bytes) -> bytes:
+        answer = json.dumps({"headers": headers, "body": base64.b64encode(body).decode()})
+        return _ANSWERS.encrypt(self.secret, answer).encode()
+
+    def _open(self, sealed: bytes) -> tuple[list[list[str]], bytes]:
+        answer = json.loads(_ANSWERS.decrypt(self.secret, sealed.decode(), self.previous_secret))
+        return answer["headers"], base64.b64decode(answer["body"])
 
     @staticmethod
     def _close(session: Session) -> None:
@@ -375,9 +392,8 @@ def _replaying(body: bytes, after: list[Message], receive: Receive) -> Receive:
     return replay
 
 
-async def _replay(row, send: Send) -> None:
-    headers = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in row.response_headers or []]
-    body = row.response_body or b""
-    headers += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
-    await send({"type": "http.response.start", "status": row.response_status, "headers": headers})
+async def _replay(status: int, headers: list[list[str]], body: bytes, send: Send) -> None:
+    raw = [(name.encode("latin-1"), value.encode("latin-1")) for name, value in headers]
+    raw += [(b"content-length", str(len(body)).encode()), (b"idempotent-replayed", b"true")]
+    await send({"type": "http.response.start", "status": status, "headers": raw})
     await send({"type": "http.response.body", "body": body})

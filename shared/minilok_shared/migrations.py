@@ -19,8 +19,7 @@ def create_security_tables() -> None:
         sa.Column("created_at", UTCDateTime(), nullable=False),
         sa.Column("locked_until", UTCDateTime(), nullable=False),
         sa.Column("response_status", sa.Integer(), nullable=True),
-        sa.Column("response_headers", sa.JSON(), nullable=True),
-        sa.Column("response_body", sa.LargeBinary(), nullable=True),
+        sa.Column("response", sa.LargeBinary(), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_keys")),
         sa.UniqueConstraint("scope_hash", name=op.f("uq_idempotency_keys_scope_hash")),
     )

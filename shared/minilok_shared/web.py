@@ -150,7 +150,8 @@ def create_app(
 
     app.add_middleware(JsonGuard)
     if idempotency_keys is not None:
-        app.add_middleware(Idempotency, sessions=app.state.sessionmaker, table=idempotency_keys)
+        app.add_middleware(Idempotency, sessions=app.state.sessionmaker, table=idempotency_keys,
+                           secret=settings.minilok_secret, previous_secret=settings.minilok_secret_previous)
     app.add_middleware(RequestMetrics, service=service)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,

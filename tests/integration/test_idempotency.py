@@ -144,3 +144,22 @@ def test_every_service_honours_the_key(service_api):
     assert one.status_code == two.status_code == 201 and two.json() == one.json()
     listed = notifications.get("/api/v1/subscriptions?agency_id=7").json()["items"]
     assert [s["id"] for s in listed] == [one.json()["id"]]
+
+
+def test_stored_answers_are_encrypted_at_rest(service_api):
+    """A webhook subscription's create answer carries its secret: the key's row must not."""
+    from minilok_notifications import models as notifications_models
+
+    notifications = service_api("notifications")
+    sub = {"agency_id": 7, "event_types": ["followup.*"], "channel": "webhook", "target": "https://example.org/h"}
+    created = notifications.post("/api/v1/subscriptions", json=sub,
+                                 headers={**notifications.admin, "Idempotency-Key": "w"})
+    assert created.status_code == 201
+    secret = created.json()["secret"]
+    table = notifications_models.idempotency_keys
+    with notifications.client.app.state.sessionmaker() as session:
+        (stored,) = session.execute(select(table.c.response)).scalars().all()
+    assert secret.encode() not in stored and b"whsec_" not in stored
+    again = notifications.post("/api/v1/subscriptions", json=sub,
+                               headers={**notifications.admin, "Idempotency-Key": "w"})
+    assert again.json()["secret"] == secret
