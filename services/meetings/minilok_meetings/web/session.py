@@ -16,9 +16,8 @@ from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from minilok_shared.auth import InvalidToken, Principal, TokensUnchecked, authenticate
 from minilok_shared.db import utcnow
-from sqlalchemy import delete, insert, select
 
-from minilok_meetings.models import dashboard_sessions
+from minilok_meetings.service_layer import dashboard_sessions
 
 SESSION_COOKIE = "minilok_session"
 LANG_COOKIE = "minilok_lang"
@@ -59,10 +58,8 @@ def sign_in(request: Request, response: Response, token: str) -> Principal:
     principal = authenticate(request.app, token)
     session_id, now = secrets.token_urlsafe(32), utcnow()
     with request.app.state.engine.begin() as connection:
-        connection.execute(delete(dashboard_sessions).where(dashboard_sessions.c.expires_at < now))
-        connection.execute(insert(dashboard_sessions).values(
-            id_hash=_id_hash(session_id), token=token, csrf=secrets.token_urlsafe(24), created_at=now,
-            expires_at=now + timedelta(seconds=SESSION_SECONDS)))
+        dashboard_sessions.open_session(connection, _id_hash(session_id), token, secrets.token_urlsafe(24), now,
+                                        now + timedelta(seconds=SESSION_SECONDS))
     response.set_cookie(SESSION_COOKIE, session_id, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
                         secure=_secure(request), path="/")
     return principal
@@ -73,7 +70,7 @@ def sign_out(request: Request, response: Response) -> None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if session_id:
         with request.app.state.engine.begin() as connection:
-            connection.execute(delete(dashboard_sessions).where(dashboard_sessions.c.id_hash == _id_hash(session_id)))
+            dashboard_sessions.end_session(connection, _id_hash(session_id))
     response.delete_cookie(SESSION_COOKIE, path="/")
 
 
@@ -93,10 +90,8 @@ def _session_user(request: Request) -> WebUser | None:
     session_id = request.cookies.get(SESSION_COOKIE)
     if not session_id:
         return None
-    table = dashboard_sessions
     with request.app.state.engine.connect() as connection:
-        row = connection.execute(select(table.c.token, table.c.csrf).where(
-            table.c.id_hash == _id_hash(session_id), table.c.expires_at > utcnow())).first()
+        row = dashboard_sessions.live_session(connection, _id_hash(session_id), utcnow())
     if row is None:
         return None
     try:
