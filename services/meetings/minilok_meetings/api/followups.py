@@ -16,8 +16,6 @@ from minilok_meetings.schemas import (
     ReasonIn,
 )
 from minilok_meetings.service_layer import followup_reads, followups
-# Until the dashboard calls the service layer itself (then removed):
-from minilok_meetings.service_layer.followup_reads import fetch_followup, find_followups  # noqa: F401
 
 router = APIRouter(tags=["follow-ups"])
 
@@ -26,11 +24,6 @@ router = APIRouter(tags=["follow-ups"])
 async def create_followup(meeting_id: int, body: FollowUpCreate, session: SessionDep, principal: CurrentPrincipal):
     # The whole write in one thread hop; the answer is validated and serialized on the event loop.
     return await run_in_threadpool(followups.add_followup, session, principal, meeting_id, body)
-
-
-def add_followup(meeting_id: int, body: FollowUpCreate, session, principal) -> FollowUpOut:
-    """Until the dashboard calls the service layer itself (then removed)."""
-    return followups.add_followup(session, principal, meeting_id, body)
 
 
 @router.get("/follow-ups", response_model=Page[FollowUpOut])

@@ -9,9 +9,6 @@ from minilok_meetings.handlers.below_target import read_below_target
 from minilok_meetings.service_layer import proposals
 from minilok_meetings.web import live
 
-# Until the dashboard imports it from minilok_meetings.domain.proposal (then removed):
-from minilok_meetings.domain.proposal import format_angka  # noqa: E402, F401
-
 handlers = Handlers()
 
 
