@@ -127,5 +127,5 @@ class Processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(10)
 
-    def wait_http(self, url: str, timeout: float = 30) -> None:
+    def wait_http(self, url: str, timeout: float = 60) -> None:
         wait_for(lambda: httpx.get(url, timeout=1).status_code == 200, timeout, message=url)
