@@ -70,6 +70,10 @@ def trend_chart(points: list[tuple[str, float | None]], target: float | None, wi
             "top": format_angka(top), "top_y": y(top), "bottom": format_angka(bottom), "bottom_y": y(bottom)}
 
 
+class IndicatorsUnavailable(Exception):
+    """The indicators service answered its catalogue with an error status."""
+
+
 @router.get("/indicators")
 @page
 def indicators_page(request: Request, db: SessionDep, user):
@@ -84,7 +88,7 @@ def indicators_page(request: Request, db: SessionDep, user):
         with clients.indicators(request, user) as client:
             listed = client.get("/indicators", params={"limit": 200})
             if listed.status_code != 200:
-                raise _Unavailable(f"{listed.status_code}")
+                raise IndicatorsUnavailable(f"{listed.status_code}")
             indicators = listed.json()["items"]
             context["indicators"] = indicators
             codes = [i["code"] for i in indicators]
@@ -103,16 +107,12 @@ def indicators_page(request: Request, db: SessionDep, user):
                 if found:
                     context["rollup"] = found[-1][1]
                     context["chart"] = trend_chart([(p, r.get("value")) for p, r in found], found[-1][1].get("target"))
-    except (httpx.HTTPError, _Unavailable) as exc:
+    except (httpx.HTTPError, IndicatorsUnavailable) as exc:
         context["error"] = _("Layanan indikator tidak terjangkau", "The indicators service is unreachable") + \
             f" ({type(exc).__name__} {exc})"
     context["can_propose"] = bool(current) and user.principal.role in ("admin", "puskesmas")
     context["fmt"] = lambda v: "-" if v is None else format_angka(float(v))
     return render(request, "indicators.html", user, **context)
-
-
-class _Unavailable(Exception):
-    pass
 
 
 @router.post("/indicators/propose")
