@@ -50,3 +50,15 @@ def test_a_revoked_token_signs_its_dashboard_user_out(meetings_api):
     wait_for(lambda: client.get("/").status_code == 303, timeout=10, message="the revoked session to end")
     refused = TestClient(meetings_api.client.app, follow_redirects=False).post("/login", data={"token": token})
     assert refused.status_code == 401 and "dicabut" in refused.text
+
+
+def test_the_stored_session_holds_no_readable_token(meetings_api):
+    from minilok_meetings.models import dashboard_sessions
+    from sqlalchemy import select
+
+    token = token_of(meetings_api, role="admin")
+    client = signed_in(meetings_api, token)
+    with meetings_api.client.app.state.engine.connect() as connection:
+        (stored,) = connection.execute(select(dashboard_sessions.c.token)).scalars().all()
+    assert token not in stored and token.split(".")[1] not in stored
+    assert client.get("/").status_code == 200  # the cookie's id opens it

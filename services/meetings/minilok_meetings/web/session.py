@@ -15,6 +15,7 @@ from datetime import timedelta
 from fastapi import Request, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from minilok_shared.auth import InvalidToken, Principal, TokensUnchecked, authenticate
+from minilok_shared.crypto import SecretBox, Undecryptable
 from minilok_shared.db import utcnow
 
 from minilok_meetings.service_layer import dashboard_sessions
@@ -53,12 +54,18 @@ def _id_hash(session_id: str) -> str:
     return hashlib.sha256(session_id.encode()).hexdigest()
 
 
+# The stored token is encrypted under the session id itself, which only the user's cookie holds:
+# the table alone (a backup, a leak) signs nobody in.
+_TOKENS = SecretBox(salt=b"minilok-dashboard-session", purpose=b"bearer token of a dashboard session")
+
+
 def sign_in(request: Request, response: Response, token: str) -> Principal:
     """InvalidToken when the token is not ours, has expired or is revoked."""
     principal = authenticate(request.app, token)
     session_id, now = secrets.token_urlsafe(32), utcnow()
     with request.app.state.engine.begin() as connection:
-        dashboard_sessions.open_session(connection, _id_hash(session_id), token, secrets.token_urlsafe(24), now,
+        dashboard_sessions.open_session(connection, _id_hash(session_id), _TOKENS.encrypt(session_id, token),
+                                        secrets.token_urlsafe(24), now,
                                         now + timedelta(seconds=SESSION_SECONDS))
     response.set_cookie(SESSION_COOKIE, session_id, max_age=SESSION_SECONDS, httponly=True, samesite="lax",
                         secure=_secure(request), path="/")
@@ -95,10 +102,11 @@ def _session_user(request: Request) -> WebUser | None:
     if row is None:
         return None
     try:
-        principal = authenticate(request.app, row.token)
-    except (InvalidToken, TokensUnchecked):
+        token = _TOKENS.decrypt(session_id, row.token)
+        principal = authenticate(request.app, token)
+    except (Undecryptable, InvalidToken, TokensUnchecked):
         return None
-    return WebUser(principal, row.token, row.csrf)
+    return WebUser(principal, token, row.csrf)
 
 
 def required_user(request: Request) -> WebUser:
