@@ -235,14 +235,20 @@ def serve(service: str) -> None:
 def relay(service: str, health_port: HealthPort = None) -> None:
     """Publish a service's committed outbox events to RabbitMQ."""
     from minilok_shared.events.outbox import OutboxRelay
-    from minilok_shared.health import check_database
 
     spec = _service(service)
     settings = prepare(spec)
     runner = OutboxRelay(make_engine(settings.database_url), spec.metadata.tables["outbox"], settings.rabbitmq_url,
                          spec.name, batch_size=settings.relay_batch_size, poll_seconds=settings.relay_poll_seconds,
                          declare_topology=declare_all_queues)
-    health = start_health(settings, health_port, spec.name, "relay", runner.heartbeat,
+    _run_until_stopped(runner, settings, health_port, spec.name, "relay")
+
+
+def _run_until_stopped(runner, settings: CommonSettings, health_port: int | None, service: str, process: str) -> None:
+    """A relay's or consumer's main loop, with its health endpoint, until SIGTERM/SIGINT."""
+    from minilok_shared.health import check_database
+
+    health = start_health(settings, health_port, service, process, runner.heartbeat,
                           {"database": lambda: check_database(runner.engine), "rabbitmq": runner.broker_check})
     _stop_on_signals(runner.stop)
     try:
@@ -256,7 +262,6 @@ def relay(service: str, health_port: HealthPort = None) -> None:
 def consume(service: str, health_port: HealthPort = None) -> None:
     """Consume the events a service handles (several may run: competing consumers)."""
     from minilok_shared.events.consumer import EventConsumer
-    from minilok_shared.health import check_database
 
     spec = _service(service)
     settings = prepare(spec)
@@ -264,14 +269,7 @@ def consume(service: str, health_port: HealthPort = None) -> None:
                            spec.load_handlers(), settings.rabbitmq_url, prefetch=settings.consumer_prefetch,
                            max_attempts=settings.consumer_max_attempts,
                            retry_delay_ms=settings.consumer_retry_delay_ms)
-    health = start_health(settings, health_port, spec.name, "consumer", runner.heartbeat,
-                          {"database": lambda: check_database(runner.engine), "rabbitmq": runner.broker_check})
-    _stop_on_signals(runner.stop)
-    try:
-        runner.run_forever()
-    finally:
-        if health is not None:
-            health.stop()
+    _run_until_stopped(runner, settings, health_port, spec.name, "consumer")
 
 
 @app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
