@@ -51,7 +51,8 @@ lint: install
 	$(BIN)/ruff check shared services tests
 
 compose-config:
-	docker-compose config -q
+	MINILOK_SECRET=compose-check-0123456789abcdef0123456 RABBITMQ_DEFAULT_USER=minilok \
+	  RABBITMQ_DEFAULT_PASS=compose-check docker-compose config -q
 
 clean:
 	rm -rf var $(VENV)
