@@ -78,3 +78,4 @@ bench: install
 	$(BIN)/python bench/indicators.py
 	$(BIN)/python bench/pipeline.py
 	$(BIN)/python bench/api_load.py
+	$(BIN)/python bench/idempotency.py
