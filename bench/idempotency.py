@@ -31,7 +31,6 @@ def main() -> None:
     with database(args.database_url, "minilok_bench_idem") as url:
         os.environ["MEETINGS_DATABASE_URL"] = url
         from fastapi.testclient import TestClient
-
         from minilok_meetings.spec import spec
         from minilok_shared.auth import create_token
         from minilok_shared.db import upgrade
