@@ -12,8 +12,9 @@ from fastapi import FastAPI
 
 from minilok_shared.revocation import RevocationList
 
-Role = Literal["admin", "puskesmas", "agency"]
-ROLES: tuple[str, ...] = ("admin", "puskesmas", "agency")
+Role = Literal["admin", "puskesmas", "agency", "dinas"]
+# dinas: a dinas kesehatan, reading every puskesmas whose area lies within its `area_code`.
+ROLES: tuple[str, ...] = ("admin", "puskesmas", "agency", "dinas")
 ISSUER = "minilok"
 DEFAULT_TTL_SECONDS = 30 * 86400
 
@@ -25,7 +26,8 @@ class Principal:
     puskesmas_id: str | None = None
     agency_id: str | None = None
     # The puskesmas's working area (an area code of the indicators service): its token reports
-    # indicator values only there and beneath. None: not limited.
+    # indicator values only there and beneath. A dinas's area: it reads every puskesmas within.
+    # None: not limited.
     area_code: str | None = None
     jti: str | None = None
     issued_at: datetime | None = None
@@ -33,6 +35,16 @@ class Principal:
     @property
     def is_admin(self) -> bool:
         return self.role == "admin"
+
+    @property
+    def is_dinas(self) -> bool:
+        return self.role == "dinas"
+
+    def covers_area(self, area_code: str | None) -> bool:
+        """A dinas's (or an area-limited puskesmas's) area holds `area_code`: equal, or beneath it."""
+        if self.area_code is None:
+            return self.is_admin
+        return area_code is not None and (area_code == self.area_code or area_code.startswith(self.area_code + "."))
 
 
 def create_token(
@@ -51,6 +63,8 @@ def create_token(
         raise ValueError("a puskesmas token needs --puskesmas ID")
     if role == "agency" and agency_id is None:
         raise ValueError("an agency token needs --agency ID")
+    if role == "dinas" and area_code is None:
+        raise ValueError("a dinas token needs --area CODE")
     now = datetime.now(UTC)
     claims: dict = {"iss": ISSUER, "sub": subject or f"{role}:{uuid.uuid4().hex[:12]}", "role": role, "iat": now,
                     "jti": uuid.uuid4().hex}
@@ -59,8 +73,8 @@ def create_token(
     if agency_id is not None:
         claims["agency_id"] = str(agency_id)
     if area_code is not None:
-        if role != "puskesmas":
-            raise ValueError("--area is for puskesmas tokens")
+        if role not in ("puskesmas", "dinas"):
+            raise ValueError("--area is for puskesmas and dinas tokens")
         claims["area_code"] = str(area_code)
     if ttl_seconds:
         claims["exp"] = now + timedelta(seconds=ttl_seconds)

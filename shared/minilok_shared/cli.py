@@ -73,12 +73,13 @@ def prepare(spec: ServiceSpec):
 def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
     puskesmas: Annotated[Optional[str], typer.Option(help="Puskesmas id (role puskesmas)")] = None,
-    agency: Annotated[Optional[str], typer.Option(help="Agency id (role agency)")] = None,
+    agency: Annotated[Optional[str], typer.Option(help="Agency id (role agency; role dinas: its agency)")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds (0: no expiry, for a service account)",
                                      min=0)] = DEFAULT_TTL_SECONDS,
     subject: Annotated[Optional[str], typer.Option(help="Who the token is for (audit)")] = None,
     area: Annotated[Optional[str], typer.Option(
-        help="Narrower working area code (role puskesmas; default: the puskesmas's own area)")] = None,
+        help="Area code: role dinas (required: the dinas's area), role puskesmas (a narrower working "
+             "area; default: the puskesmas's own area)")] = None,
 ) -> None:
     """Print a signed token on stdout."""
     settings = strong_secret(CommonSettings())

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.tables import service_tables
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
@@ -134,6 +134,12 @@ class FollowUp(Base):
     # rescheduling resets both.
     next_reminder_at: Mapped[datetime | None]
     reminder_stage: Mapped[int] = mapped_column(default=0)
+    # Escalation that listens: when the owner last acknowledged, until when an acknowledgement or a
+    # progress note holds back the next escalation step (policy `progress_pause`), and when the
+    # last stage fired (repeats of the last step count from it, policy `repeat_every`).
+    acknowledged_at: Mapped[datetime | None]
+    paused_until: Mapped[datetime | None]
+    last_stage_at: Mapped[datetime | None]
 
     supporters: Mapped[list[FollowUpSupporter]] = relationship(
         cascade="all, delete-orphan", lazy="selectin", order_by="FollowUpSupporter.agency_id"
@@ -149,6 +155,87 @@ class FollowUpSupporter(Base):
 
     followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
+
+
+class FollowUpEscalation(Base):
+    """An agency a follow-up was escalated to: it may open the follow-up and add notes."""
+
+    __tablename__ = "followup_escalations"
+
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
+    level: Mapped[int] = mapped_column(default=0)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class Evidence(Base):
+    """A photo or PDF proving the work of a follow-up; the bytes live in the evidence store."""
+
+    __tablename__ = "evidence"
+    __table_args__ = (Index("ix_evidence_followup_id", "followup_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column()
+    sha256: Mapped[str] = mapped_column(String(64))
+    width: Mapped[int | None] = mapped_column()
+    height: Mapped[int | None] = mapped_column()
+    storage_key: Mapped[str] = mapped_column(String(300))
+    thumbnail_key: Mapped[str | None] = mapped_column(String(300))
+    original_name: Mapped[str | None] = mapped_column(String(200))
+    created_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ExtensionRequest(Base):
+    """An owner's request for more time, approved or refused by the puskesmas."""
+
+    __tablename__ = "extension_requests"
+    __table_args__ = (
+        Index("ix_extension_requests_puskesmas_status", "puskesmas_id", "status", "id"),
+        Index("ix_extension_requests_followup_id", "followup_id", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    followup_id: Mapped[int] = mapped_column(ForeignKey("followups.id", ondelete="CASCADE"))
+    puskesmas_id: Mapped[int] = mapped_column(ForeignKey("puskesmas.id"))
+    due_date: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")  # pending | approved | refused
+    requested_by: Mapped[str] = mapped_column(String(120))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(120))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class SignInCode(Base):
+    """A one-time sign-in code sent to an agency contact; only its keyed hash is kept."""
+
+    __tablename__ = "sign_in_codes"
+    __table_args__ = (Index("ix_sign_in_codes_contact_created", "contact_key", "created_at"),
+                      Index("ix_sign_in_codes_expires_at", "expires_at"))
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # The normalised phone (E.164) or email the code was sent to.
+    contact_key: Mapped[str] = mapped_column(String(254))
+    code_hash: Mapped[str] = mapped_column(String(64))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime]
+    used_at: Mapped[datetime | None]
+
+
+class SignInFailure(Base):
+    """A wrong code for a contact: five within 15 minutes lock that contact out for a while."""
+
+    __tablename__ = "sign_in_failures"
+    __table_args__ = (Index("ix_sign_in_failures_contact_at", "contact_key", "at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    contact_key: Mapped[str] = mapped_column(String(254))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FollowUpHistory(Base):
@@ -220,4 +307,7 @@ class EscalationPolicy(Base):
     puskesmas_id: Mapped[int] = mapped_column(ForeignKey("puskesmas.id"), primary_key=True)
     due_soon_before: Mapped[str] = mapped_column(String(32))
     steps: Mapped[list[Any]] = mapped_column()
+    # ISO 8601 durations in working days; None: never repeat / never pause.
+    repeat_every: Mapped[str | None] = mapped_column(String(32), default="P5D")
+    progress_pause: Mapped[str | None] = mapped_column(String(32), default="P3D")
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

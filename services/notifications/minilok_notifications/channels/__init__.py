@@ -23,6 +23,8 @@ class Message:
     timezone: str
     body: str  # the CloudEvent JSON as received
     signing_secrets: list[str] = field(default_factory=list)
+    # The subscribing agency: a message to the follow-up's owner carries its action link.
+    agency_id: int | None = None
 
     @cached_property
     def event(self) -> dict[str, Any]:

@@ -44,6 +44,7 @@ def build_message(delivery: models.Delivery, settings: NotificationsSettings, no
         delivery_id=delivery.id, message_id=delivery.message_id, subscription_id=sub.id, channel=delivery.channel,
         target=sub.target, language=sub.language, timezone=sub.timezone, body=delivery.payload,
         signing_secrets=signing_secrets(sub, settings, now) if delivery.channel == "webhook" else [],
+        agency_id=sub.agency_id,
     )
 
 
