@@ -40,3 +40,15 @@ def check_owner_or_manager(principal: Principal, followup: models.FollowUp) -> N
             raise forbidden("Hanya lembaga penanggung jawab / only the owning agency")
         return
     check_puskesmas(principal, followup.puskesmas_id)
+
+
+def check_progress_reporter(principal: Principal, followup: models.FollowUp, percent: int | None = None) -> None:
+    """Progress notes: the owning agency, a supporting agency (a note only: no percent), its
+    puskesmas, or an admin."""
+    if principal.role == "agency" and principal.agency_id in {str(a) for a in followup.supporting_agency_ids} \
+            and principal.agency_id != str(followup.owner_agency_id):
+        if percent is not None:
+            raise forbidden("Lembaga pendukung hanya dapat menambah catatan, bukan persentase / "
+                            "a supporting agency may add notes, not set the percent")
+        return
+    check_owner_or_manager(principal, followup)

@@ -208,20 +208,112 @@ class FollowUpOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    # Escalation that listens: when the owner acknowledged, until when progress holds escalation
+    # back, and when the next reminder or escalation step is due (None: nothing more will fire).
+    acknowledged_at: datetime | None = None
+    paused_until: datetime | None = None
+    next_reminder_at: datetime | None = None
 
 
 HttpUrl = Annotated[SingleLine, Field(max_length=2000, pattern=r"^https?://[^\s]+$")]
 
 
+Note = Annotated[MultiLine, Field(min_length=1, max_length=5000)]
+# Evidence uploaded first (POST .../evidence), then linked by id to a progress note or completion.
+EvidenceIds = Annotated[list[int], Field(default_factory=list, max_length=20)]
+
+
 class ProgressIn(Strict):
-    note: Annotated[MultiLine, Field(min_length=1, max_length=5000)]
+    note: Note
     percent: int | None = Field(None, ge=0, le=100)
     evidence_url: HttpUrl | None = None
+    evidence_ids: EvidenceIds
 
 
 class CompleteIn(Strict):
-    note: Annotated[MultiLine, Field(min_length=1, max_length=5000)]
+    note: Note
     evidence_url: HttpUrl | None = None
+    evidence_ids: EvidenceIds
+
+
+class NoteIn(Strict):
+    """A note on a follow-up by anyone it concerns (an agency escalated to: "sudah kami tegur")."""
+    note: Note
+
+
+class AcknowledgeIn(Strict):
+    note: Annotated[MultiLine, Field(max_length=5000)] | None = None
+
+
+class ExtensionRequestIn(Strict):
+    due_date: Day = Field(description="The new due date asked for (YYYY-MM-DD, the puskesmas's timezone)")
+    reason: Annotated[MultiLine, Field(min_length=1, max_length=2000)]
+
+
+class ExtensionDecisionIn(Strict):
+    reason: Annotated[MultiLine, Field(max_length=2000)] | None = None
+
+
+class ExtensionRequestOut(BaseModel):
+    id: int
+    followup_id: int
+    puskesmas_id: int
+    due_date: date
+    reason: str
+    status: Literal["pending", "approved", "refused"]
+    requested_by: str
+    created_at: datetime
+    decided_by: str | None = None
+    decided_at: datetime | None = None
+    decision_reason: str | None = None
+
+
+class EvidenceOut(BaseModel):
+    id: int
+    followup_id: int
+    content_type: str
+    size: int
+    width: int | None = None
+    height: int | None = None
+    url: str
+    thumbnail_url: str | None = None
+    created_by: str
+    created_at: datetime
+
+
+class SignInCodeIn(Strict):
+    """Exactly one of `phone` (as people write it: 0812..., +62 812..., 62812...) or `email`."""
+    phone: Annotated[SingleLine, Field(max_length=32)] | None = None
+    email: Annotated[SingleLine, Field(max_length=254)] | None = None
+
+    @model_validator(mode="after")
+    def one_contact(self):
+        if (self.phone is None) == (self.email is None):
+            raise ValueError("isi salah satu: phone atau email / give exactly one of phone or email")
+        return self
+
+
+class SignInVerifyIn(SignInCodeIn):
+    code: Annotated[SingleLine, Field(min_length=6, max_length=6, pattern=r"^[0-9]{6}$")]
+
+
+class SignInOut(BaseModel):
+    token: str
+    expires_at: datetime
+    role: Literal["puskesmas", "agency", "dinas"]
+    puskesmas_id: int | None = None
+    agency_id: int | None = None
+    area_code: str | None = None
+
+
+ACTIONS = ("acknowledge", "progress", "complete", "extend", "evidence")
+
+
+class ActionLinkOut(BaseModel):
+    """What an action link opens: the follow-up, what its owner may do now, and its history."""
+    followup: FollowUpOut
+    allowed: list[Literal["acknowledge", "progress", "complete", "extend", "evidence"]]
+    expires_at: datetime
 
 
 class ReasonIn(Strict):
@@ -367,6 +459,11 @@ class StepIn(Strict):
 class PolicyIn(Strict):
     due_soon_before: Duration = Field(timedelta(days=2), description="ISO 8601 duration before due_at, e.g. P2D")
     steps: list[StepIn] = Field(min_length=1, max_length=10)
+    repeat_every: Duration | None = Field(
+        timedelta(days=5), description="After the last step, repeat it this often, in working days (null: never)")
+    progress_pause: Duration | None = Field(
+        timedelta(days=3), description="An acknowledgement or progress note holds back the next escalation step "
+                                       "for this many working days (null: no pause)")
 
     @field_validator("due_soon_before")
     @classmethod
@@ -387,4 +484,6 @@ class PolicyOut(BaseModel):
     puskesmas_id: int
     due_soon_before: Duration
     steps: list[StepIn]
+    repeat_every: Duration | None = None
+    progress_pause: Duration | None = None
     is_default: bool

@@ -34,7 +34,8 @@ def followups_out(session, followups: list[models.FollowUp],
             due_at=f.due_at.astimezone(tz), status=f.status, is_overdue=is_overdue(f.status, f.due_at, now),
             escalation_level=f.escalation_level, percent=f.percent, priority=f.priority, area_code=f.area_code,
             indicator_code=f.indicator_code, created_at=f.created_at, updated_at=f.updated_at,
-            completed_at=f.completed_at,
+            completed_at=f.completed_at, acknowledged_at=f.acknowledged_at, paused_until=f.paused_until,
+            next_reminder_at=f.next_reminder_at,
         ))
     return out
 
