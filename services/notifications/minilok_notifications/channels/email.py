@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 from minilok_notifications.channels import Message, SendResult
 from minilok_notifications.config import NotificationsSettings
-from minilok_notifications.channels.messages import render
+from minilok_notifications.channels.messages import render_message
 
 
 class EmailChannel:
@@ -20,7 +20,7 @@ class EmailChannel:
         self.starttls = parse_qs(self.url.query).get("starttls", ["0"])[0] in ("1", "true", "yes")
 
     def compose(self, message: Message) -> EmailMessage:
-        rendered = render(message.event, message.language, message.timezone, self.settings.public_base_url)
+        rendered = render_message(message, self.settings)
         email = EmailMessage()
         email["Subject"] = rendered.subject
         email["From"] = self.settings.smtp_from

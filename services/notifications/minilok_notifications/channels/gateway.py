@@ -9,7 +9,7 @@ import httpx
 from minilok_notifications.channels import Message, SendResult, http
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.domain.retries import parse_retry_after
-from minilok_notifications.channels.messages import render, sms_parts
+from minilok_notifications.channels.messages import render_message, sms_parts
 
 
 def gateway_payload(message: Message, text: str, channel: str, fmt: str = "minilok") -> dict:
@@ -35,7 +35,7 @@ class GatewayChannel:
         if not self.url:
             name = "WHATSAPP_GATEWAY_URL" if self.channel == "whatsapp" else "SMS_GATEWAY_URL"
             return SendResult(error=f"{name} belum diatur / is not configured", permanent=True)
-        text = render(message.event, message.language, message.timezone, self.settings.public_base_url).short
+        text = render_message(message, self.settings).short
         headers = {"idempotency-key": message.message_id}
         if self.settings.gateway_token:
             headers["authorization"] = f"Bearer {self.settings.gateway_token}"

@@ -1,6 +1,6 @@
 """Human-readable messages for email, WhatsApp and SMS, from Jinja2 templates in Bahasa
 Indonesia (default) and English: who, what, due when (the puskesmas's local time), how overdue,
-and a link to the follow-up."""
+and a link: to the follow-up's page, or, for its owning agency, its action link (`/a/{token}`)."""
 
 from __future__ import annotations
 
@@ -8,10 +8,15 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from minilok_shared.action_links import mint_action_token
+
+if TYPE_CHECKING:
+    from minilok_notifications.channels import Message
+    from minilok_notifications.config import NotificationsSettings
 
 DAYS = {"id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
         "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
@@ -27,6 +32,9 @@ HEADLINES = {
     "followup.due_soon": {"id": "Tindak lanjut segera jatuh tempo", "en": "Follow-up due soon"},
     "followup.overdue": {"id": "Tindak lanjut terlambat", "en": "Follow-up overdue"},
     "followup.escalated": {"id": "Tindak lanjut dieskalasi", "en": "Follow-up escalated"},
+    "followup.acknowledged": {"id": "Tindak lanjut diterima", "en": "Follow-up acknowledged"},
+    "followup.progressed": {"id": "Kemajuan tindak lanjut", "en": "Follow-up progress"},
+    "followup.extension_requested": {"id": "Permintaan perpanjangan", "en": "Extension requested"},
     "followup.completed": {"id": "Tindak lanjut selesai", "en": "Follow-up completed"},
     "followup.cancelled": {"id": "Tindak lanjut dibatalkan", "en": "Follow-up cancelled"},
     "followup.reopened": {"id": "Tindak lanjut dibuka kembali", "en": "Follow-up reopened"},
@@ -81,7 +89,36 @@ def one_line(text: str) -> str:
     return " ".join("".join(" " if unicodedata.category(c) == "Cc" else c for c in text).split())
 
 
-def context(event: dict[str, Any], language: str, tz: str, base_url: str) -> dict[str, Any]:
+# Events that ask the owner to act: their messages to the owning agency carry its action link.
+OWNER_ACTION_EVENTS = frozenset({"followup.created", "followup.due_soon", "followup.overdue", "followup.escalated",
+                                 "followup.reopened"})
+ACTIVE_STATUSES = ("open", "in_progress")
+
+
+def action_link(event: dict[str, Any], agency_id: int | None, secret: str, base_url: str) -> str | None:
+    """`{base_url}/a/{token}` when the message goes to the follow-up's owning agency about an
+    active follow-up, asking it to act; None for everyone else (they get the follow-up's page)."""
+    followup = (event.get("data") or {}).get("followup") or {}
+    due_at = _parse_time(followup.get("due_at")) if followup.get("due_at") else None
+    if (event.get("type") not in OWNER_ACTION_EVENTS or agency_id is None or due_at is None
+            or followup.get("status") not in ACTIVE_STATUSES or followup.get("id") is None
+            or str(followup.get("owner_agency_id")) != str(agency_id)):
+        return None
+    try:
+        token = mint_action_token(secret, int(followup["id"]), int(agency_id), due_at)
+    except (TypeError, ValueError):
+        return None
+    return f"{base_url.rstrip('/')}/a/{token}"
+
+
+def render_message(message: Message, settings: NotificationsSettings) -> Rendered:
+    """What the email and gateway channels send: the message rendered, with the owner's action link."""
+    link = action_link(message.event, message.agency_id, settings.minilok_secret, settings.public_base_url)
+    return render(message.event, message.language, message.timezone, settings.public_base_url, action_link=link)
+
+
+def context(event: dict[str, Any], language: str, tz: str, base_url: str,
+            action_link: str | None = None) -> dict[str, Any]:
     language = language if language in ("id", "en") else "id"
     data = event.get("data") or {}
     followup = data.get("followup") or {}
@@ -103,13 +140,15 @@ def context(event: dict[str, Any], language: str, tz: str, base_url: str) -> dic
         "overdue_days": overdue_days,
         "escalation_level": followup.get("escalation_level"),
         "link": f"{base_url.rstrip('/')}/follow-ups/{followup['id']}" if followup.get("id") else base_url,
+        "action_link": action_link,
     }
 
 
-def render(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rendered:
+def render(event: dict[str, Any], language: str, tz: str, base_url: str, action_link: str | None = None) -> Rendered:
+    """Pure: the texts of one message; `action_link` (from `action_link()`) when it goes to the owner."""
     if event.get("type") == "notification.digest":
         return render_digest(event, language, tz, base_url)
-    ctx = context(event, language, tz, base_url)
+    ctx = context(event, language, tz, base_url, action_link)
     env = _environment()
     # Rendered once as text: the HTML template escapes it like any other value (an include would
     # keep the partial's own, text, escaping).
