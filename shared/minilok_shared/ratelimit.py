@@ -16,6 +16,9 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 log = logging.getLogger(__name__)
 
+# Routes whose credential is the action link in the path (meetings: the JSON actions and the page).
+LINK_PREFIXES = ("/api/v1/actions/", "/a/")
+
 
 class RateLimit:
     def __init__(self, app: ASGIApp, *, redis_url: str, key_prefix: str, service: str, per_minute: int):
@@ -24,6 +27,10 @@ class RateLimit:
         self.redis = redis.Redis.from_url(redis_url, socket_connect_timeout=0.5, socket_timeout=0.5)
 
     def _token(self, scope: Scope) -> str | None:
+        for prefix in LINK_PREFIXES:
+            if scope["path"].startswith(prefix):
+                link = scope["path"][len(prefix):].partition("/")[0]
+                return "link:" + hashlib.sha256(link.encode()).hexdigest()[:32] if link else None
         if not scope["path"].startswith("/api/"):
             return None
         value = dict(scope["headers"]).get(b"authorization", b"")

@@ -310,10 +310,18 @@ ACTIONS = ("acknowledge", "progress", "complete", "extend", "evidence")
 
 
 class ActionLinkOut(BaseModel):
-    """What an action link opens: the follow-up, what its owner may do now, and its history."""
+    """What an action link opens: the follow-up, what its owner may do now (nothing once it is done
+    or cancelled), until when the link works, and what the phone page shows: names and history."""
     followup: FollowUpOut
     allowed: list[Literal["acknowledge", "progress", "complete", "extend", "evidence"]]
     expires_at: datetime
+    puskesmas_name: str | None = None
+    owner_agency_name: str | None = None
+    meeting_title: str | None = None
+    timezone: str | None = None
+    history: list[HistoryOut] = Field(default_factory=list)
+    # Names of the agencies that the history mentions (its actors, those escalated to), by id.
+    agency_names: dict[int, str] = Field(default_factory=dict)
 
 
 class ReasonIn(Strict):
