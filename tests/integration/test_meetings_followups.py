@@ -40,7 +40,7 @@ def setup_puskesmas(api) -> dict:
 
 
 def new_followup(api, ids, **fields) -> dict:
-    due = {} if {"due_at", "due_date"} & fields.keys() else {"due_in_working_days": 10}
+    due = {} if {"due_at", "due_date", "due_in_working_days"} & fields.keys() else {"due_date": "2030-06-28"}
     body = {"title": "Pelacakan kontak erat TB", "owner_agency_id": ids["kelurahan"],
             "supporting_agency_ids": [ids["school"]], **due, **fields}
     r = api.post(f"/api/v1/meetings/{ids['meeting']}/follow-ups", json=body)
@@ -79,7 +79,9 @@ def test_a_follow_up_walks_open_in_progress_done_with_history(meetings_api):
     assert history["items"][2]["data"]["percent"] == 40
 
     types = [e["type"] for e in outbox_events(api) if e["type"].startswith("followup.")]
-    assert types == ["followup.created", "followup.updated", "followup.updated", "followup.completed"]
+    assert types == ["followup.created", "followup.updated", "followup.progressed", "followup.completed"]
+    progressed = outbox_events(api, "followup.progressed")[0]["data"]
+    assert progressed["progress"]["percent"] == 40 and progressed["followup"]["status"] == "in_progress"
     completed = outbox_events(api, "followup.completed")[0]
     assert completed["data"]["previous_status"] == "in_progress"
     assert completed["data"]["followup"]["status"] == "done"
@@ -89,6 +91,90 @@ def test_a_follow_up_walks_open_in_progress_done_with_history(meetings_api):
     r = api.post(f"/api/v1/follow-ups/{f['id']}/cancel", json={"reason": "Digabung dengan RTL lain"})
     assert r.status_code == 200 and r.json()["status"] == "cancelled"
     assert [e["type"] for e in outbox_events(api)][-2:] == ["followup.reopened", "followup.cancelled"]
+
+
+def add_evidence(api, followup_id: int) -> int:
+    with api.client.app.state.sessionmaker() as session, session.begin():
+        row = models.Evidence(followup_id=followup_id, content_type="image/jpeg", size=10, sha256="0" * 64,
+                              storage_key=f"test/{followup_id}.jpg", created_by="test")
+        session.add(row)
+        session.flush()
+        return row.id
+
+
+def test_complete_straight_from_open_links_evidence_and_records_the_move(meetings_api):
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    f = new_followup(api, ids)
+    other = new_followup(api, ids)
+    photo, elsewhere = add_evidence(api, f["id"]), add_evidence(api, other["id"])
+    owner = api.headers("agency", agency_id=ids["kelurahan"])
+    r = api.post(f"/api/v1/follow-ups/{f['id']}/complete", headers=owner,
+                 json={"note": "Selesai", "evidence_ids": [elsewhere]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "evidence_ids"]
+    assert api.get(f"/api/v1/follow-ups/{f['id']}").json()["status"] == "open"
+    r = api.post(f"/api/v1/follow-ups/{f['id']}/complete", headers=owner,
+                 json={"note": "Selesai", "evidence_ids": [photo, photo]})
+    assert r.status_code == 200 and r.json()["status"] == "done" and r.json()["percent"] == 100
+    last = api.get(f"/api/v1/follow-ups/{f['id']}/history").json()["items"][-1]
+    assert last["kind"] == "complete" and last["data"]["from"] == "open" and last["data"]["to"] == "done"
+    assert last["data"]["evidence_ids"] == [photo]
+    assert outbox_events(api, "followup.completed")[0]["data"]["previous_status"] == "open"
+
+
+def test_progress_links_evidence_and_a_supporting_agency_may_add_notes_only(meetings_api):
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    f = new_followup(api, ids)
+    photo = add_evidence(api, f["id"])
+    supporter = api.headers("agency", agency_id=ids["school"])
+    url = f"/api/v1/follow-ups/{f['id']}/progress"
+    assert api.post(url, headers=supporter, json={"note": "x", "percent": 50}).status_code == 403
+    assert api.post(url, headers=api.headers("agency", agency_id=ids["rt"]), json={"note": "x"}).status_code == 403
+    r = api.post(url, headers=supporter, json={"note": "Guru UKS ikut skrining"})
+    # A supporter's note is only a note: status, percent and the escalation ladder stay as they were.
+    assert r.status_code == 200 and r.json()["status"] == "open" and r.json()["paused_until"] is None
+    r = api.post(url, json={"note": "x", "evidence_ids": [photo + 1000]})
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "evidence_ids"]
+    r = api.post(url, headers=api.headers("agency", agency_id=ids["kelurahan"]),
+                 json={"note": "Foto kegiatan", "percent": 30, "evidence_ids": [photo]})
+    assert r.status_code == 200 and r.json()["status"] == "in_progress" and r.json()["paused_until"]
+    items = api.get(f"/api/v1/follow-ups/{f['id']}/history").json()["items"]
+    assert [(h["kind"], h["data"].get("evidence_ids")) for h in items[1:]] == [("progress", []),
+                                                                               ("progress", [photo])]
+    assert [e["data"]["actor"] for e in outbox_events(api, "followup.progressed")][0].startswith("agency")
+
+
+def test_working_days_count_from_the_meeting_date_not_today(meetings_api):
+    api = meetings_api
+    ids = setup_puskesmas(api)  # the meeting: Wednesday 3 December 2025, 09:00 WITA
+    f = new_followup(api, ids, due_in_working_days=3)
+    assert f["due_at"] == "2025-12-08T23:59:59+08:00"  # Thu 4, Fri 5, Mon 8
+
+
+def test_the_owner_acknowledges_and_the_next_escalation_waits(meetings_api):
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    f = new_followup(api, ids, due_date="2030-01-30")
+    url = f"/api/v1/follow-ups/{f['id']}/acknowledge"
+    assert api.post(url, headers=api.headers("agency", agency_id=ids["school"]), json={}).status_code == 403
+    assert api.post(url, headers=api.headers("puskesmas", puskesmas_id=ids["puskesmas"] + 1),
+                    json={}).status_code == 403
+    r = api.post(url, headers=api.headers("agency", agency_id=ids["kelurahan"]), json={"note": "Siap"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["acknowledged_at"] and body["paused_until"] and body["status"] == "open"
+    assert body["next_reminder_at"]  # due soon, two days before the due date: not held back
+    assert datetime.fromisoformat(body["next_reminder_at"]) == datetime(2030, 1, 28, 15, 59, 59, tzinfo=timezone.utc)
+    event = outbox_events(api, "followup.acknowledged")
+    assert len(event) == 1 and event[0]["data"]["note"] == "Siap" and event[0]["subject"] == str(f["id"])
+    last = api.get(f"/api/v1/follow-ups/{f['id']}/history").json()["items"][-1]
+    assert last["kind"] == "acknowledged" and last["data"] == {"note": "Siap"}
+    assert api.post(url, headers=api.headers("puskesmas", puskesmas_id=ids["puskesmas"]), json={}).status_code == 200
+    assert api.post(url, json={"note": "x" * 5001}).status_code == 422
+    api.post(f"/api/v1/follow-ups/{f['id']}/cancel", json={"reason": "Digabung"})
+    assert api.post(url, json={}).status_code == 409
+    assert api.post("/api/v1/follow-ups/999999/acknowledge", json={}).status_code == 404
 
 
 def test_agencies_see_and_change_only_what_they_own_or_support(meetings_api):

@@ -9,6 +9,7 @@ from minilok_meetings.domain.followup import STATUSES, TRANSITIONS, IllegalTrans
 LEGAL = {
     ("open", "start"): "in_progress",
     ("in_progress", "complete"): "done",
+    ("open", "complete"): "done",  # a one-tap "Selesai"
     ("open", "cancel"): "cancelled",
     ("in_progress", "cancel"): "cancelled",
     ("done", "reopen"): "open",

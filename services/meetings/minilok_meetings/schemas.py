@@ -480,6 +480,18 @@ class PolicyIn(Strict):
             raise ValueError("tidak boleh negatif / must not be negative")
         return value
 
+    @field_validator("repeat_every", "progress_pause")
+    @classmethod
+    def whole_days(cls, value: timedelta | None, info) -> timedelta | None:
+        # Counted in working days: whole days only, and a repeat at least a day apart (never a loop).
+        if value is None:
+            return value
+        least = timedelta(days=1 if info.field_name == "repeat_every" else 0)
+        if value % timedelta(days=1) or not least <= value <= timedelta(days=365):
+            raise ValueError(f"hari kerja utuh antara {least.days} dan 365 (mis. P5D) / "
+                             f"whole working days from {least.days} to 365 (e.g. P5D)")
+        return value
+
     @field_validator("steps")
     @classmethod
     def in_order(cls, steps: list[StepIn]) -> list[StepIn]:

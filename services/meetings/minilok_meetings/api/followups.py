@@ -7,6 +7,7 @@ from minilok_shared.pagination import LimitQuery, Page
 from minilok_shared.validation import Instant
 
 from minilok_meetings.schemas import (
+    AcknowledgeIn,
     CompleteIn,
     FollowUpCreate,
     FollowUpOut,
@@ -67,6 +68,11 @@ def post_progress(followup_id: int, body: ProgressIn, session: SessionDep, princ
 @router.post("/follow-ups/{followup_id}/complete", response_model=FollowUpOut)
 def complete_followup(followup_id: int, body: CompleteIn, session: SessionDep, principal: CurrentPrincipal):
     return followups.complete_followup(session, principal, followup_id, body)
+
+
+@router.post("/follow-ups/{followup_id}/acknowledge", response_model=FollowUpOut)
+def acknowledge_followup(followup_id: int, body: AcknowledgeIn, session: SessionDep, principal: CurrentPrincipal):
+    return followups.acknowledge_followup(session, principal, followup_id, body)
 
 
 @router.post("/follow-ups/{followup_id}/cancel", response_model=FollowUpOut)

@@ -4,6 +4,10 @@ each follow-up walks through once per due time.
 Stage 0 is "due soon" (before the due time), stage 1 "overdue" (at the due time), then one stage
 per escalation step. A step at +0 after the due time is the overdue notice itself (level 1 in the
 default policy); later steps are `followup.escalated` at levels 2, 3, ...
+
+The ladder listens: an acknowledgement or a progress note holds back every stage not yet fired
+that notifies someone other than the owner until `paused_until`; after the last stage, its
+notification repeats every `repeat_every` working days (repeat 1, 2, ...) until the work is done.
 """
 
 from __future__ import annotations
@@ -25,10 +29,17 @@ class Step:
     working_days: bool = False
 
 
+REPEAT_EVERY = timedelta(days=5)
+PROGRESS_PAUSE = timedelta(days=3)
+
+
 @dataclass(frozen=True)
 class Policy:
     due_soon_before: timedelta
     steps: tuple[Step, ...]
+    # Both in working days (the whole days of the duration; any rest as plain time); None: never.
+    repeat_every: timedelta | None = REPEAT_EVERY
+    progress_pause: timedelta | None = PROGRESS_PAUSE
 
 
 DEFAULT_POLICY = Policy(
@@ -48,12 +59,31 @@ class Stage:
     level: int  # the escalation level once this stage has fired
     notify: str | None  # whom the step names (None for due soon)
 
+    @property
+    def beyond_owner(self) -> bool:
+        """Whether it tells someone other than the owner (only those wait for a pause to run out)."""
+        return self.notify not in (None, "owner")
+
+
+def add_working_duration(moment: datetime, duration: timedelta, tz: str, calendar: WorkingCalendar) -> datetime:
+    """`duration`'s whole days as working days (same local clock time), then any rest as plain time."""
+    return add_working_days_to_time(moment, duration.days, tz, calendar) + (duration - timedelta(days=duration.days))
+
 
 def step_time(due_at: datetime, step: Step, tz: str, calendar: WorkingCalendar) -> datetime:
     if step.working_days:
-        return add_working_days_to_time(due_at, step.after.days, tz, calendar) + (
-            step.after - timedelta(days=step.after.days))
+        return add_working_duration(due_at, step.after, tz, calendar)
     return due_at + step.after
+
+
+def pause_until(now: datetime, policy: Policy, tz: str, calendar: WorkingCalendar,
+                current: datetime | None = None) -> datetime | None:
+    """Until when an acknowledgement or progress note at `now` holds escalation back (never
+    earlier than a pause already running); None when the policy does not pause."""
+    if policy.progress_pause is None:
+        return current
+    until = add_working_duration(now, policy.progress_pause, tz, calendar)
+    return until if current is None or until > current else current
 
 
 @lru_cache(maxsize=4096)
@@ -80,31 +110,103 @@ def _build_timeline(due_at: datetime, policy: Policy, tz: str, calendar: Working
     return stages
 
 
-def advance(stages: list[Stage], fired: int, now: datetime) -> tuple[list[tuple[int, Stage]], int]:
-    """The stages to fire now (with their index), in order, and how many stages are then done.
-    A stage fires only after the ones before it; a due-soon notice is skipped once overdue."""
-    to_fire = []
-    done = fired
-    while done < len(stages) and stages[done].at <= now:
-        stage = stages[done]
+@dataclass(frozen=True)
+class Firing:
+    """One notice to send now: stage `index` of the timeline, or a repeat (n >= 1) of the last one."""
+
+    index: int
+    stage: Stage
+    due: datetime  # when it was due (after any pause): repeats count from it
+    repeat: int | None = None
+
+
+@dataclass(frozen=True)
+class Plan:
+    fire: list[Firing]
+    fired: int  # the follow-up's new `reminder_stage`: stages done, then repeats done
+    last_at: datetime | None  # its new `last_stage_at`
+    next_at: datetime | None  # its new `next_reminder_at`
+
+
+def _held(stage: Stage, at: datetime, paused_until: datetime | None) -> datetime:
+    return paused_until if paused_until is not None and stage.beyond_owner and paused_until > at else at
+
+
+def _stage_due(stages: list[Stage], index: int, last_at: datetime | None, paused_until: datetime | None) -> datetime:
+    # A stage never comes before the one before it (which may have been held back).
+    due = _held(stages[index], stages[index].at, paused_until)
+    return last_at if last_at is not None and last_at > due else due
+
+
+def _repeat_due(last: Stage, last_at: datetime, policy: Policy, tz: str, calendar: WorkingCalendar,
+                paused_until: datetime | None) -> datetime:
+    return _held(last, add_working_duration(last_at, policy.repeat_every, tz, calendar), paused_until)
+
+
+def _known_last_at(stages: list[Stage], fired: int, last_at: datetime | None) -> datetime | None:
+    # Follow-ups whose stages fired before `last_stage_at` was kept count from the last stage's time.
+    if last_at is None and fired and stages:
+        return stages[min(fired, len(stages)) - 1].at
+    return last_at
+
+
+def plan(stages: list[Stage], policy: Policy, tz: str, calendar: WorkingCalendar, *, fired: int,
+         last_at: datetime | None, paused_until: datetime | None, now: datetime) -> Plan:
+    """What to send at `now` for a follow-up that has `fired` stages (and repeats) behind it.
+
+    Stages fire in order, each once; a due-soon notice is skipped once overdue. After the last
+    stage, repeats: when several repeat periods have passed unseen (the scanner was down) only the
+    latest is sent, and none when the last stage itself is only now being sent; the next repeat
+    is then one period after the latest due one, past `now`.
+    """
+    fire: list[Firing] = []
+    last_at = _known_last_at(stages, fired, last_at)
+    while fired < len(stages):
+        due = _stage_due(stages, fired, last_at, paused_until)
+        if due > now:
+            return Plan(fire, fired, last_at, due)
+        stage = stages[fired]
         if not (stage.kind == "due_soon" and now >= stages[1].at):
-            to_fire.append((done, stage))
-        done += 1
-    return to_fire, done
+            fire.append(Firing(fired, stage, due))
+        last_at = due
+        fired += 1
+    if policy.repeat_every is None or not stages or last_at is None:
+        return Plan(fire, fired, last_at, None)
+    last = stages[-1]
+    due = _repeat_due(last, last_at, policy, tz, calendar, paused_until)
+    passed = 0
+    while due <= now:
+        last_at, passed = due, passed + 1
+        due = _repeat_due(last, last_at, policy, tz, calendar, paused_until)
+    if passed:
+        fired += passed
+        if not fire:
+            fire.append(Firing(len(stages) - 1, last, last_at, repeat=fired - len(stages) + 1))
+    return Plan(fire, fired, last_at, due)
 
 
-def next_reminder_at(stages: list[Stage], fired: int) -> datetime | None:
-    return stages[fired].at if fired < len(stages) else None
+def next_reminder_at(stages: list[Stage], policy: Policy, tz: str, calendar: WorkingCalendar, *, fired: int,
+                     last_at: datetime | None, paused_until: datetime | None) -> datetime | None:
+    """When the next stage or repeat is due (None: nothing more will fire)."""
+    last_at = _known_last_at(stages, fired, last_at)
+    if fired < len(stages):
+        return _stage_due(stages, fired, last_at, paused_until)
+    if policy.repeat_every is None or not stages or last_at is None:
+        return None
+    return _repeat_due(stages[-1], last_at, policy, tz, calendar, paused_until)
 
 
 _duration = TypeAdapter(timedelta)
 NOTIFY_PATTERN = r"^(owner|owner_parent|puskesmas|agency:[0-9]+)$"
 
 
-def parse_policy(due_soon_before: str, steps: list[dict[str, Any]]) -> Policy:
-    """A stored policy (ISO 8601 durations, as in the API) back into the domain's terms."""
+def parse_policy(due_soon_before: str, steps: list[dict[str, Any]], repeat_every: str | None = "P5D",
+                 progress_pause: str | None = "P3D") -> Policy:
+    """A stored policy (ISO 8601 durations, as in the API; None: never) back into the domain's terms."""
     return Policy(
         due_soon_before=_duration.validate_python(due_soon_before),
         steps=tuple(Step(_duration.validate_python(s["after"]), s["notify"], bool(s.get("working_days", False)))
                     for s in steps),
+        repeat_every=None if repeat_every is None else _duration.validate_python(repeat_every),
+        progress_pause=None if progress_pause is None else _duration.validate_python(progress_pause),
     )

@@ -13,7 +13,7 @@ ACTIVE = ("open", "in_progress")
 # action -> (statuses it may start from, status it leads to)
 TRANSITIONS: dict[str, tuple[tuple[str, ...], str]] = {
     "start": (("open",), "in_progress"),
-    "complete": (("in_progress",), "done"),
+    "complete": (("open", "in_progress"), "done"),  # a one-tap "Selesai" needs no separate start
     "cancel": (("open", "in_progress"), "cancelled"),
     "reopen": (("done", "cancelled"), "open"),
 }
@@ -43,18 +43,19 @@ def is_overdue(status: str, due_at: datetime, now: datetime) -> bool:
 def resolve_due_at(
     *,
     tz: str,
-    now: datetime,
+    counted_from: datetime,
     calendar: WorkingCalendar,
     due_date: date | None = None,
     due_at: datetime | None = None,
     due_in_working_days: int | None = None,
 ) -> datetime:
     """Exactly one of the three is given (the API checks). A date means the end of that day in
-    the puskesmas's timezone; working days count from today there and end at the end of the day."""
+    the puskesmas's timezone; working days count from the local date of `counted_from` (the
+    meeting's time: minutes typed a week late keep the agreed deadline) and end at the end of the day."""
     if due_at is not None:
         return due_at
     if due_date is not None:
         return end_of_local_day(due_date, tz)
     assert due_in_working_days is not None
-    today = now.astimezone(ZoneInfo(tz)).date()
-    return end_of_local_day(calendar.add_working_days(today, due_in_working_days), tz)
+    start = counted_from.astimezone(ZoneInfo(tz)).date()
+    return end_of_local_day(calendar.add_working_days(start, due_in_working_days), tz)

@@ -13,6 +13,7 @@ from minilok_meetings.domain.escalation import DEFAULT_POLICY, Policy
 from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.schemas import PolicyIn, StepIn
 from minilok_meetings.service_layer import reminders
+from minilok_meetings.service_layer.puskesmas import get_puskesmas
 
 
 def _puskesmas(session, principal: Principal, puskesmas_id: int) -> models.Puskesmas:
@@ -41,8 +42,8 @@ def _check_targets(session, puskesmas_id: int, steps: list[StepIn]) -> None:
 
 
 def get_policy(session, principal: Principal, puskesmas_id: int) -> tuple[Policy, bool]:
-    """The puskesmas's policy, and whether it is the default (none set)."""
-    _puskesmas(session, principal, puskesmas_id)
+    """The puskesmas's policy, and whether it is the default (none set); a dinas over it reads it too."""
+    get_puskesmas(session, principal, puskesmas_id)
     row = session.get(models.EscalationPolicy, puskesmas_id)
     return (reminders.policy_from_row(row) if row else DEFAULT_POLICY), row is None
 
@@ -57,6 +58,7 @@ def put_policy(session, principal: Principal, puskesmas_id: int, body: PolicyIn)
         row = models.EscalationPolicy(puskesmas_id=puskesmas_id)
         session.add(row)
     row.due_soon_before, row.steps = stored["due_soon_before"], stored["steps"]
+    row.repeat_every, row.progress_pause = stored["repeat_every"], stored["progress_pause"]
     session.flush()
     ctx = reminders.load_contexts(session, {puskesmas_id})[puskesmas_id]
     for followup in session.scalars(select(models.FollowUp).where(

@@ -1,4 +1,5 @@
-"""Changing follow-ups: create, patch, and the status moves (start, progress, complete, cancel, reopen)."""
+"""Changing follow-ups: create, patch, acknowledge, and the status moves (start, progress, complete,
+cancel, reopen)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,21 @@ from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
 
 from minilok_meetings import models
-from minilok_meetings.access import check_owner_or_manager, check_puskesmas
+from minilok_meetings.access import check_owner_or_manager, check_progress_reporter, check_puskesmas
 from minilok_meetings.domain.calendar import end_of_local_day
 from minilok_meetings.domain.followup import ACTIVE, IllegalTransition, next_status, resolve_due_at
 from minilok_meetings.events import emit_followup_event
-from minilok_meetings.schemas import CompleteIn, FollowUpCreate, FollowUpOut, FollowUpPatch, ProgressIn, ReasonIn
+from minilok_meetings.schemas import (
+    AcknowledgeIn,
+    CompleteIn,
+    FollowUpCreate,
+    FollowUpOut,
+    FollowUpPatch,
+    ProgressIn,
+    ReasonIn,
+)
 from minilok_meetings.service_layer import reminders
+from minilok_meetings.service_layer.evidence import check_evidence_ids
 from minilok_meetings.service_layer.agencies import usable_agency_ids
 from minilok_meetings.service_layer.followup_reads import followups_out, load_followup
 
@@ -39,7 +49,7 @@ def add_followup(session, principal: Principal, meeting_id: int, body: FollowUpC
                    *(("supporting_agency_ids", a) for a in supporters))
     ctx = reminders.load_contexts(session, {puskesmas_id})[puskesmas_id]
     due_at = resolve_due_at(
-        tz=ctx.timezone, now=utcnow(), calendar=ctx.calendar,
+        tz=ctx.timezone, counted_from=meeting.scheduled_at, calendar=ctx.calendar,
         due_date=body.due_date, due_at=body.due_at, due_in_working_days=body.due_in_working_days,
     )
     followup = models.FollowUp(
@@ -93,31 +103,68 @@ def start_followup(session, principal: Principal, followup_id: int) -> FollowUpO
     return _move(session, principal, followup, "start", {})
 
 
+def _only_supporting(principal: Principal, followup: models.FollowUp) -> bool:
+    return principal.role == "agency" and principal.agency_id != str(followup.owner_agency_id)
+
+
 def report_progress(session, principal: Principal, followup_id: int, body: ProgressIn) -> FollowUpOut:
-    """A progress note (and percent) on an active follow-up; an open one becomes in progress."""
+    """A progress note (and percent, and linked evidence) on an active follow-up, `followup.progressed`.
+    From the owner side (the owner, its puskesmas, an admin) an open follow-up becomes in progress
+    and escalation beyond the owner is held back (policy `progress_pause`); a supporting agency's
+    note is only a note: it moves nothing and holds nothing back."""
     followup = load_followup(session, followup_id, for_update=True)
-    check_owner_or_manager(principal, followup)
+    check_progress_reporter(principal, followup, body.percent)
     if followup.status not in ACTIVE:
         raise conflict(f"Tindak lanjut berstatus {followup.status}; laporan kemajuan hanya untuk yang aktif / "
                        f"progress only on open or in-progress follow-ups")
+    evidence_ids = check_evidence_ids(session, followup.id, body.evidence_ids)
     previous = followup.status
-    if previous == "open":
-        followup.status = "in_progress"  # reporting progress means the work has started
-    if body.percent is not None:
-        followup.percent = body.percent
-    followup.updated_at = utcnow()
-    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="progress",
-                                       data=body.model_dump(exclude_none=True)))
-    emit_followup_event(session, "followup.updated", followup,
-                        previous_status=previous if previous != followup.status else None, actor=principal.subject)
+    now = utcnow()
+    if not _only_supporting(principal, followup):
+        if previous == "open":
+            followup.status = "in_progress"  # reporting progress means the work has started
+        if body.percent is not None:
+            followup.percent = body.percent
+        ctx = reminders.load_contexts(session, {followup.puskesmas_id})[followup.puskesmas_id]
+        reminders.hold(followup, ctx, now)
+    followup.updated_at = now
+    data = {**body.model_dump(exclude_none=True, exclude={"evidence_ids"}), "evidence_ids": evidence_ids}
+    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="progress", data=data))
+    emit_followup_event(session, "followup.progressed", followup,
+                        previous_status=previous if previous != followup.status else None, actor=principal.subject,
+                        progress=data)
     session.commit()
     return followups_out(session, [followup])[0]
 
 
 def complete_followup(session, principal: Principal, followup_id: int, body: CompleteIn) -> FollowUpOut:
+    """Done, from open or in progress (a one-tap "Selesai"), with the evidence it links."""
     followup = load_followup(session, followup_id, for_update=True)
     check_owner_or_manager(principal, followup)
-    return _move(session, principal, followup, "complete", body.model_dump(exclude_none=True))
+    evidence_ids = check_evidence_ids(session, followup.id, body.evidence_ids)
+    data = {**body.model_dump(exclude_none=True, exclude={"evidence_ids"}), "evidence_ids": evidence_ids}
+    return _move(session, principal, followup, "complete", data)
+
+
+def acknowledge_followup(session, principal: Principal, followup_id: int, body: AcknowledgeIn) -> FollowUpOut:
+    """The owner says "Diterima": `acknowledged_at` set, escalation beyond the owner held back
+    (policy `progress_pause`), `followup.acknowledged`. Only while the follow-up is active."""
+    followup = load_followup(session, followup_id, for_update=True)
+    check_owner_or_manager(principal, followup)
+    if followup.status not in ACTIVE:
+        raise conflict(f"Tindak lanjut berstatus {followup.status}; hanya yang aktif dapat diterima / "
+                       f"only an open or in-progress follow-up can be acknowledged")
+    now = utcnow()
+    followup.acknowledged_at = now
+    ctx = reminders.load_contexts(session, {followup.puskesmas_id})[followup.puskesmas_id]
+    reminders.hold(followup, ctx, now)
+    followup.updated_at = now
+    data = body.model_dump(exclude_none=True)
+    session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="acknowledged",
+                                       data=data))
+    emit_followup_event(session, "followup.acknowledged", followup, actor=principal.subject, note=data.get("note"))
+    session.commit()
+    return followups_out(session, [followup])[0]
 
 
 def cancel_followup(session, principal: Principal, followup_id: int, body: ReasonIn) -> FollowUpOut:

@@ -1,9 +1,10 @@
 """Due-soon reminders, overdue notices and escalation: scheduling each follow-up's next stage,
 and the scan that fires the stages whose time has come.
 
-Exactly once: a stage fires in the same transaction that advances `reminder_stage`, and the
-scan claims rows with `FOR UPDATE SKIP LOCKED` on PostgreSQL (SQLite serialises writers), so
-however many workers scan at once, each (follow-up, stage, due time) fires once.
+Exactly once: a stage (or a repeat of the last one) fires in the same transaction that advances
+`reminder_stage` (stages, then repeats), and the scan claims rows with `FOR UPDATE SKIP LOCKED` on
+PostgreSQL (SQLite serialises writers), so however many workers scan at once, each (follow-up,
+stage or repeat, due time) fires once.
 """
 
 from __future__ import annotations
@@ -17,18 +18,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from minilok_meetings import models
 from minilok_meetings.domain.calendar import WorkingCalendar
-from minilok_meetings.domain.escalation import (
-    DEFAULT_POLICY,
-    Policy,
-    Stage,
-    advance,
-    next_reminder_at,
-    parse_policy,
-    timeline,
-)
+from minilok_meetings.domain import escalation
+from minilok_meetings.domain.escalation import DEFAULT_POLICY, Policy, Stage, parse_policy, timeline
 from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.events import emit_followup_event
-from minilok_shared.db import utcnow
+from minilok_shared.db import insert_on_conflict, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +30,9 @@ SYSTEM_ACTOR = "system:scheduler"
 
 
 def policy_from_row(row: models.EscalationPolicy | None) -> Policy:
-    return DEFAULT_POLICY if row is None else parse_policy(row.due_soon_before, row.steps)
+    if row is None:
+        return DEFAULT_POLICY
+    return parse_policy(row.due_soon_before, row.steps, row.repeat_every, row.progress_pause)
 
 
 @dataclass
@@ -67,13 +63,25 @@ def schedule(followup: models.FollowUp, ctx: PuskesmasContext) -> None:
     if followup.status not in ACTIVE:
         followup.next_reminder_at = None
         return
-    followup.next_reminder_at = next_reminder_at(stages_for(followup, ctx), followup.reminder_stage)
+    followup.next_reminder_at = escalation.next_reminder_at(
+        stages_for(followup, ctx), ctx.policy, ctx.timezone, ctx.calendar, fired=followup.reminder_stage,
+        last_at=followup.last_stage_at, paused_until=followup.paused_until)
 
 
 def reset(followup: models.FollowUp, ctx: PuskesmasContext) -> None:
-    """A new due time starts the ladder again."""
+    """A new due time starts the ladder again, with no pause and no repeats behind it."""
     followup.reminder_stage = 0
     followup.escalation_level = 0
+    followup.paused_until = None
+    followup.last_stage_at = None
+    schedule(followup, ctx)
+
+
+def hold(followup: models.FollowUp, ctx: PuskesmasContext, now: datetime) -> None:
+    """An acknowledgement or progress note at `now`: escalation beyond the owner waits for the
+    policy's `progress_pause` (reminders to the owner do not)."""
+    followup.paused_until = escalation.pause_until(now, ctx.policy, ctx.timezone, ctx.calendar,
+                                                   followup.paused_until)
     schedule(followup, ctx)
 
 
@@ -141,10 +149,11 @@ EVENT_FOR_STAGE = {"due_soon": "followup.due_soon", "overdue": "followup.overdue
 
 
 def fire_due_stages(session: Session, followups: list[models.FollowUp], now: datetime) -> int:
-    """Fire every stage whose time has come for these follow-ups; returns events emitted.
+    """Fire every stage (and repeat of the last one) whose time has come for these follow-ups;
+    returns events emitted.
 
-    The follow-ups are detached and written back with one bulk UPDATE and one bulk INSERT of
-    history: this is the hot path when thousands fall due at the same minute.
+    The follow-ups are detached and written back with one bulk UPDATE, one bulk INSERT of history
+    and one of the agencies escalated to: this is the hot path when thousands fall due at the same minute.
     """
     contexts = load_contexts(session, {f.puskesmas_id for f in followups})
     directory = AgencyDirectory(session)
@@ -152,28 +161,39 @@ def fire_due_stages(session: Session, followups: list[models.FollowUp], now: dat
     directory.load_heads({f.puskesmas_id for f in followups})
     for followup in followups:
         session.expunge(followup)
-    updates, history = [], []
+    updates, history, escalated = [], [], {}
     emitted = 0
     for followup in followups:
         ctx = contexts[followup.puskesmas_id]
         stages = stages_for(followup, ctx)
-        to_fire, done = advance(stages, followup.reminder_stage, now)
-        for index, stage in to_fire:
-            targets = directory.targets(followup, stages, index) if stage.kind != "due_soon" else None
+        plan = escalation.plan(stages, ctx.policy, ctx.timezone, ctx.calendar, fired=followup.reminder_stage,
+                               last_at=followup.last_stage_at, paused_until=followup.paused_until, now=now)
+        for firing in plan.fire:
+            stage = firing.stage
+            targets = directory.targets(followup, stages, firing.index) if stage.kind != "due_soon" else None
             if stage.kind != "due_soon":
                 followup.escalation_level = stage.level
-            emit_followup_event(session, EVENT_FOR_STAGE[stage.kind], followup,
-                                escalated_to_agency_ids=targets, actor=SYSTEM_ACTOR)
-            history.append({"followup_id": followup.id, "at": now, "actor": SYSTEM_ACTOR, "kind": stage.kind,
-                            "data": {"escalation_level": followup.escalation_level,
-                                     "escalated_to_agency_ids": targets, "due_at": followup.due_at.isoformat()}})
+            kind = "escalated" if firing.repeat else stage.kind
+            emit_followup_event(session, EVENT_FOR_STAGE[kind], followup, escalated_to_agency_ids=targets,
+                                repeat=firing.repeat, actor=SYSTEM_ACTOR)
+            data = {"escalation_level": followup.escalation_level, "escalated_to_agency_ids": targets,
+                    "due_at": followup.due_at.isoformat()}
+            history.append({"followup_id": followup.id, "at": now, "actor": SYSTEM_ACTOR, "kind": kind,
+                            "data": {**data, "repeat": firing.repeat} if firing.repeat else data})
+            for agency_id in targets or ():
+                if agency_id != followup.owner_agency_id:  # the owner reads its own follow-up anyway
+                    escalated[(followup.id, agency_id)] = {"followup_id": followup.id, "agency_id": agency_id,
+                                                           "level": followup.escalation_level, "at": now}
             emitted += 1
-        updates.append({"id": followup.id, "reminder_stage": done, "escalation_level": followup.escalation_level,
-                        "next_reminder_at": next_reminder_at(stages, done)})
+        updates.append({"id": followup.id, "reminder_stage": plan.fired, "escalation_level": followup.escalation_level,
+                        "last_stage_at": plan.last_at, "next_reminder_at": plan.next_at})
     if updates:
         session.execute(update(models.FollowUp), updates)
     if history:
         session.execute(insert(models.FollowUpHistory), history)
+    if escalated:
+        session.execute(insert_on_conflict(session, models.FollowUpEscalation.__table__).on_conflict_do_nothing(),
+                        list(escalated.values()))
     return emitted
 
 

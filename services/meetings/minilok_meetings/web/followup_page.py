@@ -44,11 +44,7 @@ def followup_action(request: Request, form: FormDep, followup_id: int, verb: str
         followups.report_progress(db, principal, followup_id, forms.progress(form))
         return _("Kemajuan dicatat.", "Progress recorded.")
     if verb == "complete":
-        body = forms.completion(form)
-        # Completing straight from "open" is two legal moves: start, then complete.
-        if followup_reads.fetch_followup(db, principal, followup_id).status == "open":
-            followups.start_followup(db, principal, followup_id)
-        followups.complete_followup(db, principal, followup_id, body)
+        followups.complete_followup(db, principal, followup_id, forms.completion(form))
         return _("Tindak lanjut selesai.", "Follow-up completed.")
     if verb in ("cancel", "reopen"):
         move = followups.cancel_followup if verb == "cancel" else followups.reopen_followup

@@ -13,6 +13,7 @@ from minilok_shared.events.topics import topic_matches
 EVENT_TYPES = (
     "meeting.scheduled", "meeting.minutes_published",
     "followup.created", "followup.updated", "followup.due_soon", "followup.overdue", "followup.escalated",
+    "followup.acknowledged", "followup.progressed", "followup.extension_requested",
     "followup.completed", "followup.cancelled", "followup.reopened",
     "indicator.below_target", "indicator.recovered",
     "notification.failed", "notification.test",
