@@ -3,6 +3,7 @@
 from typing import ClassVar
 import os
 from functools import lru_cache
+from pathlib import Path
 
 from pydantic import Field
 
@@ -23,9 +24,16 @@ class MeetingsSettings(ServiceSettings):
     # Unset: where `minilok serve` puts them (<SERVICE>_HOST and <SERVICE>_PORT, or 8002 / 8003).
     indicators_url: str = Field("", validation_alias="INDICATORS_URL")
     notifications_url: str = Field("", validation_alias="NOTIFICATIONS_URL")
+    # Evidence photos and PDFs: a local directory (unset: <MINILOK_VAR_DIR>/evidence), or S3-compatible
+    # object storage when the URL (s3://bucket/prefix) is set; credentials from the AWS_* variables.
+    evidence_dir: str = Field("", validation_alias="MEETINGS_EVIDENCE_DIR")
+    evidence_s3_url: str = Field("", validation_alias="MEETINGS_EVIDENCE_S3_URL")
+    evidence_s3_endpoint: str = Field("", validation_alias="MEETINGS_EVIDENCE_S3_ENDPOINT")
 
     def model_post_init(self, __context) -> None:
         super().model_post_init(__context)
+        if not self.evidence_dir:
+            self.evidence_dir = str(Path(self.var_dir) / "evidence")
         for service, port in (("indicators", 8002), ("notifications", 8003)):
             if not getattr(self, f"{service}_url"):
                 host = os.environ.get(f"{service.upper()}_HOST", "127.0.0.1")
