@@ -5,10 +5,20 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
+import re
 import sys
 from collections.abc import Iterator
 
 from pythonjsonlogger.json import JsonFormatter
+
+# An action link's token is its credential (meetings `/a/{token}`, `/api/v1/actions/{token}`): no log
+# line keeps it, whatever writes the path (an access log, an error naming the URL).
+_ACTION_LINK = re.compile(r"(/a/|/api/v1/actions/)[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+")
+
+
+def redact_links(text: str) -> str:
+    return _ACTION_LINK.sub(r"\1…", text)
+
 
 _event_id: contextvars.ContextVar[str | None] = contextvars.ContextVar("event_id", default=None)
 
@@ -29,6 +39,9 @@ class _ContextFilter(logging.Filter):
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.service = getattr(record, "service", self.service)
+        message = record.getMessage()
+        if "/a/" in message or "/actions/" in message:
+            record.msg, record.args = redact_links(message), None
         event_id = _event_id.get()
         if event_id and not hasattr(record, "event_id"):
             record.event_id = event_id

@@ -1,6 +1,7 @@
 """Action links: who gets one (the owning agency, about its active follow-up, when asked to act),
 what its token says (that follow-up and agency) and how long it lasts (30 days after the due time)."""
 
+import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -24,7 +25,6 @@ def event(type_="followup.overdue", owner=10, status="open"):
 
 
 def message(ev, agency_id, channel="whatsapp", language="id"):
-    import json
     return Message(delivery_id=1, message_id="m1", subscription_id=1, channel=channel, target="+6281234567890",
                    language=language, timezone="Asia/Jakarta", body=json.dumps(ev), agency_id=agency_id)
 
@@ -97,3 +97,24 @@ def test_a_supporter_gets_the_follow_up_page_only():
     rendered = render_message(message(event(), 11), settings())
     assert "/a/" not in rendered.short and rendered.short.endswith(f"{BASE}/follow-ups/7")
     assert "/a/" not in render_message(message(event(), 11, channel="email"), settings()).text
+
+
+def test_logs_never_keep_a_link_token(capsys):
+    import logging
+
+    from minilok_shared.logs import configure_logging
+
+    token = token_of(action_link(event(), 10, SECRET, BASE))
+    root = logging.getLogger()
+    saved = root.handlers[:], root.level
+    try:
+        configure_logging("meetings", fmt="json")
+        logging.getLogger("uvicorn.access").info('%s - "%s %s HTTP/1.1" %d', "127.0.0.1", "POST",
+                                                 f"/a/{token}/progress", 303)
+        logging.getLogger("x").warning("GET %s failed", f"{BASE}/api/v1/actions/{token}")
+    finally:
+        root.handlers[:], _ = saved[0], root.setLevel(saved[1])
+    out = capsys.readouterr().out
+    assert token not in out and token.split(".")[2] not in out
+    messages = [json.loads(line)["message"] for line in out.splitlines()]
+    assert messages == ['127.0.0.1 - "POST /a/…/progress HTTP/1.1" 303', f"GET {BASE}/api/v1/actions/… failed"]
