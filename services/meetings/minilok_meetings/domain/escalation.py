@@ -181,7 +181,7 @@ def plan(stages: list[Stage], policy: Policy, tz: str, calendar: WorkingCalendar
     if passed:
         fired += passed
         if not fire:
-            fire.append(Firing(len(stages) - 1, last, last_at, repeat=fired - len(stages) + 1))
+            fire.append(Firing(len(stages) - 1, last, last_at, repeat=fired - len(stages)))
     return Plan(fire, fired, last_at, due)
 
 

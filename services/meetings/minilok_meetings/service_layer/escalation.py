@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import HTTPException
 from minilok_shared.auth import Principal
 from minilok_shared.errors import not_found
-from sqlalchemy import select
+from sqlalchemy import null, select
 
 from minilok_meetings import models
 from minilok_meetings.access import check_puskesmas
@@ -58,7 +58,9 @@ def put_policy(session, principal: Principal, puskesmas_id: int, body: PolicyIn)
         row = models.EscalationPolicy(puskesmas_id=puskesmas_id)
         session.add(row)
     row.due_soon_before, row.steps = stored["due_soon_before"], stored["steps"]
-    row.repeat_every, row.progress_pause = stored["repeat_every"], stored["progress_pause"]
+    # null() and not None: a new row would otherwise take the column's default ("never" is NULL).
+    row.repeat_every = stored["repeat_every"] if stored["repeat_every"] is not None else null()
+    row.progress_pause = stored["progress_pause"] if stored["progress_pause"] is not None else null()
     session.flush()
     ctx = reminders.load_contexts(session, {puskesmas_id})[puskesmas_id]
     for followup in session.scalars(select(models.FollowUp).where(
