@@ -4,8 +4,9 @@ uniform JSON errors, idempotency keys (the dependencies routes declare are in de
 from __future__ import annotations
 
 import logging
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import asynccontextmanager
 from weakref import WeakKeyDictionary
 
@@ -31,18 +32,25 @@ log = logging.getLogger(__name__)
 
 
 class BodySizeLimit:
-    """413 before reading a body larger than the limit (by Content-Length or as it streams)."""
+    """413 before reading a body larger than the limit (by Content-Length or as it streams).
+    `larger`: path patterns (regular expressions matched at the start of the path) allowed a
+    larger body, such as file uploads."""
 
-    def __init__(self, app: ASGIApp, max_bytes: int):
+    def __init__(self, app: ASGIApp, max_bytes: int, larger: Mapping[str, int] | None = None):
         self.app, self.max_bytes = app, max_bytes
+        self.larger = [(re.compile(pattern), limit) for pattern, limit in (larger or {}).items()]
+
+    def limit_for(self, path: str) -> int:
+        return next((limit for pattern, limit in self.larger if pattern.match(path)), self.max_bytes)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        max_bytes = self.limit_for(scope["path"])
         declared = dict(scope["headers"]).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+        if declared is not None and declared.isdigit() and int(declared) > max_bytes:
+            await self._too_large(send, max_bytes)
             return
         received = 0
         answered = False
@@ -56,9 +64,9 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > max_bytes:
                     answered = True
-                    await self._too_large(send)
+                    await self._too_large(send, max_bytes)
                     return {"type": "http.disconnect"}
             return message
 
@@ -68,9 +76,9 @@ class BodySizeLimit:
 
         await self.app(scope, limited_receive, guarded_send)
 
-    async def _too_large(self, send: Send) -> None:
+    async def _too_large(self, send: Send, max_bytes: int) -> None:
         response = JSONResponse(
-            {"detail": f"Isi permintaan terlalu besar / request body exceeds {self.max_bytes} bytes"}, 413
+            {"detail": f"Isi permintaan terlalu besar / request body exceeds {max_bytes} bytes"}, 413
         )
         await response({"type": "http"}, None, send)
 
@@ -127,9 +135,11 @@ def create_app(
     on_startup: list[Callable[[FastAPI], None]] | None = None,
     audit_log: Table | None = None,
     idempotency_keys: Table | None = None,
+    upload_limits: Mapping[str, int] | None = None,
 ) -> FastAPI:
     """`audit_log` (from `minilok_shared.audit.audit_table`): record every change made through the
-    API there, and serve it at GET /api/v1/audit to admins."""
+    API there, and serve it at GET /api/v1/audit to admins. `upload_limits`: path patterns whose
+    bodies may exceed `max_body_bytes`, and their own limits (file uploads)."""
     settings.require_strong_secret()  # WeakSecret: no app on a known or guessable secret
     engine = make_engine(settings.database_url)
 
@@ -153,7 +163,7 @@ def create_app(
         app.add_middleware(Idempotency, sessions=app.state.sessionmaker, table=idempotency_keys,
                            secret=settings.minilok_secret, previous_secret=settings.minilok_secret_previous)
     app.add_middleware(RequestMetrics, service=service)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=upload_limits)
     app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,
                        service=service, per_minute=settings.rate_limit_per_minute)
 

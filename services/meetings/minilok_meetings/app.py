@@ -2,7 +2,7 @@
 
 from fastapi import FastAPI
 
-from minilok_meetings.api import actions, agencies, escalation, extension_requests, followups, meetings, minutes, proposals, puskesmas
+from minilok_meetings.api import actions, agencies, escalation, evidence, extension_requests, followups, meetings, minutes, proposals, puskesmas
 from minilok_meetings import models
 from minilok_meetings.config import get_settings
 from minilok_meetings.web.routes import install as install_dashboard
@@ -15,9 +15,10 @@ def create_app() -> FastAPI:
         title="Minilok meetings",
         description="Puskesmas, lintas-sektor agencies, lokakarya mini meetings and their follow-ups (RTL).",
         routers=[puskesmas.router, agencies.router, meetings.router, minutes.router, followups.router,
-                 escalation.router, extension_requests.router, proposals.router, actions.router],
+                 escalation.router, extension_requests.router, proposals.router, actions.router, evidence.router],
         audit_log=models.audit_log,
         idempotency_keys=models.idempotency_keys,
+        upload_limits=evidence.UPLOAD_LIMITS,
     )
     install_dashboard(app)  # the web dashboard at `/` (outside /api/v1)
     return app

@@ -36,6 +36,16 @@ class AttendanceRow:
 
 
 @dataclass(frozen=True)
+class EvidenceItem:
+    """A photo or PDF of a follow-up's work: its thumbnail's bytes (None: a PDF, or a file the
+    store has lost) and what to call it."""
+
+    label: str
+    content_type: str
+    thumbnail: bytes | None = None
+
+
+@dataclass(frozen=True)
 class FollowUpRow:
     title: str
     owner: str
@@ -47,6 +57,8 @@ class FollowUpRow:
     supporters: list[str] = field(default_factory=list)
     priority: str = "normal"
     escalation_level: int = 0
+    evidence: list[EvidenceItem] = field(default_factory=list)
+    more_evidence: int = 0  # beyond those in `evidence`, not shown
 
 
 @dataclass(frozen=True)

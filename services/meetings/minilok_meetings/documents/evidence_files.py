@@ -1,6 +1,6 @@
 """Evidence files judged by their bytes, never their name (JPEG, PNG, WebP or PDF) and prepared
 for storage: images re-encoded without metadata, scaled down, with a thumbnail (pure: bytes in,
-bytes out).
+bytes out), and how a stored one is answered (`inline_response`, for the API and the dashboard).
 
 Images become JPEG (quality 85); an image whose transparency is really used stays PNG, so that
 a transparent diagram does not turn black. Colours are converted to sRGB from an embedded
@@ -9,11 +9,13 @@ is left out. PDFs are kept as they are, once a parser has read their pages."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from io import BytesIO
 
 from PIL import Image, ImageCms, ImageOps, UnidentifiedImageError
 from pypdf import PdfReader
+from starlette.responses import StreamingResponse
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_SIDE = 1600
@@ -150,3 +152,16 @@ def _pdf(data: bytes) -> PreparedFile:
     if pages < 1:
         raise EvidenceFileError("PDF tanpa halaman / the PDF has no pages")
     return PreparedFile(content_type=PDF, data=data)
+
+
+def inline_response(chunks: Iterable[bytes], content_type: str, name: str,
+                    size: int | None = None) -> StreamingResponse:
+    """A stored file shown in place, never sniffed into another type, cached by the browser only."""
+    headers = {"Content-Disposition": f'inline; filename="{name}.{EXTENSIONS[content_type]}"',
+               "X-Content-Type-Options": "nosniff", "Cache-Control": "private, max-age=3600"}
+    if size is not None:
+        headers["Content-Length"] = str(size)
+    if content_type != PDF:
+        # Opened on its own, an image runs nothing; a browser's PDF viewer needs scripts of its own.
+        headers["Content-Security-Policy"] = "default-src 'none'; img-src 'self'; sandbox"
+    return StreamingResponse(chunks, media_type=content_type, headers=headers)

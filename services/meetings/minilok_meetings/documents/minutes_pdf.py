@@ -10,9 +10,18 @@ from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
-from reportlab.platypus import ListFlowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Image,
+    KeepTogether,
+    ListFlowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from minilok_meetings.documents.content import MinutesContent, status_label
+from minilok_meetings.documents.content import EvidenceItem, MinutesContent, status_label
 from minilok_meetings.documents.dates import format_waktu
 
 TITLE = "Notulen Lokakarya Mini"
@@ -118,6 +127,11 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
         ))
     else:
         story.extend(_text("Belum ada rencana tindak lanjut."))
+    with_evidence = [(i, f) for i, f in enumerate(content.followups, 1) if f.evidence]
+    if with_evidence:
+        story.append(Paragraph("Bukti Tindak Lanjut", _HEADING))
+        for number, followup in with_evidence:
+            story.append(_evidence_block(number, followup.title, followup.evidence, followup.more_evidence))
 
     buffer = BytesIO()
     document = SimpleDocTemplate(
@@ -126,6 +140,32 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
     )
     document.build(story, onFirstPage=_footer, onLaterPages=_footer)
     return buffer.getvalue()
+
+
+_THUMB_WIDTH, _THUMB_HEIGHT, _PER_ROW = 3.1 * cm, 2.3 * cm, 5
+_EVIDENCE_STYLE = TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE"), ("ALIGN", (0, 0), (-1, -1), "CENTER"),
+                              ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2)])
+
+
+def _evidence_cell(item: EvidenceItem):
+    """The thumbnail, fitted into its box; a PDF (or a file the store lost) by its name."""
+    if item.thumbnail is None:
+        kind = "PDF" if item.content_type == "application/pdf" else "berkas tidak tersedia"
+        return _text(f"[{kind}]\n{item.label}", _CELL)
+    picture = Image(BytesIO(item.thumbnail))
+    scale = min(_THUMB_WIDTH / picture.imageWidth, _THUMB_HEIGHT / picture.imageHeight)
+    picture.drawWidth, picture.drawHeight = picture.imageWidth * scale, picture.imageHeight * scale
+    return picture
+
+
+def _evidence_block(number: int, title: str, items: list[EvidenceItem], more: int) -> KeepTogether:
+    cells = [_evidence_cell(item) for item in items]
+    rows = [cells[i:i + _PER_ROW] for i in range(0, len(cells), _PER_ROW)]
+    rows[-1] += [""] * (_PER_ROW - len(rows[-1]))
+    caption = f"{number}. {title}" + (f" (dan {more} bukti lain)" if more else "")
+    grid = Table(rows, colWidths=[_THUMB_WIDTH + 0.3 * cm] * _PER_ROW, rowHeights=_THUMB_HEIGHT + 0.3 * cm,
+                 hAlign="LEFT", style=_EVIDENCE_STYLE)
+    return KeepTogether([*_text(caption, _CELL), grid, Spacer(1, 0.2 * cm)])
 
 
 def _footer(canvas, document) -> None:

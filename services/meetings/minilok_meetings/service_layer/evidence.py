@@ -20,6 +20,7 @@ from sqlalchemy import select
 from minilok_meetings import models
 from minilok_meetings.access import check_progress_reporter, check_read_followup
 from minilok_meetings.config import get_settings
+from minilok_meetings.documents.content import EvidenceItem
 from minilok_meetings.documents.evidence_files import EvidenceFileError, prepare
 from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.evidence_store import EvidenceStore, MissingObject, StoreUnavailable, open_store
@@ -177,21 +178,27 @@ def list_evidence(session, principal: Principal, followup_id: int, limit: int = 
     return Page(items=[evidence_out(row) for row in page.items], next_cursor=page.next_cursor)
 
 
-def thumbnails_of(session, followup_ids: list[int]) -> dict[int, list[tuple[models.Evidence, bytes | None]]]:
-    """Each follow-up's evidence, oldest first, with its thumbnail's bytes (None: a PDF, or a
-    file the store lost), for documents; one query, then one read per thumbnail."""
+def evidence_of(session, followup_ids: list[int], shown: int = 8) -> dict[int, tuple[list[EvidenceItem], int]]:
+    """For documents: each follow-up's first `shown` evidence, oldest first, with thumbnails read
+    from the store, and how many more it has (one query, then one read per thumbnail shown)."""
     if not followup_ids:
         return {}
     rows = session.scalars(select(models.Evidence).where(models.Evidence.followup_id.in_(followup_ids))
                            .order_by(models.Evidence.followup_id, models.Evidence.id))
     files = store()
-    found: dict[int, list[tuple[models.Evidence, bytes | None]]] = {}
+    found: dict[int, tuple[list[EvidenceItem], int]] = {}
     for row in rows:
+        items, more = found.get(row.followup_id, ([], 0))
+        if len(items) >= shown:
+            found[row.followup_id] = (items, more + 1)
+            continue
         picture = None
         if row.thumbnail_key:
             try:
                 picture = files.read(row.thumbnail_key)
             except (MissingObject, StoreUnavailable):
-                picture = None  # the document says which file is missing rather than failing
-        found.setdefault(row.followup_id, []).append((row, picture))
+                picture = None  # the document names the file rather than failing
+        items.append(EvidenceItem(label=row.original_name or f"bukti {row.id}", content_type=row.content_type,
+                                  thumbnail=picture))
+        found[row.followup_id] = (items, more)
     return found

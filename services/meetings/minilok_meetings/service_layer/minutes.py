@@ -22,6 +22,7 @@ from minilok_meetings.domain.followup import is_overdue
 from minilok_meetings.events import emit_meeting_event
 from minilok_meetings.schemas import AgendaItemCreate, AttendanceIn, MinutesIn
 from minilok_meetings.service_layer.agencies import agency_names, usable_agency_ids
+from minilok_meetings.service_layer.evidence import evidence_of
 from minilok_meetings.service_layer.meetings import agenda_of, attendance_of, meeting_for
 
 
@@ -43,6 +44,8 @@ def load_minutes_content(session: Session, meeting: models.Meeting) -> MinutesCo
         *(f.owner_agency_id for f in followups),
         *(s for f in followups for s in f.supporting_agency_ids),
     ])
+    evidence = evidence_of(session, [f.id for f in followups])
+    none = ([], 0)
     now = utcnow()
     return MinutesContent(
         meeting_id=meeting.id, title=meeting.title, kind=meeting.kind, puskesmas=puskesmas.name, kota=puskesmas.kota,
@@ -57,7 +60,8 @@ def load_minutes_content(session: Session, meeting: models.Meeting) -> MinutesCo
             title=f.title, owner=names.get(f.owner_agency_id, str(f.owner_agency_id)), due_at=f.due_at,
             status=f.status, is_overdue=is_overdue(f.status, f.due_at, now), problem=f.problem, action=f.action,
             supporters=[names.get(s, str(s)) for s in f.supporting_agency_ids], priority=f.priority,
-            escalation_level=f.escalation_level,
+            escalation_level=f.escalation_level, evidence=evidence.get(f.id, none)[0],
+            more_evidence=evidence.get(f.id, none)[1],
         ) for f in followups],
     )
 

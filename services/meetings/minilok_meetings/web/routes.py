@@ -14,6 +14,7 @@ from fastapi.staticfiles import StaticFiles
 from minilok_meetings.web import (
     agency_page,
     board,
+    evidence_files,
     followup_page,
     indicator_page,
     login_page,
@@ -26,7 +27,8 @@ from minilok_meetings.web.render import render
 from minilok_meetings.web.session import CsrfFailed, SignInRequired, web_user
 
 router = APIRouter(include_in_schema=False)
-for _page in (login_page, overview, board, followup_page, agency_page, meeting_page, indicator_page, stream):
+for _page in (login_page, overview, board, followup_page, evidence_files, agency_page, meeting_page,
+              indicator_page, stream):
     router.include_router(_page.router)
 
 
