@@ -12,7 +12,7 @@ How a request with a key runs (the contract, "Security defaults"):
    the request again once the reservation's lease has passed).
 
 The dashboard's forms carry the key as a hidden `idempotency_key` field (one per form render), so
-a double submit creates nothing twice.
+a double submit creates nothing twice; multipart forms (the action page's, with a photo) too.
 """
 
 from __future__ import annotations
@@ -157,13 +157,32 @@ def _caller(headers: dict[bytes, bytes]) -> bytes:
     return b"session:" + morsel.value.encode() if morsel else b"anonymous"
 
 
+# The field as a browser writes it in a multipart form (the action page's forms carry a photo).
+_MULTIPART_KEY = re.compile(rb'\r\nContent-Disposition: form-data; name="' + FORM_FIELD.encode()
+                            + rb'"\r\n\r\n([\x21-\x7e]{1,255})\r\n', re.IGNORECASE)
+
+
 def _form_key(headers: dict[bytes, bytes], body: bytes) -> str | None:
-    if not headers.get(b"content-type", b"").startswith(b"application/x-www-form-urlencoded"):
-        return None
+    content_type = headers.get(b"content-type", b"")
     if FORM_FIELD.encode() not in body:
+        return None
+    if content_type.startswith(b"multipart/form-data"):
+        found = _MULTIPART_KEY.search(body)
+        return found.group(1).decode("ascii") if found else None
+    if not content_type.startswith(b"application/x-www-form-urlencoded"):
         return None
     values = parse_qs(body.decode("latin-1"), keep_blank_values=True).get(FORM_FIELD)
     return values[0] if values else None
+
+
+def _request_hash(content_type: bytes, body: bytes) -> str:
+    """What "the same body" means: for a multipart form, the same fields and files, whatever
+    boundary each submit chose (a browser picks a new one every time)."""
+    if content_type.startswith(b"multipart/form-data"):
+        found = re.search(rb'boundary="?([^";]+)"?', content_type)
+        if found:
+            return _digest(b"multipart/form-data", body.replace(found.group(1), b""))
+    return _digest(content_type, body)
 
 
 def _problem(status: int, detail: Any, headers: dict[str, str] | None = None) -> JSONResponse:
@@ -191,7 +210,9 @@ class Idempotency:
             return
         headers = dict(scope["headers"])
         key_header = headers.get(HEADER)
-        if key_header is None and b"x-www-form-urlencoded" not in headers.get(b"content-type", b""):
+        content_type = headers.get(b"content-type", b"")
+        if key_header is None and not content_type.startswith((b"application/x-www-form-urlencoded",
+                                                               b"multipart/form-data")):
             await self.app(scope, receive, send)
             return
         body, more = await _read_body(receive)
@@ -206,7 +227,7 @@ class Idempotency:
                                          "must be 1-255 printable ASCII characters"}])(scope, receive, send)
             return
         scope_hash = _digest(_caller(headers), scope["method"].encode(), scope["path"].encode(), key.encode())
-        request_hash = _digest(headers.get(b"content-type", b""), body)
+        request_hash = _request_hash(headers.get(b"content-type", b""), body)
         try:
             decision = await anyio.to_thread.run_sync(self._reserve, scope_hash, request_hash)
         except SQLAlchemyError:

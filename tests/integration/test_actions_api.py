@@ -20,10 +20,12 @@ def link_for(followup: dict, agency_id: int, due_at: datetime | None = None) -> 
 
 
 @pytest.fixture
-def world(meetings_api):
-    ids = setup_puskesmas(meetings_api)
-    followup = new_followup(meetings_api, ids, due_date="2027-06-30")
-    return meetings_api, ids, followup, f"/api/v1/actions/{link_for(followup, ids['kelurahan'])}"
+def world(service_api, monkeypatch, tmp_path):
+    monkeypatch.setenv("MEETINGS_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    api = service_api("meetings")
+    ids = setup_puskesmas(api)
+    followup = new_followup(api, ids, due_date="2027-06-30")
+    return api, ids, followup, f"/api/v1/actions/{link_for(followup, ids['kelurahan'])}"
 
 
 def nobody(_api):
@@ -142,3 +144,102 @@ def test_the_rate_limit_counts_per_link(service_api, monkeypatch):
     answers = [api.get(first, headers={}).status_code for _ in range(32)]
     assert answers[:30] == [200] * 30 and answers[30:] == [429, 429]
     assert api.get(second, headers={}).status_code == 200  # another link has its own budget
+
+
+def png_bytes(width=64, height=48) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+
+    out = BytesIO()
+    Image.new("RGB", (width, height), (30, 140, 80)).save(out, "PNG")
+    return out.getvalue()
+
+
+def test_evidence_through_the_link_then_complete_with_it(world, tmp_path):
+    api, ids, followup, base = world
+    r = api.post(f"{base}/evidence", files={"file": ("foto.png", png_bytes(), "image/png")}, headers=nobody(api))
+    assert r.status_code == 201, r.text
+    evidence = r.json()
+    assert evidence["followup_id"] == followup["id"] and evidence["created_by"] == f"agency:{ids['kelurahan']}:link"
+    assert [p for p in (tmp_path / "evidence").rglob("*") if p.is_file()]  # stored where the settings say
+    r = api.post(f"{base}/evidence", files={"file": ("foto.png", b"not an image at all", "image/png")},
+                 headers=nobody(api))
+    assert r.status_code in (415, 422) and "file" in r.json()["detail"][0]["loc"]
+    r = api.post(f"{base}/complete", json={"note": "Selesai, foto terlampir", "evidence_ids": [evidence["id"]]},
+                 headers=nobody(api))
+    assert r.status_code == 200 and r.json()["status"] == "done"
+    r = api.post(f"{base}/evidence", files={"file": ("foto.png", png_bytes(), "image/png")}, headers=nobody(api))
+    assert r.status_code == 409
+
+
+def test_asking_for_more_time_through_the_link(world):
+    api, ids, followup, base = world
+    r = api.post(f"{base}/extend", json={"due_date": "2027-07-31", "reason": "Menunggu dana BOK cair"},
+                 headers=nobody(api))
+    assert r.status_code == 201, r.text
+    assert r.json()["status"] == "pending" and r.json()["followup_id"] == followup["id"]
+    r = api.post(f"{base}/extend", json={"due_date": "2027-07-31"}, headers=nobody(api))
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"][-1] == "reason"
+    history = api.get(f"/api/v1/follow-ups/{followup['id']}/history").json()["items"]
+    assert any(h["actor"] == f"agency:{ids['kelurahan']}:link" for h in history if h["kind"] != "created")
+
+
+# --- the page at /a/{token} ---------------------------------------------------------------------
+
+def page_of(base: str) -> str:
+    return "/a/" + base.rsplit("/", 1)[1]
+
+
+def test_the_page_shows_the_follow_up_in_words_and_four_buttons(world):
+    api, _ids, _followup, base = world
+    r = api.client.get(page_of(base))
+    assert r.status_code == 200 and r.headers["referrer-policy"] == "no-referrer"
+    assert r.headers["cache-control"] == "no-store"
+    html = r.text
+    for words in ("Puskesmas Baru Tengah", "Pelacakan kontak erat TB", "Kelurahan Baru Tengah",
+                  "Rabu, 30 Juni 2027 23.59 WITA", "Terbuka", "Diterima", "Laporkan kemajuan", "Selesai",
+                  "Minta perpanjangan", 'capture="environment"', 'accept="image/*,application/pdf"'):
+        assert words in html, words
+    assert 'name="idempotency_key"' in html
+
+
+def test_the_page_forms_acknowledge_then_complete_with_a_photo_once(world):
+    api, ids, followup, base = world
+    page = page_of(base)
+    r = api.client.post(f"{page}/acknowledge", data={"idempotency_key": "k-ack"}, follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"] == f"{page}?ok=acknowledge"
+    shown = api.client.get(r.headers["location"]).text
+    assert "Terima kasih, tindak lanjut sudah Anda terima." in shown and 'class="big ack"' not in shown
+    form = {"idempotency_key": "k-done", "note": "Semua kontak erat sudah diperiksa"}
+    photo = {"photo": ("bukti.png", png_bytes(), "image/png")}
+    first = api.client.post(f"{page}/complete", data=form, files=photo, follow_redirects=False)
+    again = api.client.post(f"{page}/complete", data=form, files=photo, follow_redirects=False)
+    assert first.status_code == again.status_code == 303, first.text
+    history = api.get(f"/api/v1/follow-ups/{followup['id']}/history").json()["items"]
+    completions = [h for h in history if h["kind"] == "complete"]
+    assert len(completions) == 1 and len(completions[0]["data"]["evidence_ids"]) == 1  # a double tap did one thing
+    done = api.client.get(page).text
+    assert "Tindak lanjut ini sudah selesai." in done and "Laporkan kemajuan" not in done
+    assert "Kelurahan Baru Tengah (lewat tautan)" in done
+    r = api.client.post(f"{page}/progress", data={"note": "lagi"})
+    assert r.status_code == 409 and "sudah selesai" in r.text
+
+
+def test_the_page_refuses_kindly_and_checks_the_origin(world):
+    api, ids, followup, base = world
+    page = page_of(base)
+    token = page.rsplit("/", 1)[1]
+    r = api.client.get(f"/a/{token[:-3]}xyz")
+    assert r.status_code == 401 and "Tautan tidak dapat dibuka" in r.text
+    expired = link_for(followup, ids["kelurahan"], datetime.now(UTC) - timedelta(days=31))
+    r = api.client.get(f"/a/{expired}")
+    assert r.status_code == 410 and "Tautan ini sudah kedaluwarsa" in r.text
+    assert r.headers["referrer-policy"] == "no-referrer"
+    r = api.client.post(f"{page}/acknowledge", data={}, headers={"Origin": "https://evil.example"})
+    assert r.status_code == 403 and api.get(f"/api/v1/follow-ups/{followup['id']}").json()["acknowledged_at"] is None
+    r = api.client.post(f"{page}/progress", data={"note": "", "percent": "30"})
+    assert r.status_code == 422 and "note" in r.text and 'class="error-box"' in r.text
+    r = api.client.post(f"{page}/extend", data={"due_date": "2027-07-15", "reason": "Dana belum cair"},
+                        follow_redirects=False)
+    assert r.status_code == 303 and r.headers["location"].endswith("?ok=extend")

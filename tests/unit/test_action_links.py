@@ -5,11 +5,10 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from minilok_shared.action_links import ExpiredActionLink, InvalidActionLink, read_action_token
-
 from minilok_notifications.channels import Message
 from minilok_notifications.channels.messages import action_link, render_message, sms_parts
 from minilok_notifications.config import NotificationsSettings
+from minilok_shared.action_links import ExpiredActionLink, InvalidActionLink, read_action_token
 
 SECRET = "unit-test-secret-of-at-least-32-bytes-long"
 DUE = datetime(2027, 5, 20, 15, 59, 59, tzinfo=UTC)  # after the test clock: the link is live

@@ -4,18 +4,21 @@ token); each answer, errors included, is neither cached nor passed on as a refer
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.concurrency import run_in_threadpool
 from fastapi.routing import APIRoute
 from minilok_shared.action_links import ActionClaim
 from minilok_shared.deps import SessionDep
 
+from minilok_meetings.api.evidence import read_upload
 from minilok_meetings.schemas import (
     AcknowledgeIn,
     ActionLinkOut,
     CompleteIn,
     EvidenceOut,
+    ExtensionRequestIn,
+    ExtensionRequestOut,
     FollowUpOut,
     ProgressIn,
 )
@@ -76,7 +79,12 @@ def complete(claim: LinkDep, body: CompleteIn, session: SessionDep):
     return actions.complete(session, claim, body)
 
 
+@router.post("/extend", status_code=status.HTTP_201_CREATED, response_model=ExtensionRequestOut)
+def extend(claim: LinkDep, body: ExtensionRequestIn, session: SessionDep):
+    return actions.request_extension(session, claim, body)
+
+
 @router.post("/evidence", status_code=status.HTTP_201_CREATED, response_model=EvidenceOut)
 async def upload_evidence(claim: LinkDep, session: SessionDep, file: UploadFile):
-    data = await file.read()
+    data = await read_upload(file)
     return await run_in_threadpool(actions.add_evidence, session, claim, data, file.filename)

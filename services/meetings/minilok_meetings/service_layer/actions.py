@@ -18,11 +18,13 @@ from minilok_meetings.schemas import (
     ActionLinkOut,
     CompleteIn,
     EvidenceOut,
+    ExtensionRequestIn,
+    ExtensionRequestOut,
     FollowUpOut,
     HistoryOut,
     ProgressIn,
 )
-from minilok_meetings.service_layer import evidence, followup_reads, followups
+from minilok_meetings.service_layer import evidence, extensions, followup_reads, followups
 from minilok_meetings.service_layer.agencies import agency_names
 
 _AGENCY_ACTOR = re.compile(r"^agency:(\d+)")
@@ -108,6 +110,11 @@ def report_progress(session, claim: ActionClaim, body: ProgressIn) -> FollowUpOu
 def complete(session, claim: ActionClaim, body: CompleteIn) -> FollowUpOut:
     active_followup(session, claim)
     return followups.complete_followup(session, link_principal(claim), claim.followup_id, body)
+
+
+def request_extension(session, claim: ActionClaim, body: ExtensionRequestIn) -> ExtensionRequestOut:
+    active_followup(session, claim)
+    return extensions.request_extension(session, link_principal(claim), claim.followup_id, body)
 
 
 def add_evidence(session, claim: ActionClaim, data: bytes, filename: str | None) -> EvidenceOut:

@@ -12,6 +12,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
 from minilok_meetings.web import (
+    action_page,
     agency_page,
     board,
     evidence_files,
@@ -28,7 +29,7 @@ from minilok_meetings.web.session import CsrfFailed, SignInRequired, web_user
 
 router = APIRouter(include_in_schema=False)
 for _page in (login_page, overview, board, followup_page, evidence_files, agency_page, meeting_page,
-              indicator_page, stream):
+              indicator_page, stream, action_page):
     router.include_router(_page.router)
 
 
