@@ -1,5 +1,7 @@
-"""Who may do what here (contract: Auth). Every role reads; only admins shape the hierarchy and
-the catalogue; admins and puskesmas report values."""
+"""Who may do what here (contract: Auth). Every role reads (a dinas too: rollups, rankings and
+values are aggregate figures every puskesmas already reads, so a dinas is not held to its area
+here); only admins shape the hierarchy and the catalogue; admins and puskesmas report values (a
+dinas reports nothing: its figures are the rollups of its puskesmas)."""
 
 from __future__ import annotations
 

@@ -8,9 +8,10 @@ from minilok_shared.auth import Principal
 from minilok_shared.errors import forbidden, not_found, unprocessable
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from minilok_meetings import models
+from minilok_meetings.access import puskesmas_in_area
 from minilok_meetings.domain.area_codes import within
 from minilok_meetings.schemas import AgencyCreate, AgencyPatch
 
@@ -43,16 +44,28 @@ def _check_area(session, puskesmas_id: int | None, area_code: str | None) -> Non
 
 
 def visible(principal: Principal, agency: models.Agency) -> bool:
+    """Admins: all. A puskesmas: its own and the shared ones (dinas, BPJS...). A dinas: those of the
+    puskesmas within its area, the shared ones and its own. An agency: itself."""
     if principal.is_admin:
         return True
     if principal.role == "puskesmas":
         return agency.puskesmas_id is None or str(agency.puskesmas_id) == principal.puskesmas_id
+    if principal.is_dinas and agency.puskesmas_id is None:
+        return True
+    if principal.is_dinas and str(agency.id) != principal.agency_id:
+        puskesmas = object_session(agency).get(models.Puskesmas, agency.puskesmas_id)
+        return puskesmas is not None and principal.covers_area(puskesmas.area_code)
     return str(agency.id) == principal.agency_id
 
 
-def create_agency(session, principal: Principal, body: AgencyCreate) -> models.Agency:
-    if principal.role == "agency":
+def check_manager(principal: Principal) -> None:
+    """Agencies are registered and changed by admins and puskesmas only."""
+    if principal.role not in ("admin", "puskesmas"):
         raise forbidden()
+
+
+def create_agency(session, principal: Principal, body: AgencyCreate) -> models.Agency:
+    check_manager(principal)
     puskesmas_id = body.puskesmas_id
     if principal.role == "puskesmas":
         if puskesmas_id is None:
@@ -83,6 +96,10 @@ def list_agencies(session, principal: Principal, puskesmas_id: int | None = None
                                 models.Agency.puskesmas_id.is_(None)))
     elif principal.role == "agency":
         query = query.where(models.Agency.id == int(principal.agency_id))
+    elif principal.is_dinas:
+        mine = [models.Agency.id == int(principal.agency_id)] if principal.agency_id else []
+        query = query.where(or_(models.Agency.puskesmas_id.is_(None),
+                                models.Agency.puskesmas_id.in_(puskesmas_in_area(principal.area_code)), *mine))
     if puskesmas_id is not None:
         query = query.where(models.Agency.puskesmas_id == puskesmas_id)
     if kind is not None:
@@ -104,8 +121,9 @@ def get_agency(session, principal: Principal, agency_id: int) -> models.Agency:
 
 def patch_agency(session, principal: Principal, agency_id: int, body: AgencyPatch) -> models.Agency:
     """Rename, move in the escalation chain (never into a cycle), or replace the contacts."""
+    check_manager(principal)
     agency = get_agency(session, principal, agency_id)
-    if principal.role == "agency" or (principal.role == "puskesmas" and agency.puskesmas_id is None):
+    if principal.role == "puskesmas" and agency.puskesmas_id is None:
         raise forbidden()
     changes = body.model_dump(exclude_unset=True)
     if "parent_id" in changes and principal.role == "puskesmas" and agency.kind == "puskesmas" \

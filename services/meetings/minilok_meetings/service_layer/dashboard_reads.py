@@ -5,13 +5,17 @@ meeting a page shows beside what it was asked for."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import HTTPException
 from minilok_shared.auth import Principal
 from minilok_shared.pagination import MAX_LIMIT
+from sqlalchemy import case, func, select
 
 from minilok_meetings import models
+from minilok_meetings.access import puskesmas_in_area, within_area
+from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.schemas import FollowUpOut
 from minilok_meetings.service_layer import agencies, followup_reads, meetings, proposals, puskesmas, reminders
 
@@ -44,11 +48,12 @@ def active_followups(session, principal: Principal, **filters) -> list[FollowUpO
 
 
 def puskesmas_choice(session, principal: Principal, wanted: int | None) -> tuple[models.Puskesmas | None, list]:
-    """The puskesmas a page is about, and the ones the user may switch to (admins: all)."""
+    """The puskesmas a page is about, and the ones the user may switch to (admins: all; a dinas:
+    those within its area)."""
     if principal.role == "puskesmas":
         own = puskesmas.get_puskesmas(session, principal, int(principal.puskesmas_id))
         return own, [own]
-    if not principal.is_admin:
+    if not (principal.is_admin or principal.is_dinas):
         return None, []
     choices = every(lambda **kw: puskesmas.list_puskesmas(session, principal, **kw))
     current = next((p for p in choices if p.id == wanted), choices[0] if choices else None)
@@ -72,6 +77,42 @@ def open_meetings(session, principal: Principal, puskesmas_id: int, now: datetim
     upcoming = sorted((m for m in rows if m.scheduled_at >= now), key=lambda m: m.scheduled_at)
     past = sorted((m for m in rows if m.scheduled_at < now), key=lambda m: m.scheduled_at, reverse=True)
     return upcoming + past
+
+
+@dataclass(frozen=True)
+class PuskesmasCounts:
+    """One puskesmas of a dinas's overview: its active follow-ups, how many are overdue, and how
+    many escalated beyond the owner (level 2 and up: to the owner's parent or further)."""
+    id: int
+    name: str
+    kota: str
+    active: int
+    overdue: int
+    escalated: int
+
+
+ESCALATED_LEVEL = 2
+
+
+def area_overview(session, principal: Principal, now: datetime) -> list[PuskesmasCounts]:
+    """A dinas's puskesmas side by side, worst first (most escalated, then most overdue): one
+    grouped statement over the puskesmas in its area and their active follow-ups."""
+    P, F = models.Puskesmas, models.FollowUp
+    active = F.status.in_(ACTIVE)
+    counts = (select(F.puskesmas_id, func.count().label("active"),
+                     func.sum(case((F.due_at < now, 1), else_=0)).label("overdue"),
+                     func.sum(case((F.escalation_level >= ESCALATED_LEVEL, 1), else_=0)).label("escalated"))
+              .where(active, F.puskesmas_id.in_(puskesmas_in_area(principal.area_code)))
+              .group_by(F.puskesmas_id).subquery())
+    rows = session.execute(
+        select(P.id, P.name, P.kota, func.coalesce(counts.c.active, 0), func.coalesce(counts.c.overdue, 0),
+               func.coalesce(counts.c.escalated, 0))
+        .outerjoin(counts, counts.c.puskesmas_id == P.id)
+        .where(within_area(P.area_code, principal.area_code))
+        .order_by(func.coalesce(counts.c.escalated, 0).desc(), func.coalesce(counts.c.overdue, 0).desc(),
+                  func.coalesce(counts.c.active, 0).desc(), P.name)
+        .limit(MAX_ROWS)).all()
+    return [PuskesmasCounts(*row) for row in rows]
 
 
 def proposals_of(session, principal: Principal, puskesmas_id: int) -> list[models.Proposal]:

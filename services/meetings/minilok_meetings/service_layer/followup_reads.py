@@ -9,10 +9,10 @@ from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import not_found, unprocessable
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
-from sqlalchemy import Integer, Select, String, bindparam, cast, func, or_, select
+from sqlalchemy import CompoundSelect, Integer, Select, String, bindparam, cast, func, or_, select, union
 
 from minilok_meetings import models
-from minilok_meetings.access import check_read_followup
+from minilok_meetings.access import area_params, check_read_followup, puskesmas_in_area
 from minilok_meetings.domain.followup import ACTIVE, STATUSES, is_overdue
 from minilok_meetings.schemas import FollowUpOut
 
@@ -73,19 +73,56 @@ def read_followups(session, query, params: dict | None = None) -> list[FollowUpO
     return rows_out(session.connection().execute(query, params or {}).all())
 
 
+def _concerning(agency) -> CompoundSelect:
+    """The follow-ups an agency owns, supports or was escalated to: one IN over a UNION, so the
+    database reads the agency's few rows through three indexes (an OR of IN-subqueries filtered
+    every follow-up instead)."""
+    F = FOLLOWUPS.c
+    return union(select(F.id).where(F.owner_agency_id == agency),
+                 select(models.FollowUpSupporter.followup_id).where(models.FollowUpSupporter.agency_id == agency),
+                 select(models.FollowUpEscalation.followup_id).where(models.FollowUpEscalation.agency_id == agency))
+
+
+# The scope of a list per kind of reader: "admin" (everything), "puskesmas", "agency", "dinas" (the
+# puskesmas within its area) and "dinas_agency" (those, and what its own agency is concerned in).
+LIST_SCOPES = ("admin", "puskesmas", "agency", "dinas", "dinas_agency")
+
+
+def list_scope(principal: Principal) -> str:
+    if principal.role in ("puskesmas", "agency"):
+        return principal.role
+    if principal.is_dinas:
+        return "dinas_agency" if principal.agency_id is not None else "dinas"
+    return "admin"
+
+
+def scope_params(principal: Principal) -> dict:
+    scope, params = list_scope(principal), {}
+    if scope == "puskesmas":
+        params["principal_puskesmas_id"] = int(principal.puskesmas_id)
+    if scope in ("agency", "dinas_agency"):
+        params["principal_agency_id"] = int(principal.agency_id)
+    if scope in ("dinas", "dinas_agency"):
+        params.update(area_params(principal.area_code))
+    return params
+
+
 @functools.cache
 def list_statement(role: str, status: bool, owner: bool, puskesmas: bool, meeting: bool, overdue: bool | None,
                    due_before: bool, cursor: bool) -> Select:
     """The list's statement for one combination of filters, built once with bound parameters
-    (building a new statement per request cost as much CPU as running it)."""
+    (building a new statement per request cost as much CPU as running it). `role`: a LIST_SCOPES."""
     F = FOLLOWUPS.c
     query = READ_QUERY.order_by(F.id.desc())
+    agency = bindparam("principal_agency_id", type_=F.owner_agency_id.type)
     if role == "puskesmas":
         query = query.where(F.puskesmas_id == bindparam("principal_puskesmas_id"))
     elif role == "agency":
-        agency = bindparam("principal_agency_id", type_=F.owner_agency_id.type)
-        supported = select(models.FollowUpSupporter.followup_id).where(models.FollowUpSupporter.agency_id == agency)
-        query = query.where(or_(F.owner_agency_id == agency, F.id.in_(supported)))
+        query = query.where(F.id.in_(_concerning(agency)))
+    elif role == "dinas":
+        query = query.where(F.puskesmas_id.in_(puskesmas_in_area()))
+    elif role == "dinas_agency":
+        query = query.where(or_(F.puskesmas_id.in_(puskesmas_in_area()), F.id.in_(_concerning(agency))))
     if status:
         query = query.where(F.status == bindparam("status"))
     for column, given in ((F.owner_agency_id, owner), (F.puskesmas_id, puskesmas), (F.meeting_id, meeting)):
@@ -105,20 +142,18 @@ def list_statement(role: str, status: bool, owner: bool, puskesmas: bool, meetin
 def find_followups(session, principal: Principal, status_: str | None = None, owner_agency_id: int | None = None,
                    puskesmas_id: int | None = None, meeting_id: int | None = None, overdue: bool | None = None,
                    due_before=None, limit: int = 50, cursor: str | None = None) -> Page[FollowUpOut]:
-    """One page of the follow-ups `principal` may read, newest first."""
+    """One page of the follow-ups `principal` may read, newest first (a filter outside what it may
+    read answers an empty page, as for a puskesmas asking for another's)."""
     if status_ is not None and status_ not in STATUSES:
         raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
     params = {"status": status_, "owner_agency_id": owner_agency_id, "puskesmas_id": puskesmas_id,
-              "meeting_id": meeting_id, "due_before": due_before, "limit": limit + 1, "now": utcnow()}
-    role = principal.role if principal.role in ("puskesmas", "agency") else "admin"
-    if role == "puskesmas":
-        params["principal_puskesmas_id"] = int(principal.puskesmas_id)
-    elif role == "agency":
-        params["principal_agency_id"] = int(principal.agency_id)
+              "meeting_id": meeting_id, "due_before": due_before, "limit": limit + 1, "now": utcnow(),
+              **scope_params(principal)}
     if cursor:
         (params["before"],) = decode_cursor(cursor)
-    query = list_statement(role, status_ is not None, owner_agency_id is not None, puskesmas_id is not None,
-                           meeting_id is not None, overdue, due_before is not None, bool(cursor))
+    query = list_statement(list_scope(principal), status_ is not None, owner_agency_id is not None,
+                           puskesmas_id is not None, meeting_id is not None, overdue, due_before is not None,
+                           bool(cursor))
     return keyset_page(read_followups(session, query, params), limit)
 
 
@@ -134,7 +169,7 @@ def fetch_followup(session, principal: Principal, followup_id: int) -> FollowUpO
     found = read_followups(session, GET_STATEMENT, {"id": followup_id})
     if not found:
         raise not_found("Tindak lanjut / follow-up", followup_id)
-    check_read_followup(principal, found[0])
+    check_read_followup(principal, found[0], session)
     return found[0]
 
 

@@ -10,7 +10,7 @@ from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import select
 
 from minilok_meetings import models
-from minilok_meetings.access import check_puskesmas
+from minilok_meetings.access import check_puskesmas, check_read_puskesmas, puskesmas_in_area
 from minilok_meetings.events import emit_meeting_event
 from minilok_meetings.schemas import AgendaItemOut, AttendanceOut, MeetingCreate, MeetingDetail, MeetingOut
 from minilok_meetings.service_layer.followup_reads import followups_out
@@ -35,6 +35,15 @@ def meeting_for(session, principal: Principal, meeting_id: int) -> models.Meetin
     return meeting
 
 
+def readable_meeting(session, principal: Principal, meeting_id: int) -> models.Meeting:
+    """The meeting, if `principal` manages its puskesmas or is a dinas over it (reads only)."""
+    meeting = session.get(models.Meeting, meeting_id)
+    if meeting is None:
+        raise not_found("Rapat / meeting", meeting_id)
+    check_read_puskesmas(principal, session.get(models.Puskesmas, meeting.puskesmas_id))
+    return meeting
+
+
 def create_meeting(session, principal: Principal, body: MeetingCreate) -> models.Meeting:
     check_puskesmas(principal, body.puskesmas_id)
     if session.get(models.Puskesmas, body.puskesmas_id) is None:
@@ -52,7 +61,9 @@ def list_meetings(session, principal: Principal, puskesmas_id: int | None = None
     """Latest first."""
     Meeting = models.Meeting
     query = select(Meeting).order_by(Meeting.scheduled_at.desc(), Meeting.id.desc())
-    if not principal.is_admin:
+    if principal.is_dinas:
+        query = query.where(Meeting.puskesmas_id.in_(puskesmas_in_area(principal.area_code)))
+    elif not principal.is_admin:
         check_puskesmas(principal, int(principal.puskesmas_id) if principal.puskesmas_id else None)
         query = query.where(Meeting.puskesmas_id == int(principal.puskesmas_id))
     if puskesmas_id is not None:
@@ -69,7 +80,7 @@ def list_meetings(session, principal: Principal, puskesmas_id: int | None = None
 
 
 def get_meeting(session, principal: Principal, meeting_id: int) -> MeetingDetail:
-    meeting = meeting_for(session, principal, meeting_id)
+    meeting = readable_meeting(session, principal, meeting_id)
     followups = session.scalars(
         select(models.FollowUp).where(models.FollowUp.meeting_id == meeting_id).order_by(models.FollowUp.id)
     ).all()

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
-from minilok_meetings.access import check_puskesmas
+from minilok_meetings.access import check_puskesmas, check_read_puskesmas, puskesmas_in_area
 from minilok_meetings.domain.proposal import proposal_title
 from minilok_meetings.schemas import PROPOSAL_STATUSES, ProposalAccept
 from minilok_meetings.service_layer.minutes import next_agenda_position
@@ -64,6 +64,8 @@ def list_proposals(session, principal: Principal, puskesmas_id: int | None = Non
     query = select(models.Proposal).order_by(models.Proposal.id.desc())
     if principal.role == "puskesmas":
         query = query.where(models.Proposal.puskesmas_id == int(principal.puskesmas_id))
+    elif principal.is_dinas:
+        query = query.where(models.Proposal.puskesmas_id.in_(puskesmas_in_area(principal.area_code)))
     elif not principal.is_admin:
         raise forbidden()
     if puskesmas_id is not None:
@@ -80,7 +82,12 @@ def list_proposals(session, principal: Principal, puskesmas_id: int | None = Non
 
 
 def get_proposal(session, principal: Principal, proposal_id: int) -> models.Proposal:
-    return _proposal_for(session, principal, proposal_id)
+    """Also for a dinas over the proposal's puskesmas (reads only)."""
+    proposal = session.get(models.Proposal, proposal_id)
+    if proposal is None:
+        raise not_found("Usulan / proposal", proposal_id)
+    check_read_puskesmas(principal, session.get(models.Puskesmas, proposal.puskesmas_id))
+    return proposal
 
 
 def accept_proposal(session, principal: Principal, proposal_id: int, body: ProposalAccept) -> models.Proposal:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_meetings import models
+from minilok_meetings.access import check_puskesmas, check_read_puskesmas, within_area
 from minilok_meetings.domain.area_codes import dotted_prefixes, within
 from minilok_meetings.schemas import PuskesmasCreate, PuskesmasPatch
 
@@ -29,6 +30,8 @@ def list_puskesmas(session, principal: Principal, limit: int = 50,
     query = select(models.Puskesmas).order_by(models.Puskesmas.id)
     if principal.role == "puskesmas":
         query = query.where(models.Puskesmas.id == int(principal.puskesmas_id))
+    elif principal.is_dinas:
+        query = query.where(within_area(models.Puskesmas.area_code, principal.area_code))
     elif not principal.is_admin:
         raise forbidden()
     if cursor:
@@ -38,16 +41,20 @@ def list_puskesmas(session, principal: Principal, limit: int = 50,
 
 
 def get_puskesmas(session, principal: Principal, puskesmas_id: int) -> models.Puskesmas:
-    if not (principal.is_admin or principal.puskesmas_id == str(puskesmas_id)):
+    """For those who manage it, and a dinas whose area holds it (a dinas learns nothing of a
+    puskesmas outside: 403 before the lookup)."""
+    if not (principal.is_admin or principal.is_dinas or principal.puskesmas_id == str(puskesmas_id)):
         raise forbidden()
     puskesmas = session.get(models.Puskesmas, puskesmas_id)
     if puskesmas is None:
-        raise not_found("Puskesmas", puskesmas_id)
+        raise forbidden() if principal.is_dinas else not_found("Puskesmas", puskesmas_id)
+    check_read_puskesmas(principal, puskesmas)
     return puskesmas
 
 
 def patch_puskesmas(session, principal: Principal, puskesmas_id: int, body: PuskesmasPatch) -> models.Puskesmas:
     """Name, head, and the puskesmas's own extra days off (working days are counted without them)."""
+    check_puskesmas(principal, puskesmas_id)
     puskesmas = get_puskesmas(session, principal, puskesmas_id)
     changes = body.model_dump(exclude_unset=True)
     if "extra_holidays" in changes:

@@ -9,6 +9,7 @@ from minilok_shared.deps import SessionDep
 
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer.agencies import agency_names
+from minilok_meetings.service_layer.extensions import pending_for
 from minilok_meetings.web.forms import int_or_none
 from minilok_meetings.web.render import page, render
 
@@ -26,11 +27,13 @@ def board(request: Request, db: SessionDep, user):
     overdue = True if q.get("overdue") == "1" else None
     current, choices = reads.puskesmas_choice(db, principal, int_or_none(q.get("puskesmas_id")))
     items = reads.followups(db, principal, owner_agency_id=agency_id, meeting_id=meeting_id, overdue=overdue,
-                           puskesmas_id=current.id if current and principal.is_admin else None)
+                           puskesmas_id=current.id if current and (principal.is_admin or principal.is_dinas) else None)
     columns = {status: [f for f in items if f.status == status] for status in COLUMNS}
     agencies = reads.agencies_of(db, principal, current.id if current else None) if current else []
     meetings = reads.meetings_of(db, principal, current.id) if current else []
     names = agency_names(db, [f.owner_agency_id for f in items])
+    pending = pending_for(db, [f.id for f in items if f.status in ("open", "in_progress")])
     return render(request, "board.html", user, columns=columns, names=names, agencies=agencies, meetings=meetings,
+                  pending=pending,
                   current=current, choices=choices, now=utcnow(),
                   filters={"agency_id": agency_id, "meeting_id": meeting_id, "overdue": overdue})

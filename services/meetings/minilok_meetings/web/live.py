@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Collection
 from functools import lru_cache
 from typing import Any
 
 import redis
 from minilok_shared.auth import Principal
 
+from minilok_meetings.access import puskesmas_in_area
 from minilok_meetings.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -51,9 +53,20 @@ def publish(event: dict[str, Any]) -> None:
     _client().publish(channel(), json.dumps(notice_of(event)))
 
 
-def concerns(principal: Principal, notice: dict[str, Any]) -> bool:
+def area_puskesmas(app, principal: Principal) -> frozenset[int]:
+    """The puskesmas a dinas reads (read once when its stream opens); nobody else needs them."""
+    if not principal.is_dinas:
+        return frozenset()
+    with app.state.sessionmaker() as session:
+        return frozenset(session.scalars(puskesmas_in_area(principal.area_code)))
+
+
+def concerns(principal: Principal, notice: dict[str, Any], puskesmas_ids: Collection[int] = ()) -> bool:
+    """`puskesmas_ids`: a dinas's (`area_puskesmas`)."""
     if principal.is_admin:
         return True
     if principal.role == "puskesmas":
         return str(notice.get("puskesmas_id")) == principal.puskesmas_id
+    if principal.is_dinas and notice.get("puskesmas_id") in puskesmas_ids:
+        return True
     return principal.agency_id in {str(a) for a in notice.get("agency_ids", [])}

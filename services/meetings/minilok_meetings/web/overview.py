@@ -1,5 +1,6 @@
 """The puskesmas overview (`/`): coming and recent meetings, active follow-ups per agency, the
-escalated ones, proposals waiting for a meeting; scheduling a meeting and accepting a proposal."""
+escalated ones, proposals waiting for a meeting; scheduling a meeting and accepting a proposal.
+A dinas sees its puskesmas side by side instead."""
 
 from __future__ import annotations
 
@@ -27,6 +28,8 @@ def overview(request: Request, db: SessionDep, user):
     principal = user.principal
     if principal.role == "agency":
         return RedirectResponse("/agency", status_code=303)
+    if principal.is_dinas:
+        return dinas_overview(request, db, user)
     current, choices = reads.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
     if current is None:
         return render(request, "overview.html", user, current=None, choices=choices)
@@ -49,6 +52,13 @@ def overview(request: Request, db: SessionDep, user):
                   proposals=reads.proposals_of(db, principal, current.id),
                   open_meetings=reads.open_meetings(db, principal, current.id, now),
                   totals={k: sum(v[k] for v in per_agency.values()) for k in ("open", "due_soon", "overdue")})
+
+
+def dinas_overview(request: Request, db, user):
+    """A dinas's puskesmas side by side (read only): active, overdue and escalated follow-ups each."""
+    rows = reads.area_overview(db, user.principal, utcnow())
+    totals = {k: sum(getattr(r, k) for r in rows) for k in ("active", "overdue", "escalated")}
+    return render(request, "overview_dinas.html", user, rows=rows, totals=totals, area=user.principal.area_code)
 
 
 @router.post("/meetings")

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from minilok_notifications import models
-from minilok_notifications.access import check_manage, scope_for, visible
+from minilok_notifications.access import agency_of, check_manage, check_subscriber, scope_for, visible
 from minilok_notifications.channels import webhook_secrets
 from minilok_notifications.channels.webhook import check_target_addresses
 from minilok_notifications.config import NotificationsSettings
@@ -74,8 +74,9 @@ def list_subscriptions(session: Session, principal: Principal, *, agency_id: int
 def create_subscription(session: Session, settings: NotificationsSettings, principal: Principal,
                         body: SubscriptionCreate) -> tuple[models.Subscription, str | None]:
     """The new subscription and, for a webhook, its signing secret (shown this once)."""
+    check_subscriber(principal)
     agency_id = body.agency_id
-    if principal.role == "agency":
+    if agency_of(principal) is not None:  # an agency's token, or a dinas's with its own agency
         if agency_id is None:
             agency_id = int(principal.agency_id)
         elif str(agency_id) != principal.agency_id:
