@@ -1,7 +1,8 @@
-"""Rate limit per bearer token, counted in Redis so that every API process of a service shares
-one budget: at most RATE_LIMIT_PER_MINUTE requests in each clock minute (0 turns it off), then
-429 with Retry-After until the minute ends. Redis unreachable: requests pass (availability over
-strictness) and a warning is logged."""
+"""Rate limit per bearer token (per client address on the sign-in routes, which take none),
+counted in Redis so that every API process of a service shares one budget: at most
+RATE_LIMIT_PER_MINUTE requests in each clock minute (0 turns it off), then 429 with Retry-After
+until the minute ends. Redis unreachable: requests pass (availability over strictness) and a
+warning is logged."""
 
 from __future__ import annotations
 
@@ -18,6 +19,9 @@ log = logging.getLogger(__name__)
 
 # Routes whose credential is the action link in the path (meetings: the JSON actions and the page).
 LINK_PREFIXES = ("/api/v1/actions/", "/a/")
+
+# The ways in (sign-in by code) take no token: they are counted per client address instead.
+OPEN_PATHS = ("/api/v1/auth/",)
 
 
 class RateLimit:
@@ -36,6 +40,8 @@ class RateLimit:
         value = dict(scope["headers"]).get(b"authorization", b"")
         scheme, _, token = value.partition(b" ")
         if scheme.lower() != b"bearer" or not token:
+            if scope["path"].startswith(OPEN_PATHS) and scope.get("client"):
+                return "address:" + hashlib.sha256(scope["client"][0].encode()).hexdigest()[:32]
             return None  # answered 401 anyway; nothing to count against
         return hashlib.sha256(token).hexdigest()[:32]
 

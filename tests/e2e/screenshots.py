@@ -40,8 +40,9 @@ def main(base: str, out: Path) -> None:
             context = browser.new_context(base_url=base, viewport={"width": width, "height": height})
             page = context.new_page()
             page.goto("/login")
+            page.click("#token-way summary")  # pasting a token is the second way in, folded away
             page.fill("#token", token)
-            page.click("button[type=submit]")
+            page.click("#token-form button[type=submit]")
             for path, name in pages:
                 page.goto(path)
                 page.wait_for_timeout(300)

@@ -36,8 +36,9 @@ def sign_in(browser, base_url: str, token: str, **context_options):
     context.set_default_timeout(15_000)
     page = context.new_page()
     page.goto("/login")
+    page.click("#token-way summary")  # pasting a token is the second way in, folded away
     page.fill("#token", token)
-    page.click("button[type=submit]")
+    page.click("#token-form button[type=submit]")
     page.wait_for_load_state()
     return context, page
 

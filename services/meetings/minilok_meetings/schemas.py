@@ -283,8 +283,8 @@ class EvidenceOut(BaseModel):
 
 class SignInCodeIn(Strict):
     """Exactly one of `phone` (as people write it: 0812..., +62 812..., 62812...) or `email`."""
-    phone: Annotated[SingleLine, Field(max_length=32)] | None = None
-    email: Annotated[SingleLine, Field(max_length=254)] | None = None
+    phone: Phone | None = None
+    email: EmailStr | None = None
 
     @model_validator(mode="after")
     def one_contact(self):

@@ -110,3 +110,30 @@ class Delivery(Base):
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
 
     subscription: Mapped[Subscription] = relationship(lazy="joined")
+
+
+DIRECT_STATUSES = ("pending", "sent", "failed")
+
+
+class DirectMessage(Base):
+    """A message to one person that no subscription asked for (a sign-in code): sent from its own
+    event, retried briefly, never after `expires_at`. The payload is sealed (it holds the code)."""
+
+    __tablename__ = "direct_messages"
+    __table_args__ = (Index("ix_direct_messages_status_next", "status", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    # One message per event, however often the broker redelivers it.
+    event_id: Mapped[str] = mapped_column(String(100), unique=True)
+    event_type: Mapped[str] = mapped_column(String(100))
+    channel: Mapped[str] = mapped_column(String(16))
+    target: Mapped[str] = mapped_column(String(254))
+    language: Mapped[str] = mapped_column(String(2), default="id")
+    payload_sealed: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[list[Any]] = mapped_column(default=list)
+    next_attempt_at: Mapped[datetime | None]
+    lease_until: Mapped[datetime | None]
+    expires_at: Mapped[datetime]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sent_at: Mapped[datetime | None]

@@ -1,4 +1,4 @@
-"""Celery tasks of the notifications service: send one delivery, and sweep for due ones.
+"""Celery tasks of the notifications service: send one delivery or direct message, and sweep for due ones.
 
 `minilok worker notifications` runs them; `minilok beat` schedules the sweep (spec.py)."""
 
@@ -10,11 +10,12 @@ from functools import lru_cache
 
 import redis
 from minilok_shared.celery_app import make_celery
-from minilok_shared.db import make_engine, make_sessionmaker
+from minilok_shared.db import make_engine, make_sessionmaker, utcnow
 from sqlalchemy.orm import Session, sessionmaker
 
 from minilok_notifications.config import get_settings
 from minilok_notifications.service_layer.attempts import attempt
+from minilok_notifications.service_layer.direct_messages import due_direct_messages, send_direct
 from minilok_notifications.service_layer.sweep import due_deliveries
 
 log = logging.getLogger(__name__)
@@ -23,6 +24,7 @@ celery_app = make_celery("notifications", get_settings(), include=["minilok_noti
 
 DELIVER = "minilok.notifications.deliver"
 SWEEP = "minilok.notifications.sweep_due_deliveries"
+SEND_DIRECT = "minilok.notifications.send_direct"
 
 
 @lru_cache
@@ -53,7 +55,29 @@ def schedule_retry(delivery_id: int, delay: float) -> None:
 def sweep_due_deliveries() -> int:
     ids = _not_yet_queued(due_deliveries(_session_factory()))
     _send(ids)
-    return len(ids)
+    # Direct messages whose queued attempt was lost; a copy queued twice is skipped by its lease.
+    with _session_factory()() as session:
+        direct = due_direct_messages(session, utcnow())
+    for message_id in direct:
+        send_direct_message.apply_async((message_id,))
+    return len(ids) + len(direct)
+
+
+@celery_app.task(name=SEND_DIRECT)
+def send_direct_message(message_id: int) -> str:
+    """One attempt at a direct message (a sign-in code); a retry waits in the broker (seconds)."""
+    status, delay = send_direct(_session_factory(), get_settings(), message_id)
+    if delay is not None:
+        send_direct_message.apply_async((message_id,), countdown=delay)
+    return status
+
+
+def enqueue_direct_quietly(message_id: int) -> None:
+    """Queue a direct message after its commit; losing this loses nothing (the sweep finds it)."""
+    try:
+        send_direct_message.apply_async((message_id,))
+    except Exception as exc:
+        log.warning("could not queue direct message %s (%s); the sweep will", message_id, exc)
 
 
 def enqueue(delivery_ids: list[int]) -> None:

@@ -148,6 +148,8 @@ def render(event: dict[str, Any], language: str, tz: str, base_url: str, action_
     """Pure: the texts of one message; `action_link` (from `action_link()`) when it goes to the owner."""
     if event.get("type") == "notification.digest":
         return render_digest(event, language, tz, base_url)
+    if event.get("type") == "auth.code_requested":
+        return render_sign_in_code(event, language)
     ctx = context(event, language, tz, base_url, action_link)
     env = _environment()
     # Rendered once as text: the HTML template escapes it like any other value (an include would
@@ -159,6 +161,16 @@ def render(event: dict[str, Any], language: str, tz: str, base_url: str, action_
         html=env.get_template("email.html.j2").render(ctx),
         short=one_line(env.get_template("short.txt.j2").render(ctx)),
     )
+
+
+def render_sign_in_code(event: dict[str, Any], language: str) -> Rendered:
+    """A sign-in code (a direct message): the code and how long it lasts, nothing else."""
+    ctx = {"lang": language if language in ("id", "en") else "id", "code": (event.get("data") or {}).get("code")}
+    env = _environment()
+    text = env.get_template("sign_in_code.txt.j2").render(ctx)
+    subject = "[Minilok] Kode masuk Anda" + (" / Your sign-in code" if ctx["lang"] == "en" else "")
+    return Rendered(subject=subject, text=text, html=env.get_template("sign_in_code.html.j2").render(ctx),
+                    short=one_line(text))
 
 
 def render_digest(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rendered:
