@@ -23,7 +23,7 @@ from minilok_meetings.events import emit_meeting_event
 from minilok_meetings.schemas import AgendaItemCreate, AttendanceIn, MinutesIn
 from minilok_meetings.service_layer.agencies import agency_names, usable_agency_ids
 from minilok_meetings.service_layer.evidence import evidence_of
-from minilok_meetings.service_layer.meetings import agenda_of, attendance_of, meeting_for
+from minilok_meetings.service_layer.meetings import agenda_of, attendance_of, meeting_for, readable_meeting
 
 
 def next_agenda_position(session: Session, meeting_id: int) -> int:
@@ -146,11 +146,11 @@ def _file_stem(content: MinutesContent) -> str:
 
 def minutes_pdf(session: Session, principal: Principal, meeting_id: int) -> Document:
     """The notulen as a PDF."""
-    content = load_minutes_content(session, meeting_for(session, principal, meeting_id))
+    content = load_minutes_content(session, readable_meeting(session, principal, meeting_id))
     return Document(render_minutes_pdf(content), PDF, f"notulen-lokmin-{_file_stem(content)}.pdf")
 
 
 def followups_xlsx(session: Session, principal: Principal, meeting_id: int) -> Document:
     """The rencana tindak lanjut (the meeting's follow-ups) as a spreadsheet."""
-    content = load_minutes_content(session, meeting_for(session, principal, meeting_id))
+    content = load_minutes_content(session, readable_meeting(session, principal, meeting_id))
     return Document(render_followups_xlsx(content), XLSX, f"rtl-lokmin-{_file_stem(content)}.xlsx")

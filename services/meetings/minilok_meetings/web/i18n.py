@@ -24,7 +24,7 @@ HISTORY = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan", "Star
            "cancel": ("Dibatalkan", "Cancelled"), "reopen": ("Dibuka lagi", "Reopened"),
            "updated": ("Diubah", "Changed"),
            "due_soon": ("Segera jatuh tempo", "Due soon"), "overdue": ("Terlambat", "Overdue"),
-           "escalated": ("Dieskalasi", "Escalated")}
+           "escalated": ("Dieskalasi", "Escalated"), "note": ("Catatan", "Note")}
 PRIORITIES = {"low": ("Rendah", "Low"), "normal": ("Biasa", "Normal"), "high": ("Tinggi", "High")}
 TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 

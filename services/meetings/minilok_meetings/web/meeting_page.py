@@ -33,7 +33,7 @@ def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
         *(f.owner_agency_id for f in meeting.follow_ups), *(a.agency_id for a in meeting.attendance),
         *(a.presenter_agency_id for a in meeting.agenda)])
     return render(request, "meeting.html", user, m=meeting, puskesmas=puskesmas, agencies=agencies, names=names,
-                  rows=range(FOLLOWUP_ROWS), editable=meeting.status != "published")
+                  rows=range(FOLLOWUP_ROWS), editable=meeting.status != "published" and not principal.is_dinas)
 
 
 @router.post("/meetings/{meeting_id}/agenda")

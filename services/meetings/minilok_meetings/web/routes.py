@@ -20,6 +20,7 @@ from minilok_meetings.web import (
     indicator_page,
     login_page,
     meeting_page,
+    note_form,
     overview,
     stream,
 )
@@ -28,7 +29,8 @@ from minilok_meetings.web.render import render
 from minilok_meetings.web.session import CsrfFailed, SignInRequired, web_user
 
 router = APIRouter(include_in_schema=False)
-for _page in (login_page, overview, board, followup_page, evidence_files, agency_page, meeting_page,
+# note_form before followup_page: its POST /follow-ups/{id}/{verb} would take /notes.
+for _page in (login_page, overview, board, note_form, followup_page, evidence_files, agency_page, meeting_page,
               indicator_page, stream, action_page):
     router.include_router(_page.router)
 

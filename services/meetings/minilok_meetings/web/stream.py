@@ -27,6 +27,7 @@ async def live_stream(request: Request):
     user = await run_in_threadpool(web_user, request)  # a database read: not on the event loop
     if user is None:
         return PlainTextResponse("Silakan masuk / sign in", status_code=401)
+    puskesmas_ids = await run_in_threadpool(live.area_puskesmas, request.app, user.principal)
     client = redis.asyncio.Redis.from_url(request.app.state.settings.redis_url)
     pubsub = client.pubsub()
     try:
@@ -43,7 +44,7 @@ async def live_stream(request: Request):
                 message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
                 if message is not None:
                     notice = json.loads(message["data"])
-                    if live.concerns(user.principal, notice):
+                    if live.concerns(user.principal, notice, puskesmas_ids):
                         yield f"event: change\ndata: {json.dumps(notice)}\n\n"
                         last_sent = time.monotonic()
                 elif time.monotonic() - last_sent > KEEPALIVE_SECONDS:
