@@ -7,12 +7,11 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import select
-from test_meetings_followups import new_followup, outbox_events, setup_puskesmas
-
 from minilok_meetings import models
 from minilok_meetings.service_layer import reminders
 from minilok_shared.db import utcnow
+from sqlalchemy import select
+from test_meetings_followups import new_followup, outbox_events, setup_puskesmas
 
 
 def escalated_to(api, followup_id: int) -> dict[int, int]:

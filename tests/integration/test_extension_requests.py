@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from test_meetings_followups import new_followup, outbox_events, setup_puskesmas
-
 from minilok_meetings.service_layer import reminders
+from test_meetings_followups import new_followup, outbox_events, setup_puskesmas
 
 
 def ask(api, fid, headers=None, **body):
@@ -121,3 +120,48 @@ def test_lists_are_scoped_filtered_and_paged(meetings_api):
     assert api.get("/api/v1/extension-requests", params={"status": "late"}).status_code == 422
     assert api.get("/api/v1/extension-requests", params={"cursor": "???"}).status_code == 422
     assert api.client.get("/api/v1/extension-requests").status_code == 401
+
+
+def test_the_dashboard_acknowledges_asks_and_decides_in_one_click_each(meetings_api):
+    from test_dashboard_idempotency import form_fields
+    from test_meetings_dashboard_access import signed_in
+
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    f = new_followup(api, ids, due_date="2030-01-30")
+    page_url = f"/follow-ups/{f['id']}"
+    owner = signed_in(api, role="agency", agency_id=ids["kelurahan"])
+    page = owner.get(page_url).text
+    assert "Pengingat/eskalasi berikutnya" in page and "Diterima oleh penanggung jawab" not in page
+    hidden = form_fields(page, f"{page_url}/acknowledge")
+    assert owner.post(f"{page_url}/acknowledge", data={**hidden, "csrf": "wrong", "idempotency_key": "f" * 32},
+                      follow_redirects=False).status_code in (303, 403)
+    assert api.get(page_url.replace("/follow-ups", "/api/v1/follow-ups")).json()["acknowledged_at"] is None
+    for _ in range(2):  # a double tap acknowledges once
+        assert owner.post(f"{page_url}/acknowledge", data=hidden, follow_redirects=False).status_code == 303
+    assert len(outbox_events(api, "followup.acknowledged")) == 1
+    page = owner.get(page_url).text
+    assert "Diterima oleh penanggung jawab" in page and f"{page_url}/acknowledge" not in page
+
+    hidden = form_fields(page, f"{page_url}/extend")
+    r = owner.post(f"{page_url}/extend", data={**hidden, "due_date": "2030-02-28", "reason": "Menunggu dana BOK"},
+                   follow_redirects=False)
+    assert r.status_code == 303
+    page = owner.get(page_url).text
+    assert "Menunggu keputusan puskesmas" in page and f"{page_url}/extend" not in page
+    assert "/approve" not in page  # the owner cannot decide its own request
+
+    manager = signed_in(api, role="puskesmas", puskesmas_id=ids["puskesmas"])
+    board = manager.get("/board").text
+    card = board[board.index(f'data-followup="{f["id"]}"'):][:1500]
+    assert "diterima" in card and "minta perpanjangan" in card
+    page = manager.get(page_url).text
+    (request_id,) = {r["id"] for r in api.get("/api/v1/extension-requests").json()["items"]}
+    hidden = form_fields(page, f"/extension-requests/{request_id}/approve")
+    for _ in range(2):
+        r = manager.post(f"/extension-requests/{request_id}/approve", data=hidden, follow_redirects=False)
+        assert r.status_code == 303 and r.headers["location"] == page_url
+    assert api.get(f"/api/v1/follow-ups/{f['id']}").json()["due_at"] == "2030-02-28T23:59:59+08:00"
+    assert len([e for e in outbox_events(api, "followup.updated") if "extension_request" in e["data"]]) == 1
+    page = manager.get(page_url).text
+    assert "Perpanjangan disetujui" in page and "/approve" not in page

@@ -8,10 +8,9 @@ import threading
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select
-
 from minilok_meetings import models
 from minilok_meetings.service_layer import reminders
+from sqlalchemy import select
 
 
 def setup_puskesmas(api) -> dict:

@@ -13,8 +13,8 @@ notification repeats every `repeat_every` working days (repeat 1, 2, ...) until 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from pydantic import TypeAdapter

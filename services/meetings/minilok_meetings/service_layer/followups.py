@@ -22,8 +22,8 @@ from minilok_meetings.schemas import (
     ReasonIn,
 )
 from minilok_meetings.service_layer import reminders
-from minilok_meetings.service_layer.evidence import check_evidence_ids
 from minilok_meetings.service_layer.agencies import usable_agency_ids
+from minilok_meetings.service_layer.evidence import check_evidence_ids
 from minilok_meetings.service_layer.followup_reads import followups_out, load_followup
 
 

@@ -13,16 +13,16 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from minilok_meetings import models
-from minilok_meetings.domain.calendar import WorkingCalendar
 from minilok_meetings.domain import escalation
+from minilok_meetings.domain.calendar import WorkingCalendar
 from minilok_meetings.domain.escalation import DEFAULT_POLICY, Policy, Stage, parse_policy, timeline
 from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.events import emit_followup_event
-from minilok_shared.db import insert_on_conflict, utcnow
 
 log = logging.getLogger(__name__)
 

@@ -12,9 +12,12 @@ from minilok_shared.errors import unprocessable
 from starlette.datastructures import FormData
 
 from minilok_meetings.schemas import (
+    AcknowledgeIn,
     AgendaItemCreate,
     AttendanceIn,
     CompleteIn,
+    ExtensionDecisionIn,
+    ExtensionRequestIn,
     FollowUpCreate,
     MeetingCreate,
     MinutesIn,
@@ -133,6 +136,22 @@ def progress(form: FormData) -> ProgressIn:
 
 def completion(form: FormData) -> CompleteIn:
     return CompleteIn(note=form.get("note") or "", evidence_url=blank_to_none(form.get("evidence_url")))
+
+
+def acknowledgement(form: FormData) -> AcknowledgeIn:
+    return AcknowledgeIn(note=blank_to_none(form.get("note")))
+
+
+def extension_request(form: FormData, _) -> ExtensionRequestIn:
+    try:
+        due_date = date.fromisoformat((form.get("due_date") or "").strip())
+    except ValueError:
+        raise unprocessable("due_date", _("tanggal tidak valid", "invalid date")) from None
+    return ExtensionRequestIn(due_date=due_date, reason=form.get("reason") or "")
+
+
+def extension_decision(form: FormData) -> ExtensionDecisionIn:
+    return ExtensionDecisionIn(reason=blank_to_none(form.get("reason")))
 
 
 def reason(form: FormData) -> ReasonIn:

@@ -24,7 +24,10 @@ HISTORY = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan", "Star
            "cancel": ("Dibatalkan", "Cancelled"), "reopen": ("Dibuka lagi", "Reopened"),
            "updated": ("Diubah", "Changed"),
            "due_soon": ("Segera jatuh tempo", "Due soon"), "overdue": ("Terlambat", "Overdue"),
-           "escalated": ("Dieskalasi", "Escalated"), "note": ("Catatan", "Note")}
+           "escalated": ("Dieskalasi", "Escalated"), "acknowledged": ("Diterima", "Acknowledged"),
+           "extension_requested": ("Minta perpanjangan", "Extension asked"),
+           "extension_approved": ("Perpanjangan disetujui", "Extension approved"),
+           "extension_refused": ("Perpanjangan ditolak", "Extension refused"), "note": ("Catatan", "Note")}
 PRIORITIES = {"low": ("Rendah", "Low"), "normal": ("Biasa", "Normal"), "high": ("Tinggi", "High")}
 TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
