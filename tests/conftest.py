@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import tempfile
 import uuid
 
 import pytest
@@ -28,6 +29,8 @@ def pytest_configure(config):
     os.environ["REDIS_KEY_PREFIX"] = f"test-{RUN_ID}:"
     os.environ["LOG_FORMAT"] = "text"
     os.environ.setdefault("MINILOK_TEST_DB", "sqlite")
+    # Evidence uploaded by any test (and the processes e2e tests start) stays out of the repository's var/.
+    os.environ.setdefault("MEETINGS_EVIDENCE_DIR", tempfile.mkdtemp(prefix=f"minilok-test-evidence-{RUN_ID}-"))
     if not os.environ.get("MINILOK_TEST_RABBITMQ_URL"):
         # One vhost per run (created lazily by the `rabbitmq_url` fixture).
         os.environ["RABBITMQ_URL"] = f"amqp://guest:guest@127.0.0.1:5672/{VHOST}"
