@@ -236,8 +236,14 @@ def test_the_page_refuses_kindly_and_checks_the_origin(world):
     r = api.client.get(f"/a/{expired}")
     assert r.status_code == 410 and "Tautan ini sudah kedaluwarsa" in r.text
     assert r.headers["referrer-policy"] == "no-referrer"
-    r = api.client.post(f"{page}/acknowledge", data={}, headers={"Origin": "https://evil.example"})
-    assert r.status_code == 403 and api.get(f"/api/v1/follow-ups/{followup['id']}").json()["acknowledged_at"] is None
+    for cross_site in ({"Origin": "https://evil.example"}, {"Origin": "null", "Sec-Fetch-Site": "cross-site"}):
+        r = api.client.post(f"{page}/acknowledge", data={}, headers=cross_site)
+        assert r.status_code == 403 and "tidak dikirim dari halaman Minilok" in r.text
+    assert api.get(f"/api/v1/follow-ups/{followup['id']}").json()["acknowledged_at"] is None
+    # Our own page under no-referrer: the browser says Origin null, Sec-Fetch-Site same-origin.
+    r = api.client.post(f"{page}/acknowledge", data={}, headers={"Origin": "null", "Sec-Fetch-Site": "same-origin"},
+                        follow_redirects=False)
+    assert r.status_code == 303
     r = api.client.post(f"{page}/progress", data={"note": "", "percent": "30"})
     assert r.status_code == 422 and "note" in r.text and 'class="error-box"' in r.text
     r = api.client.post(f"{page}/extend", data={"due_date": "2027-07-15", "reason": "Dana belum cair"},

@@ -110,9 +110,13 @@ def action_page(request: Request, token: str, db: SessionDep):
 
 
 def _same_origin(request: Request) -> bool:
-    """A browser names the page a form came from: it must be ours (no cross-site posts)."""
+    """The form came from our own page (no cross-site posts). Under `no-referrer` a browser sends
+    `Origin: null` for our own forms, so Sec-Fetch-Site is what tells, where the browser sends it."""
+    site = request.headers.get("sec-fetch-site")
+    if site is not None and site not in ("same-origin", "none"):
+        return False
     origin = request.headers.get("origin")
-    return origin is None or urlsplit(origin).netloc == request.headers.get("host")
+    return origin in (None, "null") or urlsplit(origin).netloc == request.headers.get("host")
 
 
 @router.post("/a/{token}/{verb}")
