@@ -8,6 +8,7 @@ import zlib
 from io import BytesIO
 
 import pytest
+from minilok_meetings.config import MeetingsSettings
 from minilok_meetings.documents import evidence_files
 from minilok_meetings.documents.evidence_files import (
     MAX_BYTES,
@@ -19,6 +20,7 @@ from minilok_meetings.documents.evidence_files import (
 )
 from minilok_meetings.evidence_store import LocalStore, MissingObject
 from PIL import ExifTags, Image
+from pydantic import ValidationError
 from reportlab.pdfgen import canvas
 
 
@@ -192,3 +194,15 @@ def test_the_local_store_writes_reads_streams_and_deletes(tmp_path):
         store.stream("7/abc.jpg")
     with pytest.raises(MissingObject):
         store.read("../../etc/passwd")
+
+
+def test_the_evidence_settings(monkeypatch, tmp_path):
+    monkeypatch.setenv("MINILOK_VAR_DIR", str(tmp_path))
+    monkeypatch.delenv("MEETINGS_EVIDENCE_DIR", raising=False)
+    assert MeetingsSettings().evidence_dir == str(tmp_path / "evidence")
+    monkeypatch.setenv("MEETINGS_EVIDENCE_S3_URL", "s3://bukti/minilok")
+    assert MeetingsSettings().evidence_s3_url == "s3://bukti/minilok"
+    for wrong in ("https://bukti.example.org/minilok", "s3:///no-bucket"):
+        monkeypatch.setenv("MEETINGS_EVIDENCE_S3_URL", wrong)
+        with pytest.raises(ValidationError, match="s3://bucket/prefix"):
+            MeetingsSettings()

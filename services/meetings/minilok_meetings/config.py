@@ -5,7 +5,7 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from minilok_shared.config import ServiceSettings
 
@@ -29,6 +29,14 @@ class MeetingsSettings(ServiceSettings):
     evidence_dir: str = Field("", validation_alias="MEETINGS_EVIDENCE_DIR")
     evidence_s3_url: str = Field("", validation_alias="MEETINGS_EVIDENCE_S3_URL")
     evidence_s3_endpoint: str = Field("", validation_alias="MEETINGS_EVIDENCE_S3_ENDPOINT")
+
+    @field_validator("evidence_s3_url")
+    @classmethod
+    def _s3_url(cls, value: str) -> str:
+        # Refused at start, not at the first upload.
+        if value and (not value.startswith("s3://") or not value[5:].split("/", 1)[0]):
+            raise ValueError("MEETINGS_EVIDENCE_S3_URL must look like s3://bucket/prefix")
+        return value
 
     def model_post_init(self, __context) -> None:
         super().model_post_init(__context)

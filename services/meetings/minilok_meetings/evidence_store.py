@@ -101,7 +101,8 @@ class S3Store:
         self.bucket, self.prefix = parts.netloc, parts.path.strip("/")
         # Bounded waits: an upload or a thumbnail must not hang a request for the SDK's minutes.
         config = Config(connect_timeout=5, read_timeout=30, retries={"max_attempts": 3, "mode": "standard"})
-        self.client = boto3.client("s3", endpoint_url=endpoint_url or None, config=config)
+        # A session of its own: boto3's default session is not safe to share between threads.
+        self.client = boto3.session.Session().client("s3", endpoint_url=endpoint_url or None, config=config)
         self._client_error, self._sdk_error = ClientError, BotoCoreError
 
     def _key(self, key: str) -> str:

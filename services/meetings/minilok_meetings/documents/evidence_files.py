@@ -91,7 +91,7 @@ def _image(data: bytes) -> PreparedFile:
                 raise EvidenceFileError(f"gambar {image.width}x{image.height} piksel terlalu besar / "
                                         f"image of {image.width}x{image.height} pixels is too large")
             image.load()
-            picture = _clean(ImageOps.exif_transpose(image))
+            picture = _clean(ImageOps.exif_transpose(_scaled(image)))
     except EvidenceFileError:
         raise
     except UnidentifiedImageError as exc:
@@ -101,13 +101,22 @@ def _image(data: bytes) -> PreparedFile:
         raise EvidenceFileError("gambar terlalu besar / image too large") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:  # truncated or damaged image data
         raise EvidenceFileError("gambar rusak atau terpotong / the image is damaged or truncated") from exc
-    picture.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
     content_type = "image/png" if picture.mode == "RGBA" else "image/jpeg"
     small = picture.copy()
     small.thumbnail((THUMBNAIL_SIDE, THUMBNAIL_SIDE), Image.Resampling.LANCZOS)
     return PreparedFile(content_type=content_type, data=_encode(picture, JPEG_QUALITY),
                         width=picture.width, height=picture.height,
                         thumbnail=_encode(small, THUMBNAIL_QUALITY), thumbnail_type=content_type)
+
+
+def _scaled(image: Image.Image) -> Image.Image:
+    """At most MAX_SIDE px a side, scaled first so that the later copies are small. A square box:
+    the same before and after the EXIF rotation. Palette and 1-bit images become RGB(A) first,
+    else they would be resized pixel by pixel."""
+    if image.mode in ("P", "PA", "1"):
+        image = image.convert("RGBA" if image.has_transparency_data else "RGB")  # keeps EXIF and profile
+    image.thumbnail((MAX_SIDE, MAX_SIDE), Image.Resampling.LANCZOS)
+    return image
 
 
 def _clean(image: Image.Image) -> Image.Image:
