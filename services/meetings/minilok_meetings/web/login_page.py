@@ -64,7 +64,7 @@ def send_code(request: Request, form: FormDep, db: SessionDep):
 
 
 @router.post("/login/verify")
-def verify_code(request: Request, form: FormDep, db: SessionDep):
+def verify_code(request: Request, form: FormDep):
     """Second screen: the code; right, the dashboard session holds the token it buys."""
     _ = translator(lang_of(request))
     target = local_path(form.get("next"), "/")
@@ -82,7 +82,11 @@ def verify_code(request: Request, form: FormDep, db: SessionDep):
         return render(request, "login.html", None, 422, next=target, contact=contact,
                       error=_("Nomor HP atau email tidak valid.", "Not a valid phone number or email."))
     try:
-        signed_in = codes.verify_code(db, request.app.state.settings.minilok_secret, body)
+        # A session of its own, not the request's (held until the answer when the form carries an
+        # idempotency key): the code's use commits before `sign_in` writes the dashboard session
+        # on another connection, which SQLite would otherwise keep waiting on the held lock.
+        with request.app.state.sessionmaker() as db:
+            signed_in = codes.verify_code(db, request.app.state.settings.minilok_secret, body)
     except HTTPException as exc:
         if exc.status_code == 429:
             minutes = -(-int(exc.headers["Retry-After"]) // 60)
