@@ -19,7 +19,7 @@ from minilok_meetings.documents.evidence_files import (
     prepare,
 )
 from minilok_meetings.evidence_store import LocalStore, MissingObject
-from PIL import ExifTags, Image
+from PIL import ExifTags, Image, ImageCms
 from pydantic import ValidationError
 from reportlab.pdfgen import canvas
 
@@ -206,3 +206,24 @@ def test_the_evidence_settings(monkeypatch, tmp_path):
         monkeypatch.setenv("MEETINGS_EVIDENCE_S3_URL", wrong)
         with pytest.raises(ValidationError, match="s3://bucket/prefix"):
             MeetingsSettings()
+
+
+def test_palette_cmyk_and_profiled_images_become_plain_srgb():
+    palette = Image.new("P", (2000, 1000), 0)
+    palette.putpalette([255, 255, 255, 200, 30, 30] + [0] * 762)
+    palette.paste(1, (0, 0, 1000, 1000))
+    out = BytesIO()
+    palette.save(out, "PNG", transparency=0)
+    stored = prepare(out.getvalue())
+    assert stored.content_type == "image/png" and opened(stored.data).mode == "RGBA"
+    assert (stored.width, stored.height) == (1600, 800)
+
+    cmyk = BytesIO()
+    Image.new("CMYK", (400, 300), (0, 255, 255, 0)).save(cmyk, "JPEG")
+    assert opened(prepare(cmyk.getvalue()).data).mode == "RGB"
+
+    profiled = BytesIO()
+    Image.new("RGB", (400, 300), (250, 20, 20)).save(
+        profiled, "JPEG", icc_profile=ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    result = opened(prepare(profiled.getvalue()).data)
+    assert "icc_profile" not in result.info and result.mode == "RGB"
