@@ -246,6 +246,9 @@ def test_the_page_refuses_kindly_and_checks_the_origin(world):
     assert r.status_code == 303
     r = api.client.post(f"{page}/progress", data={"note": "", "percent": "30"})
     assert r.status_code == 422 and "note" in r.text and 'class="error-box"' in r.text
+    assert f'href="{page}?lang=en"' in r.text  # the switch opens the page, not the form's path
+    english = api.client.get(f"{page}?lang=en").text
+    assert "Ask for more time" in english and "Wednesday, 30 June 2027 23:59 WITA" in english
     r = api.client.post(f"{page}/extend", data={"due_date": "2027-07-15", "reason": "Dana belum cair"},
                         follow_redirects=False)
     assert r.status_code == 303 and r.headers["location"].endswith("?ok=extend")

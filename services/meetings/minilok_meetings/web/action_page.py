@@ -74,10 +74,10 @@ def _answer(response: Response) -> Response:
     return response
 
 
-def _refused(request: Request, exc: HTTPException) -> Response:
+def _refused(request: Request, exc: HTTPException, token: str | None = None) -> Response:
     """A kind page for a link that opens nothing: tampered (401), expired (410), reassigned (403)."""
     return _answer(render(request, "action.html", None, exc.status_code, refused=exc.status_code,
-                          message=describe(exc)))
+                          message=describe(exc), token=token))
 
 
 def _page(request: Request, db, token: str, claim: ActionClaim, status_code: int = 200,
@@ -106,7 +106,7 @@ def action_page(request: Request, token: str, db: SessionDep):
                                   request.app.state.settings.minilok_secret_previous)
         return _page(request, db, token, claim)
     except HTTPException as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, token)
 
 
 def _same_origin(request: Request) -> bool:
@@ -126,7 +126,7 @@ async def action_post(request: Request, token: str, verb: str, db: SessionDep):
         return _answer(RedirectResponse(f"/a/{token}", status_code=303))
     if not _same_origin(request):
         return _refused(request, HTTPException(403, _("Formulir ini tidak dikirim dari halaman Minilok.",
-                                                      "This form was not sent from a Minilok page.")))
+                                                      "This form was not sent from a Minilok page.")), token)
     form = await request.form(max_files=1, max_fields=20)
     photo = form.get("photo")
     data = await photo.read(MAX_BYTES + 1) if isinstance(photo, UploadFile) and photo.filename else b""
@@ -139,7 +139,7 @@ def _act(request: Request, db, token: str, verb: str, form, photo: bytes, filena
     try:
         claim = actions.read_link(token, settings.minilok_secret, settings.minilok_secret_previous)
     except HTTPException as exc:
-        return _refused(request, exc)
+        return _refused(request, exc, token)
     request.state.principal = actions.link_principal(claim)  # the audit log names the agency, via the link
     try:
         if verb == "acknowledge":
@@ -157,7 +157,7 @@ def _act(request: Request, db, token: str, verb: str, form, photo: bytes, filena
             (actions.report_progress if verb == "progress" else actions.complete)(db, claim, body)
     except HTTPException as exc:
         if exc.status_code in (401, 403, 404, 410):
-            return _refused(request, exc)
+            return _refused(request, exc, token)
         db.rollback()  # the page again, as it stands without the refused change
         return _page(request, db, token, claim, exc.status_code, error=describe(exc))
     except ValidationError as exc:
