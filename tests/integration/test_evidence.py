@@ -391,3 +391,17 @@ def test_an_unreachable_object_store_is_503_and_leaves_no_row(s3_world, monkeypa
     assert r.status_code == 503 and r.headers["retry-after"]
     with api.client.app.state.sessionmaker() as session:
         assert session.scalars(select(models.Evidence)).all() == []
+
+
+def test_a_row_that_cannot_be_committed_leaves_no_file_behind(world, evidence_dir):
+    api, ids = world
+    engine = api.client.app.state.engine
+    with engine.begin() as connection:  # the database refuses every evidence row from now on
+        if engine.dialect.name == "postgresql":
+            connection.exec_driver_sql("ALTER TABLE evidence ADD CONSTRAINT refuse_all CHECK (size < 0)")
+        else:
+            connection.exec_driver_sql("CREATE TRIGGER refuse_all BEFORE INSERT ON evidence "
+                                       "BEGIN SELECT RAISE(ABORT, 'refused'); END")
+    r = upload(api, ids["followup"], photo_with_gps((800, 600)), headers=ids["owner"])
+    assert r.status_code == 409
+    assert stored_files(evidence_dir) == {}  # written before the commit, deleted when it failed
