@@ -58,7 +58,8 @@ def dinas_overview(request: Request, db, user):
     """A dinas's puskesmas side by side (read only): active, overdue and escalated follow-ups each."""
     rows = reads.area_overview(db, user.principal, utcnow())
     totals = {k: sum(getattr(r, k) for r in rows) for k in ("active", "overdue", "escalated")}
-    return render(request, "overview_dinas.html", user, rows=rows, totals=totals, area=user.principal.area_code)
+    return render(request, "overview_dinas.html", user, rows=rows, totals=totals, area=user.principal.area_code,
+                  many_kota=len({r.kota for r in rows}) > 1)
 
 
 @router.post("/meetings")
