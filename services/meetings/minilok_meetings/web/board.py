@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
 
+from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.service_layer.extensions import pending_for
@@ -32,7 +33,7 @@ def board(request: Request, db: SessionDep, user):
     agencies = reads.agencies_of(db, principal, current.id if current else None) if current else []
     meetings = reads.meetings_of(db, principal, current.id) if current else []
     names = agency_names(db, [f.owner_agency_id for f in items])
-    pending = pending_for(db, [f.id for f in items if f.status in ("open", "in_progress")])
+    pending = pending_for(db, [f.id for f in items if f.status in ACTIVE])
     return render(request, "board.html", user, columns=columns, names=names, agencies=agencies, meetings=meetings,
                   pending=pending,
                   current=current, choices=choices, now=utcnow(),

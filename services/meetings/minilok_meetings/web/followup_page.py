@@ -9,6 +9,7 @@ from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
 
 from minilok_meetings.domain.calendar import end_of_local_day
+from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer import extensions, followup_reads, followups
 from minilok_meetings.service_layer.agencies import agency_names
@@ -30,7 +31,9 @@ def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     escalated_to = [a for h in history for a in (h.data or {}).get("escalated_to_agency_ids") or []]
     names = agency_names(db, [followup.owner_agency_id, *followup.supporting_agency_ids, *escalated_to])
     tz = reads.timezone_of(db, followup.puskesmas_id)
-    extension = extensions.pending_for(db, [followup.id]).get(followup.id)
+    # A request left pending when the work was finished has nothing left to decide.
+    active = followup.status in ACTIVE
+    extension = extensions.pending_for(db, [followup.id]).get(followup.id) if active else None
     return render(request, "followup.html", user, f=followup, history=history, names=names, meeting=meeting, tz=tz,
                   can_manage=principal.is_admin or principal.puskesmas_id == str(followup.puskesmas_id),
                   is_owner=principal.agency_id == str(followup.owner_agency_id),
