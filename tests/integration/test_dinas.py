@@ -293,3 +293,21 @@ def test_the_note_form_on_the_follow_up_page(world):
     assert r.status_code == 303 and r.headers["location"] == f"/follow-ups/{fid}"
     page = client.get(f"/follow-ups/{fid}")
     assert "Sudah kami tegur" in page.text and 'data-kind="note"' in page.text
+
+
+def test_live_notices_reach_a_dinas_for_its_puskesmas_only(world):
+    api, ids = world
+    from minilok_meetings.web import live
+    from minilok_shared.auth import Principal
+
+    batam = Principal(role="dinas", subject="d", area_code="21.71", agency_id=str(ids["G"]))
+    area = live.area_puskesmas(api.client.app, batam)
+    assert area == {ids[n] for n in IN_AREA}
+
+    def notice(puskesmas: str, agencies=()) -> dict:
+        return {"type": "followup.updated", "puskesmas_id": ids[puskesmas], "agency_ids": list(agencies)}
+
+    assert all(live.concerns(batam, notice(n), area) for n in IN_AREA)
+    assert not any(live.concerns(batam, notice(n), area) for n in OUT_OF_AREA)
+    assert live.concerns(batam, notice("B", [ids["G"]]), area)  # escalated to its own agency
+    assert live.area_puskesmas(api.client.app, Principal(role="agency", subject="a", agency_id="1")) == frozenset()
