@@ -311,3 +311,18 @@ def test_live_notices_reach_a_dinas_for_its_puskesmas_only(world):
     assert not any(live.concerns(batam, notice(n), area) for n in OUT_OF_AREA)
     assert live.concerns(batam, notice("B", [ids["G"]]), area)  # escalated to its own agency
     assert live.area_puskesmas(api.client.app, Principal(role="agency", subject="a", agency_id="1")) == frozenset()
+
+
+def test_a_dinas_token_without_an_area_reads_nothing(world):
+    """`minilok token create` and the sign-in never make one; a signed token without the claim
+    still reads nothing rather than failing."""
+    api, ids = world
+    followup(api, ids, "A")
+    import jwt
+
+    claims = {"iss": "minilok", "sub": "dinas:noarea", "role": "dinas", "iat": 1_700_000_000}
+    h = {"Authorization": f"Bearer {jwt.encode(claims, api.secret, algorithm='HS256')}"}
+    for path in ("follow-ups", "puskesmas", "meetings", "proposals"):
+        assert ids_of(api.get(f"/api/v1/{path}", headers=h)) == set(), path
+    assert ids_of(api.get("/api/v1/agencies", headers=h)) == {ids["G"]}  # the shared ones only
+    assert api.get(f"/api/v1/puskesmas/{ids['A']}", headers=h).status_code == 403
