@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 import uuid
 from datetime import timedelta
 
@@ -18,10 +19,11 @@ import pytest
 from aiosmtpd.controller import Controller
 from fastapi.testclient import TestClient
 from minilok_meetings import models as meetings_models
+from minilok_meetings.domain.sign_in import ANSWER_AFTER
 from minilok_meetings.service_layer.sign_in import SEALED_CODES
 from minilok_notifications import models as notifications_models
 from minilok_notifications.handlers import handlers as notification_handlers
-from minilok_notifications.service_layer.direct_messages import send_direct
+from minilok_notifications.service_layer.direct_messages import due_direct_messages, send_direct
 from minilok_shared.db import utcnow
 from minilok_shared.events.consumer import HandlerContext
 from sqlalchemy import select, update
@@ -125,8 +127,11 @@ def world(service_api, monkeypatch, gateway, smtp):
 
 def test_unknown_contact_gets_202_and_nothing_is_sent(world):
     for contact in ({"phone": "081299998888"}, {"email": "nobody@example.org"}):
+        started = time.monotonic()
         r = world.ask(**contact)
         assert r.status_code == 202 and r.json() == {"sent": True}
+        # Answered no sooner than a known contact's (which sends): the time tells nothing either.
+        assert time.monotonic() - started >= ANSWER_AFTER.total_seconds()
     assert world.code_events() == []
     with world.meetings_db() as session:
         assert session.scalars(select(meetings_models.SignInCode)).all() == []
@@ -134,8 +139,10 @@ def test_unknown_contact_gets_202_and_nothing_is_sent(world):
 
 
 def test_a_known_phone_gets_its_code_over_whatsapp_sealed_on_the_way(world, gateway):
+    started = time.monotonic()
     r = world.ask(phone="+62 812 3456 1234")
     assert r.status_code == 202 and r.json() == {"sent": True}
+    assert time.monotonic() - started >= ANSWER_AFTER.total_seconds()
     (event,) = world.code_events()
     assert event["type"] == "auth.code_requested" and event["source"] == "/meetings"
     data = event["data"]
@@ -217,8 +224,12 @@ def test_a_failing_gateway_is_retried_until_the_code_expires(world, gateway):
     assert world.send(message.id) == ("skipped", None)  # not due yet
 
     DirectMessage = notifications_models.DirectMessage
+    with world.notifications_state.sessionmaker() as session:  # what the sweep would queue: nothing yet
+        assert due_direct_messages(session, utcnow()) == []
     with world.notifications_state.sessionmaker.begin() as session:  # the 2 s have passed
         session.execute(update(DirectMessage).values(next_attempt_at=utcnow()))
+    with world.notifications_state.sessionmaker() as session:  # a lost countdown task: the sweep has it
+        assert due_direct_messages(session, utcnow()) == [message.id]
     assert world.send(message.id) == ("pending", 5)
     with world.notifications_state.sessionmaker.begin() as session:
         session.execute(update(DirectMessage).values(next_attempt_at=utcnow()))

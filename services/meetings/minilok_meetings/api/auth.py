@@ -10,10 +10,10 @@ router = APIRouter(prefix="/auth", tags=["auth"])
 
 
 @router.post("/code", status_code=status.HTTP_202_ACCEPTED)
-def request_code(body: SignInCodeIn, request: Request, session: SessionDep) -> dict[str, bool]:
+async def request_code(body: SignInCodeIn, request: Request, session: SessionDep) -> dict[str, bool]:
     """A 6-digit code to the phone (WhatsApp, else SMS) or email of an agency contact, valid 10
-    minutes, once. The same answer whether or not the contact is known."""
-    sign_in.request_code(session, request.app.state.settings.minilok_secret, body)
+    minutes, once. The same answer, after the same time, whether or not the contact is known."""
+    await sign_in.request_code_evenly(session, request.app.state.settings.minilok_secret, body)
     return {"sent": True}
 
 

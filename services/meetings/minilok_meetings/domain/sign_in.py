@@ -17,6 +17,10 @@ MAX_FAILURES = 5
 # At most this many codes are sent to one contact per window; more requests send nothing.
 MAX_SENT = 3
 SEND_WINDOW = timedelta(minutes=15)
+# Asking for a code is answered no sooner than this after the request began, known contact or
+# not: sending one (rows, an outbox event, a commit) takes longer than finding no one, and the
+# difference would tell who is known.
+ANSWER_AFTER = timedelta(milliseconds=300)
 # Codes and failures older than this are deleted.
 KEEP_FOR = timedelta(days=1)
 # Tokens handed out by a code: an agency's staff sign in seldom, from a phone they keep; a

@@ -43,7 +43,7 @@ def login_page(request: Request):
 
 
 @router.post("/login/code")
-def send_code(request: Request, form: FormDep, db: SessionDep):
+async def send_code(request: Request, form: FormDep, db: SessionDep):
     """First screen: send the code, then ask for it (a resend posts here again)."""
     _ = translator(lang_of(request))
     target = local_path(form.get("next"), "/")
@@ -58,7 +58,7 @@ def send_code(request: Request, form: FormDep, db: SessionDep):
                       error=_("Nomor HP atau email tidak valid. Tulis nomor seperti 0812 3456 7890, atau alamat "
                               "email lengkap.", "Not a valid phone number or email. Write a number like "
                               "0812 3456 7890, or a full email address."))
-    codes.request_code(db, request.app.state.settings.minilok_secret, body)
+    await codes.request_code_evenly(db, request.app.state.settings.minilok_secret, body)
     return render(request, "login_code.html", None, next=target, contact=contact, sent_to=_sent_to(body),
                   resent=bool(form.get("resend")))
 
