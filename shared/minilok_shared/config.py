@@ -36,6 +36,8 @@ class CommonSettings(BaseSettings):
     # Development mode: allows the built-in or a weak MINILOK_SECRET (never in production).
     minilok_dev: bool = False
     var_dir: Path = Field(Path("var"), validation_alias="MINILOK_VAR_DIR")
+    # Where people open Minilok (the meetings dashboard): links in events and messages point here.
+    public_url: str = Field("http://127.0.0.1:8001", validation_alias="MINILOK_PUBLIC_URL")
     log_level: str = "INFO"
     log_format: str = "json"  # "json" or "text"
 

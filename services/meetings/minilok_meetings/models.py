@@ -95,6 +95,21 @@ class Meeting(Base):
     decisions: Mapped[list[Any]] = mapped_column(default=list)
     published_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Raised on every change an invitee must hear (time, place, title, cancellation): the
+    # iCalendar SEQUENCE, so calendars replace the invitation they hold.
+    sequence: Mapped[int] = mapped_column(default=0, server_default="0")
+    cancelled_at: Mapped[datetime | None]
+    cancel_reason: Mapped[str | None] = mapped_column(Text)
+
+
+class MeetingInvitation(Base):
+    """An agency invited to a meeting (the undangan): it hears the meeting's events."""
+
+    __tablename__ = "meeting_invitations"
+
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), primary_key=True)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"), primary_key=True, index=True)
+    invited_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FollowUp(Base):

@@ -7,7 +7,7 @@ from typing import Any
 
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.tables import service_tables
-from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
@@ -57,6 +57,9 @@ class Subscription(Base):
     # DISABLE_AFTER the subscription is switched off and its owner told.
     failing_since: Mapped[datetime | None]
     disabled_reason: Mapped[str | None] = mapped_column(Text)
+    # Where a delivery that fails for good on `channel` goes once more (sms, email or whatsapp).
+    fallback_channel: Mapped[str | None] = mapped_column(String(16))
+    fallback_target: Mapped[str | None] = mapped_column(String(2048))
     created_by: Mapped[str] = mapped_column(String(120))
     created_by_role: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -106,6 +109,12 @@ class Delivery(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     delivered_at: Mapped[datetime | None]
+    # Sent on the subscription's fallback after failing for good on its own channel: the same row
+    # (so an event still succeeds at most once per subscription), with the fallback's target.
+    fallback_used: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    target_override: Mapped[str | None] = mapped_column(String(2048))
+    # The provider's id of the sent message (WhatsApp Cloud API `wamid`): its status callbacks name it.
+    provider_message_id: Mapped[str | None] = mapped_column(String(128), index=True)
     # Set on deliveries gathered into a daily digest: they share that delivery's fate.
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("deliveries.id"), index=True)
 

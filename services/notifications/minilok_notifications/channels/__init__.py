@@ -44,6 +44,8 @@ class SendResult:
     outcome: Literal["delivered", "retry", "failed"] | None = None
     # Not sent at all (the target is busy): try again after `retry_after`, not counted as an attempt.
     deferred: bool = False
+    # The provider's id of the message it accepted (WhatsApp Cloud API `wamid`).
+    provider_message_id: str | None = None
 
 
 class Channel(Protocol):
