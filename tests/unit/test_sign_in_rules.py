@@ -1,6 +1,7 @@
 """Sign-in by one-time code, on an explicit clock: a code lasts 10 minutes and works once, the newest
 replaces the older, five wrong codes within 15 minutes lock the contact (the right code too) until
-they age out; phones as people write them become E.164; who a contact signs in as."""
+they age out; phones as people write them become E.164; who a contact signs in as; the text of the
+message that carries the code."""
 
 from __future__ import annotations
 
@@ -136,3 +137,16 @@ def test_who_a_contact_signs_in_as():
 def test_where_the_code_went_is_shown_masked():
     assert rules.masked_phone("+6281234561234") == "0812-xxxx-1234"
     assert rules.masked_email("kader.mawar@example.org") == "k***@example.org"
+
+
+def test_the_code_message_says_the_code_how_long_and_not_to_share_it():
+    from minilok_notifications.channels.messages import render
+
+    event = {"id": "e1", "type": "auth.code_requested", "data": {"code": "042917"}}
+    text = render(event, "id", "Asia/Jakarta", "https://minilok.example").short
+    assert text == "Kode masuk Minilok Anda: 042917. Berlaku 10 menit. Jangan berikan kode ini kepada siapa pun."
+    english = render(event, "en", "Asia/Jakarta", "https://minilok.example")
+    assert english.short.startswith(text)
+    assert "Your Minilok sign-in code: 042917. Valid for 10 minutes." in english.short
+    assert "042917" in english.html and english.subject == "[Minilok] Kode masuk Anda / Your sign-in code"
+    assert "http" not in text  # no link: a code message is the code alone
