@@ -326,3 +326,30 @@ def test_a_dinas_token_without_an_area_reads_nothing(world):
         assert ids_of(api.get(f"/api/v1/{path}", headers=h)) == set(), path
     assert ids_of(api.get("/api/v1/agencies", headers=h)) == {ids["G"]}  # the shared ones only
     assert api.get(f"/api/v1/puskesmas/{ids['A']}", headers=h).status_code == 403
+
+
+@pytest.mark.parametrize("few", [64, 0], ids=["per-puskesmas", "area-filter"])
+def test_a_dinas_pages_its_follow_ups_newest_first_either_way(world, monkeypatch, few):
+    """Both plans of a dinas's list (a small area per puskesmas, a large one as a filter) answer
+    the same pages, with every filter and the cursor."""
+    from minilok_meetings.service_layer import followup_reads
+
+    monkeypatch.setattr(followup_reads, "FEW_PUSKESMAS", few)
+    api, ids = world
+    made = [followup(api, ids, "ACEB"[i % 4]) for i in range(14)]
+    assert api.post(f"/api/v1/follow-ups/{made[0]}/start").status_code == 200
+    expected = sorted((f for i, f in enumerate(made) if "ACEB"[i % 4] != "B"), reverse=True)
+    for h in (dinas(api), dinas(api, agency_id=ids["G"])):
+        seen, cursor = [], None
+        while True:
+            r = api.get("/api/v1/follow-ups", headers=h, params={"limit": 3, **({"cursor": cursor} if cursor else {})})
+            assert r.status_code == 200, r.text
+            seen += [item["id"] for item in r.json()["items"]]
+            cursor = r.json()["next_cursor"]
+            if not cursor:
+                break
+        assert seen == expected
+        assert ids_of(api.get("/api/v1/follow-ups", headers=h, params={"status": "in_progress"})) == {made[0]}
+        assert ids_of(api.get("/api/v1/follow-ups", headers=h, params={"meeting_id": ids["mC"]})) == \
+            {f for i, f in enumerate(made) if "ACEB"[i % 4] == "C"}
+        assert ids_of(api.get("/api/v1/follow-ups", headers=h, params={"overdue": "true"})) == set(expected)
