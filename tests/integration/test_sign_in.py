@@ -376,6 +376,11 @@ def test_the_dashboard_signs_in_by_code(world):
     assert again.status_code == 303 and again.headers["set-cookie"] == r.headers["set-cookie"]
     assert web.get("/board").status_code == 200  # the session holds the agency's token
 
+    # Someone reading the dashboard in English gets the code's text in English too.
+    english = TestClient(world.meetings.client.app, follow_redirects=False, cookies={"minilok_lang": "en"})
+    assert "Enter the 6-digit code we sent to" in english.post("/login/code", data={"contact": DINAS_EMAIL}).text
+    assert world.code_events()[-1]["data"]["language"] == "en"
+
     other = TestClient(world.meetings.client.app, follow_redirects=False)
     assert other.post("/login/code", data={"contact": "bukan nomor"}).status_code == 422
     other.post("/login/code", data={"contact": HEAD_PHONE})

@@ -64,9 +64,11 @@ def _forget_old(session: Session, now: datetime) -> None:
     session.execute(delete(Failure).where(Failure.at < cutoff))
 
 
-def request_code(session: Session, secret: str, body: SignInCodeIn, now: datetime | None = None) -> None:
-    """Send a code to a known contact (at most MAX_SENT per window). The same work, the same answer
-    for an unknown one: the caller learns nothing about who is known."""
+def request_code(session: Session, secret: str, body: SignInCodeIn, now: datetime | None = None,
+                 language: str = "id") -> None:
+    """Send a code to a known contact (at most MAX_SENT per window), its text in `language` ("en"
+    adds English). The same work, the same answer for an unknown one: the caller learns nothing
+    about who is known."""
     now = now or utcnow()
     channel, key = contact_key(body)
     contact = find_contact(session, channel, key)
@@ -86,15 +88,16 @@ def request_code(session: Session, secret: str, body: SignInCodeIn, now: datetim
             session.flush()
             outbox.add(session, CODE_REQUESTED, row.id, {
                 "channel": channel, "target": key, "code_sealed": SEALED_CODES.encrypt(secret, code),
-                "language": "id", "expires_at": row.expires_at.isoformat()})
+                "language": language if language in ("id", "en") else "id",
+                "expires_at": row.expires_at.isoformat()})
     session.commit()
 
 
-async def request_code_evenly(session: Session, secret: str, body: SignInCodeIn) -> None:
+async def request_code_evenly(session: Session, secret: str, body: SignInCodeIn, language: str = "id") -> None:
     """`request_code` (in a worker thread), answered no sooner than ANSWER_AFTER after it began,
     waiting on the event loop (a slow answer must not hold a thread)."""
     started = time.monotonic()
-    await run_in_threadpool(request_code, session, secret, body)
+    await run_in_threadpool(request_code, session, secret, body, None, language)
     await anyio.sleep(max(0.0, rules.ANSWER_AFTER.total_seconds() - (time.monotonic() - started)))
 
 

@@ -58,7 +58,7 @@ async def send_code(request: Request, form: FormDep, db: SessionDep):
                       error=_("Nomor HP atau email tidak valid. Tulis nomor seperti 0812 3456 7890, atau alamat "
                               "email lengkap.", "Not a valid phone number or email. Write a number like "
                               "0812 3456 7890, or a full email address."))
-    await codes.request_code_evenly(db, request.app.state.settings.minilok_secret, body)
+    await codes.request_code_evenly(db, request.app.state.settings.minilok_secret, body, lang_of(request))
     return render(request, "login_code.html", None, next=target, contact=contact, sent_to=_sent_to(body),
                   resent=bool(form.get("resend")))
 
