@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from minilok_shared.auth import Principal
 from minilok_shared.errors import forbidden
-from sqlalchemy import ColumnElement, Integer, Select, bindparam, false, func, literal, or_, select
+from sqlalchemy import ColumnElement, Select, false, func, literal, or_, select
 from sqlalchemy.orm import Session, object_session
 
 from minilok_meetings import models
@@ -25,33 +25,17 @@ def check_puskesmas(principal: Principal, puskesmas_id: int | None) -> None:
     raise forbidden()
 
 
-BOUND = "bound"  # within_area's code: the bound parameters of `area_params`
-
-
-def within_area(column, code: str | None = BOUND) -> ColumnElement[bool]:
-    """SQL: `column` holds `code` or a code beneath it ("21.71" holds "21.71.06", not "21.711").
-    BOUND: the bound parameters of `area_params` (for statements built once); None (a dinas token
-    without an area): nothing. A prefix compare by substr rather than LIKE: exact on both
-    databases (SQLite's LIKE ignores case, and a code may hold '_' or '%')."""
+def within_area(column, code: str | None) -> ColumnElement[bool]:
+    """SQL: `column` holds `code` or a code beneath it ("21.71" holds "21.71.06", not "21.711");
+    None (a dinas token without an area): nothing. A prefix compare by substr rather than LIKE:
+    exact on both databases (SQLite's LIKE ignores case, and a code may hold '_' or '%')."""
     if code is None:
         return false()
-    if code is BOUND:
-        equal, prefix = bindparam("area_code"), bindparam("area_prefix")
-        length = bindparam("area_prefix_length", type_=Integer)
-    else:
-        equal, prefix, length = literal(code), literal(code + "."), literal(len(code) + 1)
-    return or_(column == equal, func.substr(column, 1, length) == prefix)
+    return or_(column == literal(code), func.substr(column, 1, literal(len(code) + 1)) == literal(code + "."))
 
 
-def area_params(code: str | None) -> dict:
-    """None matches nothing (NULL compares to nothing)."""
-    if code is None:
-        return {"area_code": None, "area_prefix": None, "area_prefix_length": 0}
-    return {"area_code": code, "area_prefix": code + ".", "area_prefix_length": len(code) + 1}
-
-
-def puskesmas_in_area(code: str | None = BOUND) -> Select:
-    """The ids of the puskesmas whose area lies within `code` (default: the `area_params`)."""
+def puskesmas_in_area(code: str | None) -> Select:
+    """The ids of the puskesmas whose area lies within `code`."""
     return select(models.Puskesmas.id).where(within_area(models.Puskesmas.area_code, code))
 
 

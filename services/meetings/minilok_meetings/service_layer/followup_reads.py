@@ -12,7 +12,7 @@ from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import CompoundSelect, Integer, Select, String, bindparam, cast, func, or_, select, true, union
 
 from minilok_meetings import models
-from minilok_meetings.access import area_params, check_read_followup, puskesmas_in_area
+from minilok_meetings.access import check_read_followup, puskesmas_in_area
 from minilok_meetings.domain.followup import ACTIVE, STATUSES, is_overdue
 from minilok_meetings.schemas import FollowUpOut
 
@@ -84,14 +84,17 @@ def _concerning(agency) -> CompoundSelect:
 
 
 # The scope of a list per kind of reader: "admin" (everything), "puskesmas", "agency", "dinas" (the
-# puskesmas within its area) and "dinas_agency" (those, and what its own agency is concerned in);
-# "dinas_few" and "dinas_agency_few": the same for an area of at most FEW_PUSKESMAS (see find_followups).
+# puskesmas within its area, named by id) and "dinas_agency" (those, and what its own agency is
+# concerned in); "dinas_few" and "dinas_agency_few": the same for an area of at most FEW_PUSKESMAS.
 LIST_SCOPES = ("admin", "puskesmas", "agency", "dinas", "dinas_agency", "dinas_few", "dinas_agency_few")
 # A dinas over at most this many puskesmas (a kota, a kecamatan) reads the newest follow-ups of
-# each through its index and merges them; over more (a provinsi), newest first over all with the
-# area as a filter. At 10,200 puskesmas and 2 M follow-ups on PostgreSQL (bench/access_lists.py) the
-# filter took 158-461 ms for one puskesmas and 20-29 ms for 20 (it walks the newest follow-ups of
-# the whole country), the per-puskesmas merge 0.9 and 3.4 ms; for 300, 3-4 ms against 64-230 ms.
+# each through its index and merges them; over more (a provinsi), newest first over all, keeping
+# those of its puskesmas. At 10,200 puskesmas and 2 M follow-ups on PostgreSQL
+# (bench/access_lists.py), newest-first-over-all took 158-461 ms for one puskesmas and 20-29 ms
+# for 20 (it walks the country's newest follow-ups), the per-puskesmas merge 0.9 and 3.4 ms; for
+# 300, 3-4 ms against 64-230 ms. The puskesmas are named by id, not by a subquery on the area: the
+# planner then knows how many rows they hold (it took 52 puskesmas for 300 and read all their
+# active follow-ups, 112 ms, for one page of overdue ones).
 FEW_PUSKESMAS = 64
 
 
@@ -103,15 +106,17 @@ def list_scope(principal: Principal, few: bool = False) -> str:
     return "admin"
 
 
-def scope_params(principal: Principal) -> dict:
-    scope, params = list_scope(principal), {}
-    if scope == "puskesmas":
-        params["principal_puskesmas_id"] = int(principal.puskesmas_id)
-    if scope in ("agency", "dinas_agency"):
-        params["principal_agency_id"] = int(principal.agency_id)
-    if scope in ("dinas", "dinas_agency"):
-        params.update(area_params(principal.area_code))
-    return params
+def scope_params(session, principal: Principal) -> tuple[str, dict]:
+    """The reader's LIST_SCOPES entry and the parameters it binds."""
+    if principal.role == "puskesmas":
+        return "puskesmas", {"principal_puskesmas_id": int(principal.puskesmas_id)}
+    params = {"principal_agency_id": int(principal.agency_id)} if principal.agency_id is not None else {}
+    if not principal.is_dinas:
+        return list_scope(principal), params
+    ids = area_puskesmas_ids(session, principal)
+    # SQLite has no LATERAL (and a development database no national scale).
+    few = len(ids) <= FEW_PUSKESMAS and session.get_bind().dialect.name == "postgresql"
+    return list_scope(principal, few), {**params, "area_puskesmas_ids": ids}
 
 
 def _filters(T, status: bool, owner: bool, puskesmas: bool, meeting: bool, overdue: bool | None,
@@ -159,9 +164,10 @@ def list_statement(role: str, status: bool, owner: bool, puskesmas: bool, meetin
     elif role == "agency":
         query = query.where(F.id.in_(_concerning(agency)))
     elif role == "dinas":
-        query = query.where(F.puskesmas_id.in_(puskesmas_in_area()))
+        query = query.where(F.puskesmas_id.in_(bindparam("area_puskesmas_ids", expanding=True)))
     elif role == "dinas_agency":
-        query = query.where(or_(F.puskesmas_id.in_(puskesmas_in_area()), F.id.in_(_concerning(agency))))
+        query = query.where(or_(F.puskesmas_id.in_(bindparam("area_puskesmas_ids", expanding=True)),
+                                F.id.in_(_concerning(agency))))
     elif role == "dinas_few":
         query = query.where(F.id.in_(_newest_of_each(filters)))
     elif role == "dinas_agency_few":
@@ -171,7 +177,7 @@ def list_statement(role: str, status: bool, owner: bool, puskesmas: bool, meetin
 
 def area_puskesmas_ids(session, principal: Principal) -> list[int]:
     """The puskesmas a dinas reads (the puskesmas table is small: ~10,000 rows in the country)."""
-    return list(session.scalars(puskesmas_in_area(principal.area_code).limit(FEW_PUSKESMAS + 1)))
+    return list(session.scalars(puskesmas_in_area(principal.area_code)))
 
 
 def find_followups(session, principal: Principal, status_: str | None = None, owner_agency_id: int | None = None,
@@ -181,19 +187,13 @@ def find_followups(session, principal: Principal, status_: str | None = None, ow
     read answers an empty page, as for a puskesmas asking for another's)."""
     if status_ is not None and status_ not in STATUSES:
         raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
+    scope, scoped = scope_params(session, principal)
     params = {"status": status_, "owner_agency_id": owner_agency_id, "puskesmas_id": puskesmas_id,
-              "meeting_id": meeting_id, "due_before": due_before, "limit": limit + 1, "now": utcnow(),
-              **scope_params(principal)}
+              "meeting_id": meeting_id, "due_before": due_before, "limit": limit + 1, "now": utcnow(), **scoped}
     if cursor:
         (params["before"],) = decode_cursor(cursor)
-    few = False
-    if principal.is_dinas and session.get_bind().dialect.name == "postgresql":  # SQLite has no LATERAL
-        ids = area_puskesmas_ids(session, principal)
-        few = len(ids) <= FEW_PUSKESMAS
-        params["area_puskesmas_ids"] = ids
-    query = list_statement(list_scope(principal, few), status_ is not None, owner_agency_id is not None,
-                           puskesmas_id is not None, meeting_id is not None, overdue, due_before is not None,
-                           bool(cursor))
+    query = list_statement(scope, status_ is not None, owner_agency_id is not None, puskesmas_id is not None,
+                           meeting_id is not None, overdue, due_before is not None, bool(cursor))
     return keyset_page(read_followups(session, query, params), limit)
 
 
