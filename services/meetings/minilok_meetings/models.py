@@ -7,7 +7,7 @@ from typing import Any
 
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.tables import service_tables
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, text
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
@@ -69,6 +69,9 @@ class Agency(Base):
 
 class AgencyContact(Base):
     __tablename__ = "agency_contacts"
+    # Sign-in by code finds a contact by phone or (case-insensitively) by email.
+    __table_args__ = (Index("ix_agency_contacts_phone", "phone"),
+                      Index("ix_agency_contacts_email_lower", func.lower(text("email"))))
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id", ondelete="CASCADE"), index=True)

@@ -1,4 +1,4 @@
-"""meeting invitations, sequence and cancellation
+"""meeting invitations, sequence and cancellation; contact lookup indexes for sign-in by code
 
 Revision ID: 0008
 Revises: 0007
@@ -34,7 +34,14 @@ def upgrade() -> None:
 
 
 
+    # Sign-in by code looks contacts up by phone and by lower-cased email.
+    op.create_index("ix_agency_contacts_phone", "agency_contacts", ["phone"])
+    op.create_index("ix_agency_contacts_email_lower", "agency_contacts", [sa.text("lower(email)")])
+
+
 def downgrade() -> None:
+    op.drop_index("ix_agency_contacts_email_lower", table_name="agency_contacts")
+    op.drop_index("ix_agency_contacts_phone", table_name="agency_contacts")
     with op.batch_alter_table('meetings', schema=None) as batch_op:
         batch_op.drop_column('cancel_reason')
         batch_op.drop_column('cancelled_at')
