@@ -226,6 +226,32 @@ def test_the_page_forms_acknowledge_then_complete_with_a_photo_once(world):
     assert r.status_code == 409 and "sudah selesai" in r.text
 
 
+def test_the_page_shows_thumbnails_of_its_own_evidence_only(world):
+    api, ids, followup, base = world
+    page = page_of(base)
+    evidence = api.post(f"{base}/evidence", files={"file": ("foto.png", png_bytes(640, 480), "image/png")},
+                        headers=nobody(api)).json()
+    api.post(f"{base}/progress", json={"note": "Separuh RT sudah", "evidence_ids": [evidence["id"]]},
+             headers=nobody(api))
+    html = api.client.get(page).text
+    src = f"{page}/evidence/{evidence['id']}/thumbnail"
+    assert f'src="{src}"' in html
+    r = api.client.get(src)
+    assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"  # an opaque PNG is kept as JPEG
+    assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-content-type-options"] == "nosniff"
+    from PIL import Image
+    import io
+    assert max(Image.open(io.BytesIO(r.content)).size) <= 320
+    # Evidence of another follow-up is not reachable through this link, nor with a forged link.
+    other = new_followup(api, ids, due_date="2027-06-30")
+    other_link = f"/api/v1/actions/{link_for(other, ids['kelurahan'])}"
+    theirs = api.post(f"{other_link}/evidence", files={"file": ("x.png", png_bytes(), "image/png")},
+                      headers=nobody(api)).json()
+    assert api.client.get(f"{page}/evidence/{theirs['id']}/thumbnail").status_code == 404
+    forged = page[:-4] + ("AAAA" if not page.endswith("AAAA") else "BBBB")
+    assert api.client.get(f"{forged}/evidence/{evidence['id']}/thumbnail").status_code == 401
+
+
 def test_the_page_refuses_kindly_and_checks_the_origin(world):
     api, ids, followup, base = world
     page = page_of(base)

@@ -120,3 +120,15 @@ def request_extension(session, claim: ActionClaim, body: ExtensionRequestIn) -> 
 def add_evidence(session, claim: ActionClaim, data: bytes, filename: str | None) -> EvidenceOut:
     active_followup(session, claim)
     return evidence.add_evidence(session, link_principal(claim), claim.followup_id, data, filename)
+
+
+def evidence_thumbnail(session, claim: ActionClaim, evidence_id: int):
+    """The thumbnail (chunks, content type) of evidence on the link's own follow-up, while the link's
+    agency owns it; evidence of any other follow-up is 404, as if it did not exist."""
+    owned_followup(session, claim)
+    row = session.get(models.Evidence, evidence_id)
+    if row is None or row.followup_id != claim.followup_id:
+        raise not_found("Bukti / evidence", evidence_id)
+    chunks, content_type, _row = evidence.stream_evidence(session, link_principal(claim), evidence_id,
+                                                          thumbnail=row.thumbnail_key is not None)
+    return chunks, content_type

@@ -14,27 +14,22 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from minilok_shared.action_links import ActionClaim
 from minilok_shared.db import utcnow
+from minilok_shared.localtime import days_late, format_local
 from minilok_shared.deps import SessionDep
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
-from minilok_meetings.documents.evidence_files import MAX_BYTES
+from minilok_meetings.documents.evidence_files import MAX_BYTES, inline_response
 from minilok_meetings.schemas import AcknowledgeIn, CompleteIn, ExtensionRequestIn, ProgressIn
 from minilok_meetings.service_layer import actions
 from minilok_meetings.web.forms import blank_to_none, int_or_none
-from minilok_meetings.web.i18n import HISTORY, TZ_LABEL, lang_of, translator
+from minilok_meetings.web.i18n import HISTORY, lang_of, translator
 from minilok_meetings.web.render import describe, render
 
 router = APIRouter(include_in_schema=False)
 
 LINK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 VERBS = ("acknowledge", "progress", "complete", "extend")
-DAYS = {"id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-        "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
-MONTHS = {"id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-                 "November", "Desember"),
-          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                 "November", "December")}
 # History kinds the dashboard's table does not name (yet), in the page's words.
 KINDS = {"acknowledged": ("Diterima", "Acknowledged"),
          "extension_requested": ("Minta perpanjangan", "Asked for more time"),
@@ -50,10 +45,7 @@ _AGENCY_ACTOR = re.compile(r"^agency:(\d+)(:link)?$")
 
 def long_time(value, tz: str | None, lang: str) -> str:
     """"Rabu, 20 Mei 2026 23.59 WITA" in the puskesmas's own timezone."""
-    local = value.astimezone(ZoneInfo(tz)) if tz else value
-    sep = "." if lang == "id" else ":"
-    return (f"{DAYS[lang][local.weekday()]}, {local.day} {MONTHS[lang][local.month - 1]} {local.year} "
-            f"{local.hour:02d}{sep}{local.minute:02d} {TZ_LABEL.get(tz or '', tz or '')}").strip()
+    return format_local(value, tz, lang)
 
 
 def actor_words(actor: str, names: dict[int, str], lang: str) -> str:
@@ -85,7 +77,7 @@ def _page(request: Request, db, token: str, claim: ActionClaim, status_code: int
     lang = lang_of(request)
     link = actions.open_link(db, claim)
     f, tz = link.followup, link.timezone
-    overdue_days = max(1, (utcnow() - f.due_at).days) if f.is_overdue else None
+    overdue_days = days_late(f.due_at, utcnow(), tz) if f.is_overdue else None
     done = request.query_params.get("ok")
     history = [{"kind": KINDS.get(h.kind, (h.kind, h.kind))[lang == "en"], "when": long_time(h.at, tz, lang),
                 "who": actor_words(h.actor, link.agency_names, lang), "data": h.data or {}}
@@ -171,3 +163,15 @@ def _date(value: str | None) -> date | None:
         return date.fromisoformat((value or "").strip())
     except ValueError:
         return None
+
+
+@router.get("/a/{token}/evidence/{evidence_id}/thumbnail")
+def action_evidence_thumbnail(request: Request, token: str, evidence_id: int, db: SessionDep):
+    """A thumbnail of evidence on the link's own follow-up, for the page's history."""
+    try:
+        claim = actions.read_link(token, request.app.state.settings.minilok_secret,
+                                  request.app.state.settings.minilok_secret_previous)
+        chunks, content_type = actions.evidence_thumbnail(db, claim, evidence_id)
+    except HTTPException as exc:
+        return _answer(Response(status_code=exc.status_code))
+    return _answer(inline_response(chunks, content_type, f"bukti-{evidence_id}-kecil"))
