@@ -4,11 +4,13 @@ and the rate limit counted per link, and headers that keep the link out of cache
 
 from __future__ import annotations
 
+import io
 import os
 import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from PIL import Image
 from minilok_shared.action_links import mint_action_token
 
 from tests.integration.test_meetings_followups import new_followup, outbox_events, setup_puskesmas
@@ -239,8 +241,6 @@ def test_the_page_shows_thumbnails_of_its_own_evidence_only(world):
     r = api.client.get(src)
     assert r.status_code == 200 and r.headers["content-type"] == "image/jpeg"  # an opaque PNG is kept as JPEG
     assert r.headers["referrer-policy"] == "no-referrer" and r.headers["x-content-type-options"] == "nosniff"
-    from PIL import Image
-    import io
     assert max(Image.open(io.BytesIO(r.content)).size) <= 320
     # Evidence of another follow-up is not reachable through this link, nor with a forged link.
     other = new_followup(api, ids, due_date="2027-06-30")
