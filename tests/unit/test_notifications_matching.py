@@ -1,4 +1,4 @@
-"""Who hears what: event types, filters, and the agency rule (owner, supporter, escalated-to)."""
+"""Who hears what: event types, filters, and the agency rule (owner, supporter, escalated-to; invited to a meeting)."""
 
 from types import SimpleNamespace
 
@@ -95,3 +95,62 @@ def test_malformed_id_lists_are_ignored():
     event["data"]["followup"]["supporting_agency_ids"] = 11
     event["data"]["escalated_to_agency_ids"] = "12"
     assert event_facts(event).involved_agency_ids == frozenset({"10"})
+
+
+def meeting_event(type="meeting.updated", invited=(20,), puskesmas=1):
+    return {"id": "m", "type": type, "puskesmasid": str(puskesmas),
+            "data": {"meeting": {"id": 4, "puskesmas_id": puskesmas, "title": "Lokakarya mini lintas sektor",
+                                 "invited_agency_ids": list(invited)}}}
+
+
+@pytest.mark.parametrize("type_", ["meeting.scheduled", "meeting.updated", "meeting.cancelled",
+                                   "meeting.minutes_published"])
+def test_an_invited_agency_hears_its_meetings(type_):
+    assert hears(sub(agency_id=20, event_types=["meeting.*"]), event_facts(meeting_event(type_, invited=(20, 21))))
+    assert hears(sub(agency_id=21, event_types=["#"]), event_facts(meeting_event(type_, invited=(20, 21))))
+
+
+def test_an_agency_not_invited_hears_nothing_of_the_meeting():
+    assert not hears(sub(agency_id=22, event_types=["meeting.*"]), event_facts(meeting_event(invited=(20, 21))))
+    assert not hears(sub(agency_id=20, event_types=["meeting.*"]), event_facts(meeting_event(invited=())))
+
+
+def test_an_invitation_is_no_pass_to_the_rest_of_the_puskesmas():
+    """Invited to a meeting, an agency still hears nothing of other agencies' follow-ups or of indicators."""
+    invited = sub(agency_id=20, event_types=["#"])
+    assert hears(invited, event_facts(meeting_event(invited=(20,))))
+    assert not hears(invited, event_facts(followup_event(owner=10, supporters=(11,))))
+    indicator = {"id": "i", "type": "indicator.below_target", "puskesmasid": "1",
+                 "data": {"indicator": {"code": "DBD_IR", "puskesmas_id": 1, "invited_agency_ids": [20]}}}
+    assert not hears(invited, event_facts(indicator))
+
+
+def test_invited_agencies_are_the_candidates_of_a_meeting_event():
+    facts = event_facts(meeting_event(invited=(20, "21")))
+    assert facts.about_meeting and not facts.about_followup
+    assert facts.involved_agency_ids == frozenset({"20", "21"})
+
+
+def test_a_followup_event_carrying_a_meeting_counts_as_a_followup():
+    event = followup_event(owner=10, supporters=())
+    event["data"]["meeting"] = {"id": 2, "puskesmas_id": 1, "invited_agency_ids": [20]}
+    facts = event_facts(event)
+    assert facts.about_followup and not facts.about_meeting and facts.involved_agency_ids == frozenset({"10"})
+
+
+def test_filters_still_narrow_a_meeting_event():
+    event = event_facts(meeting_event(invited=(20,), puskesmas=1))
+    assert hears(sub(agency_id=20, event_types=["meeting.*"], puskesmas=1), event)
+    assert not hears(sub(agency_id=20, event_types=["meeting.*"], puskesmas=2), event)
+    assert not hears(sub(agency_id=20, event_types=["meeting.*"], owner=20), event)  # a meeting has no owner
+
+
+def test_a_malformed_invitation_list_is_ignored():
+    event = meeting_event()
+    event["data"]["meeting"]["invited_agency_ids"] = "20"
+    assert not hears(sub(agency_id=20, event_types=["meeting.*"]), event_facts(event))
+
+
+@pytest.mark.parametrize("type_", ["meeting.updated", "meeting.cancelled"])
+def test_new_meeting_types_are_valid_patterns(type_):
+    assert valid_pattern(type_)

@@ -5,11 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+from minilok_shared.validation import Instant, SingleLine
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 
 from minilok_notifications.domain.matching import EVENT_TYPES, valid_pattern
 from minilok_notifications.domain.targets import CHANNELS
-from minilok_shared.validation import SingleLine
 
 Channel = Literal["webhook", "email", "whatsapp", "sms"]
 assert set(Channel.__args__) == set(CHANNELS)
@@ -48,6 +48,13 @@ class QuietHours(Strict):
     end: Clock
 
 
+class Fallback(Strict):
+    """Where a delivery that fails for good on the subscription's own channel goes once more."""
+
+    channel: Literal["sms", "email", "whatsapp"]
+    target: Annotated[SingleLine, Field(min_length=1, max_length=2048)]
+
+
 class SubscriptionCreate(Strict):
     agency_id: int | None = Field(None, description="Required, except that an agency token defaults to its own")
     event_types: list[EventPattern] = Field(min_length=1, max_length=30)
@@ -58,6 +65,8 @@ class SubscriptionCreate(Strict):
     digest: Digest = "immediate"
     quiet_hours: QuietHours | None = None
     timezone: Timezone = Field("Asia/Jakarta", description="Where quiet hours and the 07:00 digest are counted")
+    fallback: Fallback | None = Field(None, description="Another channel (not webhook, not this one) tried once "
+                                                        "when a delivery fails for good")
 
 
 class SubscriptionUpdate(Strict):
@@ -69,6 +78,15 @@ class SubscriptionUpdate(Strict):
     quiet_hours: QuietHours | None = None
     timezone: Timezone | None = None
     active: bool | None = None
+    fallback: Fallback | None = Field(None, description="null removes it")
+
+
+class Recover(Strict):
+    since: Instant = Field(description="Failed deliveries made since then are sent again (at most 30 days back)")
+
+
+class Recovered(BaseModel):
+    queued: int
 
 
 class SubscriptionOut(BaseModel):
@@ -91,6 +109,18 @@ class SubscriptionOut(BaseModel):
     previous_secret_expires_at: datetime | None = None
     failing_since: datetime | None = None
     disabled_reason: str | None = None
+    fallback: Fallback | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _fallback_of_row(cls, data: Any) -> Any:
+        """A subscription row keeps its fallback in two columns; the API shows one object."""
+        if isinstance(data, dict) or not hasattr(data, "fallback_channel"):
+            return data
+        shown = {name: getattr(data, name) for name in cls.model_fields if hasattr(data, name)}
+        if data.fallback_channel:
+            shown["fallback"] = {"channel": data.fallback_channel, "target": data.fallback_target}
+        return shown
 
 
 class SubscriptionWithSecret(SubscriptionOut):
@@ -101,6 +131,8 @@ class Attempt(BaseModel):
     at: datetime
     response_status: int | None
     error: str | None
+    # Set on the entry that moved a delivery to its subscription's fallback: the channel it moved to.
+    fallback: str | None = None
 
 
 class DeliveryOut(BaseModel):
@@ -119,3 +151,4 @@ class DeliveryOut(BaseModel):
     message_id: str
     created_at: datetime
     delivered_at: datetime | None
+    fallback_used: bool = False

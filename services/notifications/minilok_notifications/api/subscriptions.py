@@ -7,12 +7,14 @@ from minilok_shared.pagination import LimitQuery, Page, decode_cursor, keyset_pa
 from minilok_notifications import models
 from minilok_notifications.schemas import (
     DeliveryOut,
+    Recover,
+    Recovered,
     SubscriptionCreate,
     SubscriptionOut,
     SubscriptionUpdate,
     SubscriptionWithSecret,
 )
-from minilok_notifications.service_layer import subscriptions
+from minilok_notifications.service_layer import deliveries, subscriptions
 
 router = APIRouter(prefix="/subscriptions", tags=["subscriptions"])
 
@@ -67,3 +69,10 @@ def test_subscription(subscription_id: int, session: SessionDep, principal: Curr
     delivery, still pending: a worker sends it (never this request, which a slow target would
     hold up); follow it at `GET /deliveries/{id}`."""
     return subscriptions.send_test(session, principal, subscription_id)
+
+
+@router.post("/{subscription_id}/recover", status_code=status.HTTP_202_ACCEPTED, response_model=Recovered)
+def recover(subscription_id: int, body: Recover, session: SessionDep, principal: CurrentPrincipal):
+    """Send again every failed delivery of this subscription made since `since` (at most 30 days
+    back), each with a fresh budget of attempts; 409 while the subscription is switched off."""
+    return {"queued": deliveries.recover(session, principal, subscription_id, body.since)}

@@ -123,4 +123,6 @@ class WebhookChannel:
         elif not response.is_success:
             error = f"HTTP {response.status_code}: {response.text[:200]}"
         return SendResult(response_status=response.status_code, error=error,
-                          retry_after=parse_retry_after(response.headers.get("retry-after")))
+                          retry_after=parse_retry_after(response.headers.get("retry-after")),
+                          # 410 Gone: never retried (attempts.py switches the subscription off).
+                          permanent=response.status_code == 410)

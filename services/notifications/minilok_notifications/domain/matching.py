@@ -11,7 +11,7 @@ from minilok_shared.events.topics import topic_matches
 
 # The event types of the contract, plus the one `POST /subscriptions/{id}/test` sends.
 EVENT_TYPES = (
-    "meeting.scheduled", "meeting.minutes_published",
+    "meeting.scheduled", "meeting.updated", "meeting.cancelled", "meeting.minutes_published",
     "followup.created", "followup.updated", "followup.due_soon", "followup.overdue", "followup.escalated",
     "followup.acknowledged", "followup.progressed", "followup.extension_requested",
     "followup.completed", "followup.cancelled", "followup.reopened",
@@ -56,15 +56,18 @@ class EventFacts:
     puskesmas_id: str | None
     owner_agency_id: str | None
     area_code: str | None
-    # Agencies an agency-scoped subscription may hear this event as (follow-ups only).
+    # Agencies an agency-scoped subscription may hear this event as: owner, supporters and
+    # escalated-to of a follow-up; the invited agencies of a meeting.
     involved_agency_ids: frozenset[str]
     about_followup: bool
+    about_meeting: bool = False
 
 
 def event_facts(event: dict[str, Any]) -> EventFacts:
     data = event.get("data") if isinstance(event.get("data"), dict) else {}
     followup = data.get("followup") if isinstance(data.get("followup"), dict) else None
-    entity = followup or next((data[k] for k in ("meeting", "indicator") if isinstance(data.get(k), dict)), {})
+    meeting = data.get("meeting") if followup is None and isinstance(data.get("meeting"), dict) else None
+    entity = followup or meeting or (data["indicator"] if isinstance(data.get("indicator"), dict) else {})
     puskesmas_id = _str(entity.get("puskesmas_id") or data.get("puskesmas_id") or event.get("puskesmasid"))
     owner = _str((followup or {}).get("owner_agency_id") or event.get("ownerid"))
     area_code = _str(entity.get("area_code") or data.get("area_code"))
@@ -74,8 +77,11 @@ def event_facts(event: dict[str, Any]) -> EventFacts:
             involved.add(owner)
         involved.update(str(a) for a in _listed(followup.get("supporting_agency_ids")))
         involved.update(str(a) for a in _listed(data.get("escalated_to_agency_ids")))
+    elif meeting is not None:
+        involved.update(str(a) for a in _listed(meeting.get("invited_agency_ids")))
     return EventFacts(type=event["type"], puskesmas_id=puskesmas_id, owner_agency_id=owner, area_code=area_code,
-                      involved_agency_ids=frozenset(involved), about_followup=followup is not None)
+                      involved_agency_ids=frozenset(involved), about_followup=followup is not None,
+                      about_meeting=meeting is not None)
 
 
 class SubscriptionLike(Protocol):
@@ -102,11 +108,12 @@ def filters_match(sub: SubscriptionLike, facts: EventFacts) -> bool:
 
 
 def may_hear(sub: SubscriptionLike, facts: EventFacts) -> bool:
-    """An agency hears only about follow-ups it owns, supports, or that escalated to it; a
-    puskesmas-scoped subscription hears everything about its puskesmas (its filter, checked above)."""
+    """An agency hears only about follow-ups it owns, supports, or that escalated to it, and about
+    meetings it is invited to; a puskesmas-scoped subscription hears everything about its puskesmas
+    (its filter, checked above)."""
     if sub.scope == "puskesmas":
         return sub.filter_puskesmas_id is not None
-    return facts.about_followup and str(sub.agency_id) in facts.involved_agency_ids
+    return (facts.about_followup or facts.about_meeting) and str(sub.agency_id) in facts.involved_agency_ids
 
 
 def hears(sub: SubscriptionLike, facts: EventFacts) -> bool:

@@ -42,7 +42,8 @@ def build_message(delivery: models.Delivery, settings: NotificationsSettings, no
     sub = delivery.subscription
     return Message(
         delivery_id=delivery.id, message_id=delivery.message_id, subscription_id=sub.id, channel=delivery.channel,
-        target=sub.target, language=sub.language, timezone=sub.timezone, body=delivery.payload,
+        target=delivery.target_override or sub.target, language=sub.language, timezone=sub.timezone,
+        body=delivery.payload,
         signing_secrets=signing_secrets(sub, settings, now) if delivery.channel == "webhook" else [],
         agency_id=sub.agency_id,
     )
@@ -87,6 +88,8 @@ def apply_result(delivery: models.Delivery, result: SendResult, now: datetime, s
     delivery.last_response_status = result.response_status
     delivery.last_error = result.error
     delivery.lease_until = None
+    if result.provider_message_id:
+        delivery.provider_message_id = result.provider_message_id
     outcome = "failed" if result.permanent else result.outcome or classify(result.response_status)
     if outcome == "delivered":
         delivery.status, delivery.delivered_at, delivery.next_attempt_at = "delivered", now, None
@@ -98,6 +101,38 @@ def apply_result(delivery: models.Delivery, result: SendResult, now: datetime, s
         return None
     delivery.next_attempt_at = now + timedelta(seconds=delay)
     return delay
+
+
+def switch_to_fallback(delivery: models.Delivery, now: datetime) -> bool:
+    """A delivery that failed for good on its subscription's channel goes once more on the fallback:
+    the same row (an event still succeeds at most once per subscription), a fresh budget, and an
+    attempt entry saying where it went. False when there is none, or it was already used."""
+    sub = delivery.subscription
+    if delivery.status != "failed" or delivery.fallback_used or not sub.fallback_channel or not sub.active:
+        return False
+    delivery.attempts = [*delivery.attempts, {
+        "at": now.isoformat(), "response_status": None, "fallback": sub.fallback_channel,
+        "error": f"gagal lewat {delivery.channel}, dikirim lewat {sub.fallback_channel} / "
+                 f"failed on {delivery.channel}, sent by {sub.fallback_channel}"}]
+    delivery.channel, delivery.target_override, delivery.fallback_used = sub.fallback_channel, sub.fallback_target, True
+    delivery.status, delivery.attempt_count, delivery.next_attempt_at = "pending", 0, now
+    return True
+
+
+def gone(delivery: models.Delivery, result: SendResult) -> bool:
+    """410 Gone from a webhook: the receiver wants nothing more (Standard Webhooks)."""
+    return delivery.channel == "webhook" and result.response_status == 410
+
+
+def switch_off_gone(sub: models.Subscription, now: datetime) -> bool:
+    """Switch the subscription off at once; True when it was on."""
+    if not sub.active:
+        return False
+    sub.active = False
+    sub.disabled_reason = (f"webhook menjawab 410 Gone pada {now.isoformat()}: penerima tidak mau menerima lagi / "
+                           f"the webhook answered 410 Gone at {now.isoformat()}: the receiver wants no more")
+    log.warning("subscription %s disabled: its webhook answered 410 Gone", sub.id)
+    return True
 
 
 # An endpoint failing this long is switched off.
@@ -163,9 +198,17 @@ def attempt(session_factory: sessionmaker[Session], settings: NotificationsSetti
     with session_factory.begin() as session:
         delivery = session.get(Delivery, delivery_id)
         now = utcnow()
+        on_fallback = delivery.fallback_used
         delay = apply_result(delivery, result, now, settings.retry_scale)
-        disabled = False if result.deferred else note_target_health(delivery.subscription, delivery.status, now)
-        if delivery.status == "failed" or disabled:
+        if gone(delivery, result):
+            disabled = switch_off_gone(delivery.subscription, now)
+        elif result.deferred or on_fallback:  # the fallback's target says nothing of the subscription's own
+            disabled = False
+        else:
+            disabled = note_target_health(delivery.subscription, delivery.status, now)
+        if switch_to_fallback(delivery, now):
+            delay = 0.0
+        elif delivery.status == "failed" or disabled:
             emit_delivery_failed(session, delivery, subscription_disabled=disabled)
         settle_digest_members(session, delivery)
         status = delivery.status

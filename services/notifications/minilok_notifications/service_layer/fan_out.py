@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from minilok_notifications import models
 from minilok_notifications.domain.matching import db_id, event_facts, hears
-from minilok_notifications.domain.schedule import release_time
+from minilok_notifications.domain.schedule import is_urgent, release_time
 
 Delivery, Subscription = models.Delivery, models.Subscription
 
@@ -66,9 +66,11 @@ def record_event(session: Session, event: dict[str, Any], now: datetime | None =
     if not subs:
         return []
     body = dumps(event).decode()
+    urgent = is_urgent(event)
     rows = []
     for sub in subs:
-        held_until = release_time(now, tz=sub.timezone, digest=sub.digest, quiet_hours=sub.quiet_hours)
+        held_until = release_time(now, tz=sub.timezone, digest=sub.digest, quiet_hours=sub.quiet_hours,
+                                  urgent=urgent)
         rows.append({
             "subscription_id": sub.id, "event_id": event["id"], "event_type": event["type"],
             "channel": sub.channel, "payload": body, "message_id": new_message_id(),

@@ -18,7 +18,7 @@ from minilok_notifications.channels import webhook_secrets
 from minilok_notifications.channels.webhook import check_target_addresses
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.domain.targets import InvalidTarget, normalize_target
-from minilok_notifications.schemas import Filters, SubscriptionCreate, SubscriptionUpdate
+from minilok_notifications.schemas import Fallback, Filters, SubscriptionCreate, SubscriptionUpdate
 from minilok_notifications.service_layer.fan_out import new_delivery
 from minilok_notifications.tasks import enqueue_quietly
 
@@ -28,15 +28,28 @@ Subscription = models.Subscription
 ROTATION_OVERLAP = timedelta(hours=24)
 
 
-def valid_target(settings: NotificationsSettings, channel: str, target: str) -> str:
+def valid_target(settings: NotificationsSettings, channel: str, target: str, field: str = "target") -> str:
     """The target in its normal form; a webhook's must not point at a private address unless allowed."""
     try:
         target = normalize_target(channel, target)
         if channel == "webhook":
             check_target_addresses(target, settings.allow_private_targets)
     except InvalidTarget as exc:
-        raise unprocessable("target", str(exc)) from exc
+        raise unprocessable(field, str(exc)) from exc
     return target
+
+
+def set_fallback(sub: models.Subscription, settings: NotificationsSettings, fallback: Fallback | None) -> None:
+    """Another channel than the subscription's own (a webhook is never one: it is no person's inbox),
+    its target checked like a main one."""
+    if fallback is None:
+        sub.fallback_channel, sub.fallback_target = None, None
+        return
+    if fallback.channel == sub.channel:
+        raise unprocessable("fallback.channel", "harus saluran lain dari langganan ini / must be another channel "
+                                                "than the subscription's own")
+    sub.fallback_target = valid_target(settings, fallback.channel, fallback.target, field="fallback.target")
+    sub.fallback_channel = fallback.channel
 
 
 def checked_filters(principal: Principal, filters: Filters) -> Filters:
@@ -95,6 +108,7 @@ def create_subscription(session: Session, settings: NotificationsSettings, princ
         secret_encrypted=webhook_secrets.encrypt(settings.minilok_secret, secret) if secret else None,
         active=True, created_by=principal.subject, created_by_role=principal.role,
     )
+    set_fallback(sub, settings, body.fallback)
     session.add(sub)
     session.commit()
     return sub, secret
@@ -117,6 +131,8 @@ def update_subscription(session: Session, settings: NotificationsSettings, princ
         if body.target is None:
             raise unprocessable("target", "tidak boleh kosong / may not be null")
         sub.target = valid_target(settings, sub.channel, body.target)
+    if "fallback" in given:
+        set_fallback(sub, settings, body.fallback)
     if "quiet_hours" in given:
         sub.quiet_hours = body.quiet_hours.model_dump() if body.quiet_hours else None
     if "filters" in given:
