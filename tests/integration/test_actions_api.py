@@ -10,8 +10,8 @@ import secrets
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from PIL import Image
 from minilok_shared.action_links import mint_action_token
+from PIL import Image
 
 from tests.integration.test_meetings_followups import new_followup, outbox_events, setup_puskesmas
 

@@ -14,8 +14,8 @@ from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
 from minilok_shared.action_links import ActionClaim
 from minilok_shared.db import utcnow
-from minilok_shared.localtime import days_late, format_local
 from minilok_shared.deps import SessionDep
+from minilok_shared.localtime import days_late, format_local
 from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
