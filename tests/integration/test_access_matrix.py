@@ -25,7 +25,7 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from typing import Any
 
@@ -293,6 +293,8 @@ SUBSCRIPTION_WRITES = (
     ("DELETE", "/api/v1/subscriptions/{subscription_id}", {}),
     ("POST", "/api/v1/subscriptions/{subscription_id}/rotate-secret", {}),
     ("POST", "/api/v1/subscriptions/{subscription_id}/test", {}),
+    ("POST", "/api/v1/subscriptions/{subscription_id}/recover",
+     {"json": {"since": (datetime.now(UTC) - timedelta(days=1)).isoformat()}}),
 )
 PHOTO = {"files": {"file": ("foto.png", png_bytes(), "image/png")}}
 EVERYONE = "O" * 13  # the credential is in the path: any bearer header, good or broken, is beside the point
@@ -439,6 +441,12 @@ ROWS: list[Row] = [
           note=kind)
       for kind, make, expect in SUBSCRIPTION_KINDS
       for method, path, body in SUBSCRIPTION_WRITES],
+    # Meta's webhook: its verify token and its app secret's signature are the credentials, never a
+    # bearer token (neither is set here: every caller is refused alike).
+    Row("notifications", "GET", "/api/v1/whatsapp/webhook", "D" * 13,
+        lambda w: {"params": {"hub.mode": "subscribe", "hub.verify_token": "guess", "hub.challenge": "42"}}),
+    Row("notifications", "POST", "/api/v1/whatsapp/webhook", "U" * 13,
+        lambda w: {"json": {"object": "whatsapp_business_account", "entry": []}}),
     Row("notifications", "GET", "/api/v1/deliveries", "OOOOOOOOD", kind="delivery"),
     Row("notifications", "GET", "/api/v1/deliveries", "OOOOOOOOD",
         lambda w: {"params": {"subscription_id": w.ids["SX"]}}, kind="delivery", note="by subscription"),
