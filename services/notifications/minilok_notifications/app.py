@@ -4,7 +4,7 @@ from fastapi import FastAPI
 from minilok_shared.web import create_app as create_service_app
 
 from minilok_notifications import models
-from minilok_notifications.api import deliveries, subscriptions
+from minilok_notifications.api import deliveries, subscriptions, whatsapp
 from minilok_notifications.config import get_settings
 
 
@@ -14,7 +14,7 @@ def create_app() -> FastAPI:
         title="Minilok notifications",
         description="Subscriptions of agencies to follow-up, meeting and indicator events, delivered by webhook, "
                     "email, WhatsApp or SMS, with a delivery log.",
-        routers=[subscriptions.router, deliveries.router],
+        routers=[subscriptions.router, deliveries.router, whatsapp.router],
         audit_log=models.audit_log,
         idempotency_keys=models.idempotency_keys,
     )

@@ -23,6 +23,13 @@ class NotificationsSettings(ServiceSettings):
     whatsapp_gateway_format: str = Field(
         "minilok", validation_alias="WHATSAPP_GATEWAY_FORMAT")
     gateway_token: str = Field("", validation_alias="NOTIFICATIONS_GATEWAY_TOKEN")
+    # WhatsApp Cloud API (docs/whatsapp-templates.md): the bearer token of the sends, the token Meta
+    # echoes when the webhook is registered, and the app secret that signs each webhook call.
+    whatsapp_access_token: str = Field("", validation_alias="WHATSAPP_ACCESS_TOKEN")
+    whatsapp_verify_token: str = Field("", validation_alias="WHATSAPP_VERIFY_TOKEN")
+    whatsapp_app_secret: str = Field("", validation_alias="WHATSAPP_APP_SECRET")
+    # Template names by event type (JSON), over the defaults in channels/whatsapp_cloud.py.
+    whatsapp_templates: dict[str, str] = Field(default_factory=dict, validation_alias="WHATSAPP_TEMPLATES")
     sweep_interval_seconds: float = Field(
         5, validation_alias="NOTIFICATIONS_SWEEP_INTERVAL_SECONDS")
     # One overall deadline per webhook or gateway send (connect + send + read; SMTP's socket

@@ -6,6 +6,7 @@ from minilok_shared.events.consumer import HandlerContext, Handlers
 from minilok_shared.events.envelope import InvalidEvent
 
 from minilok_meetings.handlers.below_target import read_below_target
+from minilok_meetings.handlers.replies import apply_reply
 from minilok_meetings.service_layer import proposals
 from minilok_meetings.web import live
 
@@ -26,3 +27,7 @@ def propose_agenda_item(ctx: HandlerContext) -> None:
 def tell_open_dashboards(ctx: HandlerContext) -> None:
     """Our own committed changes (API, scans, escalation) refresh the dashboards that show them."""
     ctx.after_commit(lambda: live.publish(ctx.event))
+
+
+# A tap on "Diterima" in a WhatsApp message, heard by the notifications service.
+handlers.on("notification.reply_received")(apply_reply)

@@ -149,6 +149,13 @@ def complete_followup(session, principal: Principal, followup_id: int, body: Com
 def acknowledge_followup(session, principal: Principal, followup_id: int, body: AcknowledgeIn) -> FollowUpOut:
     """The owner says "Diterima": `acknowledged_at` set, escalation beyond the owner held back
     (policy `progress_pause`), `followup.acknowledged`. Only while the follow-up is active."""
+    followup = record_acknowledgement(session, principal, followup_id, body)
+    session.commit()
+    return followups_out(session, [followup])[0]
+
+
+def record_acknowledgement(session, principal: Principal, followup_id: int, body: AcknowledgeIn) -> models.FollowUp:
+    """`acknowledge_followup` inside the caller's transaction (an event handler's, with its inbox row)."""
     followup = load_followup(session, followup_id, for_update=True)
     check_owner_or_manager(principal, followup)
     if followup.status not in ACTIVE:
@@ -163,8 +170,7 @@ def acknowledge_followup(session, principal: Principal, followup_id: int, body: 
     session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="acknowledged",
                                        data=data))
     emit_followup_event(session, "followup.acknowledged", followup, actor=principal.subject, note=data.get("note"))
-    session.commit()
-    return followups_out(session, [followup])[0]
+    return followup
 
 
 def cancel_followup(session, principal: Principal, followup_id: int, body: ReasonIn) -> FollowUpOut:
