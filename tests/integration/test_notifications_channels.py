@@ -89,14 +89,14 @@ def test_followup_event_reaches_email_whatsapp_and_sms(client, smtp, gateway):
     assert mail["Subject"] == "[Minilok] Tindak lanjut terlambat: Pemberantasan sarang nyamuk"
     text = mail.get_body(("plain",)).get_content()
     html = mail.get_body(("html",)).get_content()
-    assert "Jumat, 20 Februari 2026 23.59 WIB" in text and "Terlambat: 2 hari" in text
+    assert "Jumat, 20 Februari 2026 23.59 WIB (terlambat 3 hari)" in text
     assert "https://minilok.example/follow-ups/7" in html
 
     by_path = {r["path"]: json.loads(r["body"]) for r in gateway.requests}
     wa, sms = by_path["/hook/wa"], by_path["/hook/sms"]
     assert wa["channel"] == "whatsapp" and wa["to"] == "+6281234567890" and wa["event_id"] == event["id"]
-    assert wa["text"].startswith("Tindak lanjut terlambat: Pemberantasan sarang nyamuk.")
-    assert sms["to"] == "+6281234567891" and all(len(p) <= 160 for p in sms["parts"])
+    assert wa["text"].startswith('Minilok: RTL no. 7 "Pemberantasan sarang nyamuk" terlambat 3 hari.')
+    assert sms["to"] == "+6281234567891" and all(len(p) <= 160 for p in sms["parts"]) and len(sms["parts"]) <= 2
     assert all(r["headers"]["idempotency-key"].startswith("msg_") for r in gateway.requests)
 
 

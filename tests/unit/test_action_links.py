@@ -78,7 +78,7 @@ def test_the_link_expires_30_days_after_due_and_another_secret_is_refused():
 def test_whatsapp_text_carries_the_action_link_and_stays_sane_in_length():
     rendered = render_message(message(event(), 10), settings())
     link = action_link(event(), 10, SECRET, BASE)
-    assert f"Tanggapi (diterima / kemajuan / selesai / minta perpanjangan): {link}" in rendered.short
+    assert f"Mohon tanggapi: {link}" in rendered.short
     assert "/follow-ups/7" not in rendered.short
     # One WhatsApp message; an SMS of at most 3 parts even with a long base URL.
     assert len(rendered.short) <= 400 and len(sms_parts(rendered.short)) <= 3, len(rendered.short)
@@ -87,8 +87,8 @@ def test_whatsapp_text_carries_the_action_link_and_stays_sane_in_length():
 def test_email_carries_the_action_link_and_the_page_link():
     rendered = render_message(message(event(), 10, channel="email", language="en"), settings())
     link = action_link(event(), 10, SECRET, BASE)
-    assert f"Respond (acknowledge / progress / done / ask for more time): {link}" in rendered.text
-    assert f'<a href="{link}">' in rendered.html
+    assert f"Respond here (acknowledge, report progress, complete, or ask for more time):\n{link}" in rendered.text
+    assert f'<a href="{link}"' in rendered.html
     assert f"{BASE}/follow-ups/7" in rendered.text
 
 

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from minilok_notifications.channels import Message, SendResult
-from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.channels.messages import render_message
+from minilok_notifications.config import NotificationsSettings
 
 
 class EmailChannel:

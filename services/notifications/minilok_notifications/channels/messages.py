@@ -1,18 +1,32 @@
-"""Human-readable messages for email, WhatsApp and SMS, from Jinja2 templates in Bahasa
-Indonesia (default) and English: who, what, due when (the puskesmas's local time), how overdue,
-and a link: to the follow-up's page, or, for its owning agency, its action link (`/a/{token}`)."""
+"""Messages people read (email, WhatsApp, SMS, digest), in Bahasa Indonesia (default) or English:
+names never ids, times in the puskesmas's zone, statuses in words, how late in local days, what
+the reader should do next, and a link: the follow-up's page, or for its owner its action link."""
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 from minilok_shared.action_links import mint_action_token
+
+from minilok_notifications.channels.phrases import (
+    CHANNELS,
+    HEADLINES,
+    MEETING_KIND_FALLBACK,
+    MEETING_KINDS,
+    NEXT_STEPS,
+    STATUSES,
+    UNITS,
+    UNITS_EN,
+    UNKNOWN_HEADLINE,
+    WHY,
+)
 
 if TYPE_CHECKING:
     from minilok_notifications.channels import Message
@@ -25,26 +39,6 @@ MONTHS = {"id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli",
           "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
                  "November", "December")}
 ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-HEADLINES = {
-    "followup.created": {"id": "Tindak lanjut baru", "en": "New follow-up"},
-    "followup.updated": {"id": "Tindak lanjut diubah", "en": "Follow-up updated"},
-    "followup.due_soon": {"id": "Tindak lanjut segera jatuh tempo", "en": "Follow-up due soon"},
-    "followup.overdue": {"id": "Tindak lanjut terlambat", "en": "Follow-up overdue"},
-    "followup.escalated": {"id": "Tindak lanjut dieskalasi", "en": "Follow-up escalated"},
-    "followup.acknowledged": {"id": "Tindak lanjut diterima", "en": "Follow-up acknowledged"},
-    "followup.progressed": {"id": "Kemajuan tindak lanjut", "en": "Follow-up progress"},
-    "followup.extension_requested": {"id": "Permintaan perpanjangan", "en": "Extension requested"},
-    "followup.completed": {"id": "Tindak lanjut selesai", "en": "Follow-up completed"},
-    "followup.cancelled": {"id": "Tindak lanjut dibatalkan", "en": "Follow-up cancelled"},
-    "followup.reopened": {"id": "Tindak lanjut dibuka kembali", "en": "Follow-up reopened"},
-    "meeting.scheduled": {"id": "Lokakarya mini dijadwalkan", "en": "Meeting scheduled"},
-    "meeting.minutes_published": {"id": "Notulen lokakarya mini terbit", "en": "Meeting minutes published"},
-    "indicator.below_target": {"id": "Indikator di bawah target", "en": "Indicator below target"},
-    "indicator.recovered": {"id": "Indikator kembali mencapai target", "en": "Indicator back on target"},
-    "notification.test": {"id": "Uji coba notifikasi", "en": "Test notification"},
-    "notification.digest": {"id": "Ringkasan harian", "en": "Daily digest"},
-}
 
 
 def format_local(when: datetime, tz: str, language: str) -> str:
@@ -93,6 +87,7 @@ def one_line(text: str) -> str:
 OWNER_ACTION_EVENTS = frozenset({"followup.created", "followup.due_soon", "followup.overdue", "followup.escalated",
                                  "followup.reopened"})
 ACTIVE_STATUSES = ("open", "in_progress")
+SYSTEM_ACTORS = ("system", "minilok", "scheduler")
 
 
 def action_link(event: dict[str, Any], agency_id: int | None, secret: str, base_url: str) -> str | None:
@@ -112,49 +107,445 @@ def action_link(event: dict[str, Any], agency_id: int | None, secret: str, base_
 
 
 def render_message(message: Message, settings: NotificationsSettings) -> Rendered:
-    """What the email and gateway channels send: the message rendered, with the owner's action link."""
-    link = action_link(message.event, message.agency_id, settings.minilok_secret, settings.public_base_url)
-    return render(message.event, message.language, message.timezone, settings.public_base_url, action_link=link)
+    """What the email and gateway channels send: the message rendered for its reader (the
+    subscribing agency), with the owner's action link (in a digest, one per item)."""
+    def link(event: dict[str, Any]) -> str | None:
+        return action_link(event, message.agency_id, settings.minilok_secret, settings.public_base_url)
+
+    return render(message.event, message.language, message.timezone, settings.public_base_url,
+                  action_link=link(message.event), agency_id=message.agency_id, link_for=link)
 
 
-def context(event: dict[str, Any], language: str, tz: str, base_url: str,
-            action_link: str | None = None) -> dict[str, Any]:
-    language = language if language in ("id", "en") else "id"
+# --- words ------------------------------------------------------------------------------------
+
+def format_date(day: date, language: str) -> str:
+    """"Minggu, 15 Maret 2026" / "Sunday, 15 March 2026"."""
+    return f"{DAYS[language][day.weekday()]}, {day.day} {MONTHS[language][day.month - 1]} {day.year}"
+
+
+def join_names(names: list[str], language: str) -> str:
+    """"A", "A dan B", "A, B dan C" (English: "and")."""
+    word = " dan " if language == "id" else " and "
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + word + names[-1]
+
+
+def format_number(value: Any, language: str) -> str:
+    """12.5 as "12,5" in Bahasa Indonesia; whole numbers without decimals."""
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return str(value)
+    text = f"{number:,.0f}" if number == int(number) else f"{number:,.1f}"
+    if language == "id":
+        text = text.replace(",", "_").replace(".", ",").replace("_", ".")
+    return text
+
+
+def format_period(period: Any, language: str) -> str:
+    """"2026-02" as "Februari 2026", "2026Q1" as "Triwulan I 2026" / "Q1 2026", "2026" as is."""
+    text = str(period or "")
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+        return f"{MONTHS[language][int(text[5:]) - 1]} {text[:4]}"
+    if len(text) == 6 and text[4] == "Q" and text[5] in "1234":
+        return (f"Triwulan {'I II III IV'.split()[int(text[5]) - 1]} {text[:4]}" if language == "id"
+                else f"Q{text[5]} {text[:4]}")
+    return text
+
+
+def lateness(due_at: datetime, at: datetime, tz: str, language: str) -> tuple[int, str]:
+    """How late at `at`, in whole local days: (days, words). On the due day itself "jatuh tempo
+    hari ini" (not "terlambat 1 hari" a second after the time); before it, how many days are left
+    (days negative)."""
+    zone = ZoneInfo(tz)
+    days = (at.astimezone(zone).date() - due_at.astimezone(zone).date()).days
+    if days == 0:
+        return 0, "jatuh tempo hari ini" if language == "id" else "due today"
+    if days < 0 and at <= due_at:
+        if days == -1:
+            return -1, "jatuh tempo besok" if language == "id" else "due tomorrow"
+        return days, f"jatuh tempo {-days} hari lagi" if language == "id" else f"due in {-days} days"
+    if days > 0 and at > due_at:
+        return days, (f"terlambat {days} hari" if language == "id"
+                      else f"{days} day{'s' if days != 1 else ''} late")
+    return 0, "jatuh tempo hari ini" if language == "id" else "due today"
+
+
+def _cap(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _names(items: Any) -> list[str]:
+    return [str(i["name"]) for i in items if isinstance(i, dict) and i.get("name")] if isinstance(items, list) else []
+
+
+def _ids(items: Any) -> set[str]:
+    if not isinstance(items, list):
+        return set()
+    return {str(i.get("id")) if isinstance(i, dict) else str(i) for i in items}
+
+
+def _named(items: Any, agency_id: str) -> str | None:
+    for item in items if isinstance(items, list) else ():
+        if isinstance(item, dict) and str(item.get("id")) == agency_id and item.get("name"):
+            return str(item["name"])
+    return None
+
+
+# --- who reads ---------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Reader:
+    """Who the message is for, as far as the event tells: "owner", "supporter", "escalated"
+    (an agency the follow-up escalated to), "invited" (to a meeting) or "puskesmas" (anyone who
+    follows the puskesmas: its own staff, a dinas)."""
+
+    role: str
+    name: str | None = None
+
+
+def reader_of(event: dict[str, Any], agency_id: int | None) -> Reader:
     data = event.get("data") or {}
     followup = data.get("followup") or {}
-    event_time = _parse_time(event.get("time"))
-    due_at = _parse_time(followup.get("due_at")) if followup.get("due_at") else None
-    overdue_days = None
-    if due_at and event_time and event_time > due_at:
-        overdue_days = max(1, (event_time - due_at).days)
-    return {
-        "lang": language,
-        "event": event,
-        "type": event.get("type"),
-        "headline": HEADLINES.get(event.get("type"), {"id": event.get("type"), "en": event.get("type")})[language],
-        "data": data,
-        "followup": followup,
-        "meeting": data.get("meeting") or {},
-        "indicator": data.get("indicator") or {},
-        "due": format_local(due_at, tz, language) if due_at else None,
-        "overdue_days": overdue_days,
-        "escalation_level": followup.get("escalation_level"),
-        "link": f"{base_url.rstrip('/')}/follow-ups/{followup['id']}" if followup.get("id") else base_url,
-        "action_link": action_link,
+    meeting = data.get("meeting") or {}
+    if agency_id is None:
+        return Reader("puskesmas")
+    me = str(agency_id)
+    if followup:
+        escalated = data.get("escalated_to_agencies")
+        if str(followup.get("owner_agency_id")) == me:
+            return Reader("owner", followup.get("owner_agency_name"))
+        if me in _ids(data.get("escalated_to_agency_ids")) | _ids(escalated):
+            return Reader("escalated", _named(escalated, me))
+        supporters = followup.get("supporting_agencies")
+        if me in _ids(followup.get("supporting_agency_ids")) | _ids(supporters):
+            return Reader("supporter", _named(supporters, me))
+    if meeting:
+        invited = meeting.get("invited_agencies")
+        if me in _ids(meeting.get("invited_agency_ids")) | _ids(invited):
+            return Reader("invited", _named(invited, me))
+    return Reader("puskesmas")
+
+
+# --- what one message says ---------------------------------------------------------------------
+
+def context(event: dict[str, Any], language: str, tz: str, base_url: str, action_link: str | None = None,
+            agency_id: int | None = None) -> dict[str, Any]:
+    """Everything the templates show, in words: headline, greeting, what happened (`intro`),
+    the facts as (label, value) rows, what to do next, and the link."""
+    lang = language if language in ("id", "en") else "id"
+    data = event.get("data") if isinstance(event.get("data"), dict) else {}
+    type_ = str(event.get("type") or "")
+    followup = data.get("followup") if isinstance(data.get("followup"), dict) else {}
+    meeting = data.get("meeting") if isinstance(data.get("meeting"), dict) else {}
+    tz = str((followup or meeting).get("timezone") or tz or "Asia/Jakarta")
+    try:
+        ZoneInfo(tz)
+    except (ValueError, KeyError):
+        tz = "Asia/Jakarta"
+    reader = reader_of(event, agency_id)
+    base = base_url.rstrip("/")
+    ctx: dict[str, Any] = {
+        "lang": lang, "type": type_, "event": event, "data": data, "followup": followup, "meeting": meeting,
+        "headline": HEADLINES.get(type_, UNKNOWN_HEADLINE)[lang], "reader": reader, "facts": [],
+        "intro": "", "next_step": "", "action_link": action_link, "link": base or "/",
+        "link_label": "Buka Minilok" if lang == "id" else "Open Minilok", "due": None, "late": None,
+        "overdue_days": None, "subject_topic": "",
     }
+    puskesmas = (followup or meeting).get("puskesmas_name")
+    ctx["puskesmas"] = puskesmas
+    words = {"puskesmas": puskesmas or ("puskesmas" if lang == "id" else "the puskesmas")}
+    if followup:
+        _followup_context(ctx, type_, followup, data, event, lang, tz, base, reader, words)
+    elif meeting:
+        _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words)
+    elif type_.startswith("indicator."):
+        _indicator_context(ctx, type_, data, lang, base)
+    elif type_ == "notification.failed":
+        _failed_context(ctx, data, lang, tz)
+    elif type_ == "notification.test":
+        ctx["intro"] = ("Ini pesan uji coba dari Minilok. Bila Bapak/Ibu menerimanya, langganan ini berfungsi."
+                        if lang == "id" else
+                        "This is a test message from Minilok. If you receive it, this subscription works.")
+    steps = NEXT_STEPS.get(type_, {})
+    step = steps.get(reader.role) or steps.get("other")
+    ctx["next_step"] = step[lang].format(**words) if step else ""
+    if reader.name:
+        ctx["greeting"] = f"Yth. Bapak/Ibu di {reader.name}," if lang == "id" else f"Dear colleagues at {reader.name},"
+    else:
+        ctx["greeting"] = "Yth. Bapak/Ibu," if lang == "id" else "Dear colleague,"
+    ctx["why"] = WHY[reader.role][lang].format(**words) if (followup or meeting) else ""
+    if action_link:
+        ctx["action_label"] = ("Tanggapi di sini (terima, laporkan kemajuan, selesai, atau minta perpanjangan)"
+                               if lang == "id" else
+                               "Respond here (acknowledge, report progress, complete, or ask for more time)")
+    return ctx
 
 
-def render(event: dict[str, Any], language: str, tz: str, base_url: str, action_link: str | None = None) -> Rendered:
-    """Pure: the texts of one message; `action_link` (from `action_link()`) when it goes to the owner."""
+def _row(ctx: dict[str, Any], id_label: str, en_label: str, value: Any) -> None:
+    if value not in (None, "", []):
+        ctx["facts"].append((id_label if ctx["lang"] == "id" else en_label, str(value)))
+
+
+def _followup_context(ctx, type_, followup, data, event, lang, tz, base, reader, words) -> None:
+    number = followup.get("id")
+    ref = (f"RTL no. {number}" if lang == "id" else f"follow-up no. {number}") if number is not None else (
+        "RTL" if lang == "id" else "follow-up")
+    title = one_line(str(followup.get("title") or ""))
+    named_ref = f'{ref} "{title}"' if title else ref
+    owner_name = followup.get("owner_agency_name")
+    owner = owner_name or ("penanggung jawab" if lang == "id" else "the owner")
+    if reader.role == "owner":
+        owner_ref = "lembaga Bapak/Ibu" if lang == "id" else "your agency"
+    else:
+        owner_ref = owner
+    supporters = _names(followup.get("supporting_agencies"))
+    escalated_names = _names(data.get("escalated_to_agencies"))
+    escalated = join_names(escalated_names, lang) if escalated_names else (
+        "lembaga di atasnya" if lang == "id" else "the next level up")
+    actor = data.get("actor_name")
+    actor = actor if actor and str(data.get("actor") or "") not in SYSTEM_ACTORS else None
+    words.update(owner=owner, escalated=escalated)
+    who = actor or _cap(owner_ref)
+
+    due_at = _parse_time(followup.get("due_at")) if followup.get("due_at") else None
+    at = _parse_time(event.get("time")) or datetime.now(UTC)
+    active = followup.get("status") in ACTIVE_STATUSES
+    late_days, late_words = lateness(due_at, at, tz, lang) if due_at else (0, "")
+    if due_at:
+        ctx["due"] = format_local(due_at, tz, lang)
+        if active:
+            ctx["late"] = late_words
+            ctx["overdue_days"] = late_days if late_days > 0 else None
+    ctx["link"] = followup.get("url") or (f"{base}/follow-ups/{number}" if number is not None else base)
+    ctx["link_label"] = "Lihat RTL" if lang == "id" else "Open the follow-up"
+    ctx["ref"], ctx["title"], ctx["subject_topic"] = ref, title, title
+    at_puskesmas = f" {'dari' if lang == 'id' else 'from'} {ctx['puskesmas']}" if ctx["puskesmas"] else ""
+    late_clause = f" ({ctx['late']})" if ctx["late"] else ""
+    level = followup.get("escalation_level")
+    repeat = data.get("repeat")
+    extension = data.get("extension_request") if isinstance(data.get("extension_request"), dict) else {}
+    progress = data.get("progress") if isinstance(data.get("progress"), dict) else {}
+    intro = ""
+    if lang == "id":
+        if type_ == "followup.created":
+            intro = f"{_cap(words['puskesmas'])} mencatat {named_ref} untuk {owner_ref}."
+        elif type_ == "followup.updated":
+            if extension.get("status") == "approved":
+                intro = f"Permintaan perpanjangan {named_ref} disetujui; batas waktu baru: {ctx['due']}."
+            elif extension.get("status") == "refused":
+                reason = f" Alasan: {one_line(str(extension['decision_reason']))}." if extension.get(
+                    "decision_reason") else ""
+                intro = f"Permintaan perpanjangan {named_ref} tidak disetujui; batas waktu tetap.{reason}"
+            else:
+                intro = f"{named_ref}{at_puskesmas} diubah."
+        elif type_ == "followup.due_soon":
+            intro = f"{named_ref}{at_puskesmas} {ctx['late'] or 'segera jatuh tempo'}."
+        elif type_ == "followup.overdue":
+            intro = f"{named_ref}{at_puskesmas} {ctx['late'] or 'lewat batas waktu'}."
+        elif type_ == "followup.escalated":
+            named_owner = "" if reader.role == "owner" or not owner_name else f" (penanggung jawab: {owner})"
+            subject = named_ref + at_puskesmas + named_owner
+            state = ctx["late"] or "lewat batas waktu"
+            where = "lembaga Bapak/Ibu" if reader.role == "escalated" else escalated
+            again = f" Ini pengingat ulang ke-{repeat}." if repeat else ""
+            intro = f"{subject} {state} dan diteruskan ke {where}.{again}"
+        elif type_ == "followup.acknowledged":
+            intro = f"{who} telah menerima {named_ref}."
+        elif type_ == "followup.progressed":
+            percent = f" ({progress['percent']}%)" if progress.get("percent") is not None else ""
+            intro = f"{who} melaporkan kemajuan {named_ref}{percent}."
+        elif type_ == "followup.extension_requested":
+            wanted = _parse_date(extension.get("due_date"))
+            until = f" sampai {format_date(wanted, lang)}" if wanted else ""
+            intro = f"{who} meminta perpanjangan batas waktu {named_ref}{until}."
+        elif type_ == "followup.completed":
+            when = (f", terlambat {late_days} hari" if due_at and late_days > 0 and at > due_at else ", tepat waktu")
+            intro = f"{who} menyelesaikan {named_ref}{when}."
+        elif type_ == "followup.cancelled":
+            intro = f"{named_ref}{at_puskesmas} dibatalkan."
+        elif type_ == "followup.reopened":
+            intro = f"{named_ref}{at_puskesmas} dibuka kembali{late_clause}."
+    else:
+        cap = _cap(named_ref)
+        if type_ == "followup.created":
+            intro = f"{_cap(words['puskesmas'])} recorded {named_ref} for {owner_ref}."
+        elif type_ == "followup.updated":
+            if extension.get("status") == "approved":
+                intro = f"The extension of {named_ref} was approved; the new due date is {ctx['due']}."
+            elif extension.get("status") == "refused":
+                reason = f" Reason: {one_line(str(extension['decision_reason']))}." if extension.get(
+                    "decision_reason") else ""
+                intro = f"The extension of {named_ref} was refused; the due date stays.{reason}"
+            else:
+                intro = f"{cap}{at_puskesmas} was changed."
+        elif type_ == "followup.due_soon":
+            intro = f"{cap}{at_puskesmas} is {ctx['late'] or 'due soon'}."
+        elif type_ == "followup.overdue":
+            intro = f"{cap}{at_puskesmas} is {ctx['late'] or 'past its due date'}."
+        elif type_ == "followup.escalated":
+            named_owner = "" if reader.role == "owner" or not owner_name else f" (owner: {owner})"
+            subject = cap + at_puskesmas + named_owner
+            state = ctx["late"] or "past its due date"
+            where = "your agency" if reader.role == "escalated" else escalated
+            again = f" This is repeat reminder no. {repeat}." if repeat else ""
+            intro = f"{subject} is {state} and was escalated to {where}.{again}"
+        elif type_ == "followup.acknowledged":
+            intro = f"{who} acknowledged {named_ref}."
+        elif type_ == "followup.progressed":
+            percent = f" ({progress['percent']}%)" if progress.get("percent") is not None else ""
+            intro = f"{who} reported progress on {named_ref}{percent}."
+        elif type_ == "followup.extension_requested":
+            wanted = _parse_date(extension.get("due_date"))
+            until = f" until {format_date(wanted, lang)}" if wanted else ""
+            intro = f"{who} asked for more time on {named_ref}{until}."
+        elif type_ == "followup.completed":
+            when = (f", {late_days} day{'s' if late_days != 1 else ''} late" if due_at and late_days > 0
+                    and at > due_at else ", on time")
+            intro = f"{who} completed {named_ref}{when}."
+        elif type_ == "followup.cancelled":
+            intro = f"{cap}{at_puskesmas} was cancelled."
+        elif type_ == "followup.reopened":
+            intro = f"{cap}{at_puskesmas} was reopened{late_clause}."
+    ctx["intro"] = intro
+
+    _row(ctx, "Puskesmas", "Puskesmas", ctx["puskesmas"])
+    _row(ctx, _cap(ref), _cap(ref), title)
+    _row(ctx, "Kegiatan", "Action", one_line(str(followup.get("action") or "")))
+    _row(ctx, "Penanggung jawab", "Owner", owner_name)
+    _row(ctx, "Lembaga pendukung", "Supporting agencies", join_names(supporters, lang) if supporters else None)
+    if type_ == "followup.escalated":
+        _row(ctx, "Diteruskan ke", "Escalated to", join_names(escalated_names, lang) if escalated_names else None)
+    if ctx["due"]:
+        _row(ctx, "Batas waktu", "Due", ctx["due"] + late_clause)
+    status = STATUSES.get(str(followup.get("status")))
+    _row(ctx, "Status RTL", "Status", status[lang] if status else None)
+    if level and type_ == "followup.escalated":
+        _row(ctx, "Tingkat eskalasi", "Escalation level", level)
+    if progress.get("percent") is not None:
+        _row(ctx, "Kemajuan", "Progress", f"{progress['percent']}%")
+    note = progress.get("note") or data.get("note")
+    _row(ctx, "Catatan", "Note", one_line(str(note)) if note else None)
+    if type_ == "followup.extension_requested":
+        wanted = _parse_date(extension.get("due_date"))
+        _row(ctx, "Diminta sampai", "Requested until", format_date(wanted, lang) if wanted else None)
+        _row(ctx, "Alasan", "Reason", one_line(str(extension.get("reason") or "")))
+
+
+def _parse_date(value: Any) -> date | None:
+    try:
+        return date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
+
+
+def _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words) -> None:
+    kind = MEETING_KINDS.get(str(meeting.get("kind")), MEETING_KIND_FALLBACK)[lang]
+    title = one_line(str(meeting.get("title") or kind))
+    when_at = _parse_time(meeting.get("scheduled_at")) if meeting.get("scheduled_at") else None
+    when = format_local(when_at, tz, lang) if when_at else None
+    place = one_line(str(meeting.get("location") or ""))
+    puskesmas = ctx["puskesmas"]
+    reason = meeting.get("cancel_reason") or data.get("cancel_reason") or data.get("reason")
+    invited = _names(meeting.get("invited_agencies"))
+    ctx["link"] = meeting.get("url") or (f"{base}/meetings/{meeting['id']}" if meeting.get("id") is not None else base)
+    ctx["link_label"] = "Lihat lokakarya mini" if lang == "id" else "Open the mini workshop"
+    ctx["when"], ctx["place"], ctx["kind"], ctx["title"] = when, place, kind, title
+    host = f" {puskesmas}" if puskesmas else ""
+    at = (f" {'pada' if lang == 'id' else 'on'} {when}" if when else "") + (
+        f" {'di' if lang == 'id' else 'at'} {place}" if place else "")
+    if type_ == "meeting.scheduled":
+        ctx["headline"] = f"Undangan {kind}{host}" if lang == "id" else f"Invitation: {kind}{host}"
+        ctx["subject_headline"] = "Undangan" if lang == "id" else "Invitation"
+        ctx["subject_topic"] = f"{title}, {when}" if when else title
+        if lang == "id":
+            ctx["intro"] = (f"{puskesmas or 'Puskesmas'} mengundang Bapak/Ibu menghadiri {title}{at}."
+                            if reader.role == "invited" else f"{puskesmas or 'Puskesmas'} menjadwalkan {title}{at}.")
+        else:
+            ctx["intro"] = (f"{puskesmas or 'The puskesmas'} invites you to {title}{at}." if reader.role == "invited"
+                            else f"{puskesmas or 'The puskesmas'} scheduled {title}{at}.")
+    elif type_ == "meeting.updated":
+        ctx["subject_topic"] = f"{title}, {when}" if when else title
+        ctx["intro"] = (f"Jadwal {title} berubah; sekarang{at}." if lang == "id"
+                        else f"{title} has changed; it is now{at}.")
+    elif type_ == "meeting.cancelled":
+        ctx["subject_topic"] = title
+        ctx["intro"] = (f"{title}{' yang dijadwalkan ' + when if when else ''} dibatalkan." if lang == "id"
+                        else f"{title}{', planned for ' + when + ',' if when else ''} is cancelled.")
+        if reason:
+            ctx["intro"] += f" {'Alasan' if lang == 'id' else 'Reason'}: {one_line(str(reason))}."
+    elif type_ == "meeting.minutes_published":
+        ctx["subject_topic"] = title
+        ctx["intro"] = (f"Notulen {title}{host and ' ' + ('di' if lang == 'id' else 'at') + host} telah terbit."
+                        if lang == "id" else f"The minutes of {title}{host and ' at' + host} are published.")
+    _row(ctx, "Acara", "Meeting", title)
+    _row(ctx, "Jenis", "Kind", kind)
+    _row(ctx, "Waktu", "When", when)
+    _row(ctx, "Tempat", "Place", place)
+    _row(ctx, "Penyelenggara", "Host", puskesmas)
+    if type_ != "meeting.minutes_published":
+        _row(ctx, "Lembaga yang diundang", "Invited agencies", join_names(invited, lang) if invited else None)
+    if type_ == "meeting.cancelled":
+        _row(ctx, "Alasan pembatalan", "Reason", one_line(str(reason)) if reason else None)
+
+
+def _indicator_context(ctx, type_, data, lang, base) -> None:
+    indicator = data.get("indicator") if isinstance(data.get("indicator"), dict) else {}
+    area = data.get("area") if isinstance(data.get("area"), dict) else {}
+    name = (indicator.get("name_en") if lang == "en" else None) or indicator.get("name") or (
+        "indikator" if lang == "id" else "the indicator")
+    place = area.get("name") or ("wilayah ini" if lang == "id" else "this area")
+    period = format_period(data.get("period"), lang)
+    unit = (UNITS if lang == "id" else UNITS_EN).get(str(indicator.get("unit")), "")
+    value = f"{format_number(data.get('value'), lang)}{unit}" if data.get("value") is not None else None
+    target = f"{format_number(data.get('target'), lang)}{unit}" if data.get("target") is not None else None
+    ctx["link"] = f"{base}/indicators"
+    ctx["link_label"] = "Lihat indikator" if lang == "id" else "Open the indicators"
+    ctx["subject_topic"] = f"{name}, {place}"
+    figures = (f": {value}" + (f" (target {target})" if target else "")) if value else ""
+    if type_ == "indicator.below_target":
+        ctx["intro"] = (f"{name} di {place} pada {period} di bawah target{figures}." if lang == "id"
+                        else f"{name} in {place} for {period} is below target{figures}.")
+    else:
+        ctx["intro"] = (f"{name} di {place} pada {period} kembali mencapai target{figures}." if lang == "id"
+                        else f"{name} in {place} for {period} is back on target{figures}.")
+    _row(ctx, "Indikator", "Indicator", name)
+    _row(ctx, "Wilayah", "Area", place)
+    _row(ctx, "Periode", "Period", period)
+    _row(ctx, "Capaian", "Value", value)
+    _row(ctx, "Target", "Target", target)
+
+
+def _failed_context(ctx, data, lang, tz) -> None:
+    delivery = data.get("delivery") if isinstance(data.get("delivery"), dict) else {}
+    about = HEADLINES.get(str(delivery.get("event_type")), UNKNOWN_HEADLINE)[lang]
+    channel = CHANNELS.get(str(delivery.get("channel")), {"id": "saluran ini", "en": "this channel"})[lang]
+    attempts = delivery.get("attempts")
+    tries = (f" setelah {attempts} kali percobaan" if lang == "id" else f" after {attempts} attempts") if attempts \
+        else ""
+    ctx["subject_topic"] = about
+    ctx["intro"] = (f"Pesan Minilok ({about}) lewat {channel} gagal terkirim{tries}." if lang == "id"
+                    else f"A Minilok message ({about}) by {channel} could not be delivered{tries}.")
+    if data.get("subscription_disabled"):
+        ctx["intro"] += (" Langganan ini dinonaktifkan sampai diperbaiki." if lang == "id"
+                         else " This subscription is switched off until it is fixed.")
+    _row(ctx, "Pesan tentang", "Message about", about)
+    _row(ctx, "Saluran", "Channel", channel)
+    _row(ctx, "Tujuan", "Target", data.get("target"))
+    _row(ctx, "Jumlah percobaan", "Attempts", attempts)
+    _row(ctx, "Kode jawaban", "Response code", delivery.get("last_response_status"))
+
+
+def render(event: dict[str, Any], language: str, tz: str, base_url: str, action_link: str | None = None,
+           agency_id: int | None = None,
+           link_for: Callable[[dict[str, Any]], str | None] | None = None) -> Rendered:
+    """Pure: the texts of one message for the reader `agency_id`; `action_link` (from
+    `action_link()`) when it goes to the owner; `link_for` gives a digest's items theirs."""
     if event.get("type") == "notification.digest":
-        return render_digest(event, language, tz, base_url)
+        return render_digest(event, language, tz, base_url, agency_id, link_for)
     if event.get("type") == "auth.code_requested":
         return render_sign_in_code(event, language)
-    ctx = context(event, language, tz, base_url, action_link)
+    ctx = context(event, language, tz, base_url, action_link, agency_id)
     env = _environment()
-    # Rendered once as text: the HTML template escapes it like any other value (an include would
-    # keep the partial's own, text, escaping).
-    ctx["facts"] = env.get_template("_facts.j2").render(ctx)
     return Rendered(
         subject=one_line(env.get_template("subject.txt.j2").render(ctx)),
         text=env.get_template("email.txt.j2").render(ctx),
@@ -173,11 +564,18 @@ def render_sign_in_code(event: dict[str, Any], language: str) -> Rendered:
                     short=one_line(text))
 
 
-def render_digest(event: dict[str, Any], language: str, tz: str, base_url: str) -> Rendered:
+def render_digest(event: dict[str, Any], language: str, tz: str, base_url: str, agency_id: int | None = None,
+                  link_for: Callable[[dict[str, Any]], str | None] | None = None) -> Rendered:
     """One message listing every event gathered since the last digest."""
-    items = [context(e, language, tz, base_url) for e in (event.get("data") or {}).get("events", [])]
-    ctx = {**context(event, language, tz, base_url), "items": items, "count": len(items)}
+    items = [context(e, language, tz, base_url, link_for(e) if link_for else None, agency_id)
+             for e in (event.get("data") or {}).get("events", []) if isinstance(e, dict)]
+    ctx = {**context(event, language, tz, base_url, agency_id=agency_id), "items": items, "count": len(items)}
     env = _environment()
+    kinds: dict[str, int] = {}
+    for item in items:
+        kind = item.get("subject_headline") or item["headline"]
+        kinds[kind] = kinds.get(kind, 0) + 1
+    ctx["kinds"] = list(kinds.items())
     return Rendered(
         subject=one_line(env.get_template("digest_subject.txt.j2").render(ctx)),
         text=env.get_template("digest.txt.j2").render(ctx),

@@ -1,0 +1,171 @@
+"""The words of every message, in Bahasa Indonesia and English: event kinds, statuses, meeting
+kinds, and per event type what happened and what the reader should do next (owner, supporter,
+agency escalated to, invited agency, or the puskesmas that watches)."""
+
+from __future__ import annotations
+
+# Event kinds in words: the email's headline and the digest's items.
+HEADLINES = {
+    "followup.created": {"id": "Tindak lanjut baru", "en": "New follow-up"},
+    "followup.updated": {"id": "Tindak lanjut diubah", "en": "Follow-up updated"},
+    "followup.due_soon": {"id": "Tindak lanjut segera jatuh tempo", "en": "Follow-up due soon"},
+    "followup.overdue": {"id": "Tindak lanjut terlambat", "en": "Follow-up overdue"},
+    "followup.escalated": {"id": "Tindak lanjut dieskalasi", "en": "Follow-up escalated"},
+    "followup.acknowledged": {"id": "Tindak lanjut diterima", "en": "Follow-up acknowledged"},
+    "followup.progressed": {"id": "Kemajuan tindak lanjut", "en": "Follow-up progress"},
+    "followup.extension_requested": {"id": "Permintaan perpanjangan", "en": "Extension requested"},
+    "followup.completed": {"id": "Tindak lanjut selesai", "en": "Follow-up completed"},
+    "followup.cancelled": {"id": "Tindak lanjut dibatalkan", "en": "Follow-up cancelled"},
+    "followup.reopened": {"id": "Tindak lanjut dibuka kembali", "en": "Follow-up reopened"},
+    "meeting.scheduled": {"id": "Undangan lokakarya mini", "en": "Mini workshop invitation"},
+    "meeting.updated": {"id": "Perubahan jadwal lokakarya mini", "en": "Mini workshop changed"},
+    "meeting.cancelled": {"id": "Lokakarya mini dibatalkan", "en": "Mini workshop cancelled"},
+    "meeting.minutes_published": {"id": "Notulen lokakarya mini terbit", "en": "Mini workshop minutes published"},
+    "indicator.below_target": {"id": "Indikator di bawah target", "en": "Indicator below target"},
+    "indicator.recovered": {"id": "Indikator kembali mencapai target", "en": "Indicator back on target"},
+    "notification.failed": {"id": "Pesan gagal terkirim", "en": "Message not delivered"},
+    "notification.test": {"id": "Uji coba notifikasi", "en": "Test notification"},
+    "notification.digest": {"id": "Ringkasan harian", "en": "Daily digest"},
+}
+UNKNOWN_HEADLINE = {"id": "Kabar dari Minilok", "en": "News from Minilok"}
+
+STATUSES = {
+    "open": {"id": "Terbuka", "en": "Open"},
+    "in_progress": {"id": "Dikerjakan", "en": "In progress"},
+    "done": {"id": "Selesai", "en": "Done"},
+    "cancelled": {"id": "Dibatalkan", "en": "Cancelled"},
+}
+
+MEETING_KINDS = {
+    "monthly_internal": {"id": "Lokakarya Mini Bulanan", "en": "Monthly Mini Workshop"},
+    "quarterly_cross_sector": {"id": "Lokakarya Mini Lintas Sektor", "en": "Cross-Sector Mini Workshop"},
+}
+MEETING_KIND_FALLBACK = {"id": "Lokakarya Mini", "en": "Mini Workshop"}
+
+CHANNELS = {"email": {"id": "email", "en": "email"}, "whatsapp": {"id": "WhatsApp", "en": "WhatsApp"},
+            "sms": {"id": "SMS", "en": "SMS"}, "webhook": {"id": "webhook", "en": "webhook"}}
+
+UNITS = {"percent": "%", "per_100k": " per 100.000", "per_1000": " per 1.000", "count": "", "ratio": ""}
+UNITS_EN = {"percent": "%", "per_100k": " per 100,000", "per_1000": " per 1,000", "count": "", "ratio": ""}
+
+# Why the reader gets this message (the email's last line).
+WHY = {
+    "owner": {"id": "Bapak/Ibu menerima pesan ini sebagai penanggung jawab RTL ini.",
+              "en": "You receive this message as the owner of this follow-up."},
+    "supporter": {"id": "Bapak/Ibu menerima pesan ini sebagai lembaga pendukung RTL ini.",
+                  "en": "You receive this message as a supporting agency of this follow-up."},
+    "escalated": {"id": "Bapak/Ibu menerima pesan ini karena RTL ini diteruskan ke lembaga Bapak/Ibu.",
+                  "en": "You receive this message because this follow-up was escalated to your agency."},
+    "invited": {"id": "Bapak/Ibu menerima pesan ini sebagai lembaga yang diundang.",
+                "en": "You receive this message as an invited agency."},
+    "puskesmas": {"id": "Bapak/Ibu menerima pesan ini karena berlangganan kabar {puskesmas}.",
+                  "en": "You receive this message because you follow the news of {puskesmas}."},
+}
+
+# What to do next, one short sentence per event type and reader; "other" when the reader has no
+# sentence of its own. Placeholders: {owner}, {escalated}, {puskesmas}.
+NEXT_STEPS: dict[str, dict[str, dict[str, str]]] = {
+    "followup.created": {
+        "owner": {"id": "Mohon tekan tautan di bawah untuk menerima tugas ini, lalu laporkan kemajuannya "
+                        "sebelum batas waktu.",
+                  "en": "Please use the link below to acknowledge this task, then report progress before the "
+                        "due date."},
+        "supporter": {"id": "Lembaga Bapak/Ibu diminta mendukung {owner}; mohon berkoordinasi dengan mereka.",
+                      "en": "Your agency is asked to support {owner}; please coordinate with them."},
+        "other": {"id": "Belum ada yang perlu dilakukan; Minilok akan mengingatkan {owner}.",
+                  "en": "Nothing to do yet; Minilok will remind {owner}."},
+    },
+    "followup.updated": {
+        "owner": {"id": "Mohon periksa perubahan ini, terutama batas waktunya.",
+                  "en": "Please check this change, especially the due date."},
+        "other": {"id": "Mohon periksa perubahan ini.", "en": "Please check this change."},
+    },
+    "followup.due_soon": {
+        "owner": {"id": "Mohon selesaikan sebelum batas waktu, atau minta perpanjangan bila perlu.",
+                  "en": "Please finish before the due date, or ask for more time if needed."},
+        "supporter": {"id": "Mohon bantu {owner} menyelesaikannya tepat waktu.",
+                      "en": "Please help {owner} finish on time."},
+        "other": {"id": "Untuk diketahui; {owner} sudah diingatkan.",
+                  "en": "For your information; {owner} has been reminded."},
+    },
+    "followup.overdue": {
+        "owner": {"id": "Mohon segera laporkan kemajuan, selesaikan, atau minta perpanjangan.",
+                  "en": "Please report progress, complete it, or ask for more time as soon as possible."},
+        "supporter": {"id": "Mohon bantu {owner} menyelesaikannya.", "en": "Please help {owner} get it done."},
+        "other": {"id": "Mohon hubungi {owner} untuk menanyakan kendalanya.",
+                  "en": "Please contact {owner} to ask what is holding it up."},
+    },
+    "followup.escalated": {
+        "owner": {"id": "Mohon segera laporkan kemajuan, selesaikan, atau minta perpanjangan.",
+                  "en": "Please report progress, complete it, or ask for more time as soon as possible."},
+        "escalated": {"id": "Mohon bantu mendorong penyelesaiannya.",
+                      "en": "Please help get it done soon."},
+        "supporter": {"id": "Mohon bantu {owner} menyelesaikannya.", "en": "Please help {owner} get it done."},
+        "other": {"id": "Mohon pantau penyelesaiannya bersama {escalated}.",
+                  "en": "Please follow it up together with {escalated}."},
+    },
+    "followup.acknowledged": {
+        "owner": {"id": "Terima kasih. Mohon laporkan kemajuannya secara berkala.",
+                  "en": "Thank you. Please report progress regularly."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "followup.progressed": {
+        "owner": {"id": "Terima kasih atas laporannya.", "en": "Thank you for the report."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "followup.extension_requested": {
+        "owner": {"id": "Permintaan Bapak/Ibu sudah diteruskan ke {puskesmas}; mohon tunggu keputusannya.",
+                  "en": "Your request has gone to {puskesmas}; please wait for its decision."},
+        "puskesmas": {"id": "Mohon setujui atau tolak permintaan ini di halaman RTL.",
+                      "en": "Please approve or refuse the request on the follow-up's page."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "followup.completed": {
+        "owner": {"id": "Terima kasih atas kerja Bapak/Ibu.", "en": "Thank you for your work."},
+        "supporter": {"id": "Terima kasih atas dukungan Bapak/Ibu.", "en": "Thank you for your support."},
+        "puskesmas": {"id": "Bukti penyelesaian dapat dilihat di halaman RTL.",
+                      "en": "The evidence can be seen on the follow-up's page."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "followup.cancelled": {
+        "other": {"id": "Tidak ada lagi yang perlu dilakukan untuk RTL ini.",
+                  "en": "Nothing more needs to be done for this follow-up."},
+    },
+    "followup.reopened": {
+        "owner": {"id": "Mohon lanjutkan pekerjaan ini dan laporkan kemajuannya.",
+                  "en": "Please resume this work and report progress."},
+        "supporter": {"id": "Mohon lanjutkan dukungan Bapak/Ibu kepada {owner}.",
+                      "en": "Please keep supporting {owner}."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "meeting.scheduled": {
+        "invited": {"id": "Kami mengharapkan kehadiran Bapak/Ibu.", "en": "We look forward to your attendance."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "meeting.updated": {
+        "invited": {"id": "Mohon sesuaikan jadwal Bapak/Ibu.", "en": "Please update your calendar."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "meeting.cancelled": {
+        "invited": {"id": "Mohon abaikan undangan sebelumnya.", "en": "Please disregard the earlier invitation."},
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "meeting.minutes_published": {
+        "other": {"id": "Mohon baca notulen dan RTL yang disepakati.",
+                  "en": "Please read the minutes and the agreed follow-ups."},
+    },
+    "indicator.below_target": {
+        "other": {"id": "Mohon bahas di lokakarya mini berikutnya.", "en": "Please discuss it at the next mini "
+                                                                         "workshop."},
+    },
+    "indicator.recovered": {
+        "other": {"id": "Untuk diketahui.", "en": "For your information."},
+    },
+    "notification.failed": {
+        "other": {"id": "Mohon periksa alamat tujuan langganan ini di Minilok.",
+                  "en": "Please check this subscription's target in Minilok."},
+    },
+    "notification.test": {
+        "other": {"id": "Tidak ada yang perlu dilakukan.", "en": "Nothing to do."},
+    },
+}
