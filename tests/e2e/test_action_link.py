@@ -74,7 +74,7 @@ def test_whatsapp_reminder_link_acknowledge_photo_complete_signed_webhook(system
         assert reminder()[0]["to"] == "+6281255501234"
         print(f"WhatsApp text ({len(text)} characters): {text}")
         found = re.search(re.escape(system.url("meetings")) + r"/a/([A-Za-z0-9_.-]+)", text)
-        assert found and "Tanggapi (diterima / kemajuan / selesai / minta perpanjangan):" in text, text
+        assert found and "Mohon tanggapi:" in text, text
         token = found.group(1)
 
         web = httpx.Client(base_url=system.url("meetings"), timeout=15)  # no Authorization: the link alone

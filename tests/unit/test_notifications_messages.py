@@ -134,3 +134,10 @@ def test_subject_and_short_text_are_one_line():
     rendered = render(event, "id", "Asia/Jakarta", "http://x")
     assert rendered.subject == "[Minilok] Tindak lanjut terlambat: PSN serentak RW 03"
     assert "\n" not in rendered.short and "\x00" not in rendered.short
+
+
+def test_overdue_one_second_after_the_due_time_is_past_due_today_not_a_day_late():
+    event = overdue_event(**NAMED)
+    event["time"] = "2026-02-20T16:59:01Z"  # due 23.59 WIB: one second later, still the 20th
+    r = render(event, "id", "Asia/Jakarta", "http://x", agency_id=99)
+    assert "sudah lewat batas waktu (jatuh tempo hari ini)" in r.short and "terlambat 1 hari" not in r.text

@@ -341,11 +341,11 @@ def _followup_context(ctx, type_, followup, data, event, lang, tz, base, reader,
         elif type_ == "followup.due_soon":
             intro = f"{named_ref}{at_puskesmas} {ctx['late'] or 'segera jatuh tempo'}."
         elif type_ == "followup.overdue":
-            intro = f"{named_ref}{at_puskesmas} {ctx['late'] or 'lewat batas waktu'}."
+            intro = f"{named_ref}{at_puskesmas} {_past_due(ctx, late_days, lang)}."
         elif type_ == "followup.escalated":
             named_owner = "" if reader.role == "owner" or not owner_name else f" (penanggung jawab: {owner})"
             subject = named_ref + at_puskesmas + named_owner
-            state = ctx["late"] or "lewat batas waktu"
+            state = _past_due(ctx, late_days, lang)
             where = "lembaga Bapak/Ibu" if reader.role == "escalated" else escalated
             again = f" Ini pengingat ulang ke-{repeat}." if repeat else ""
             intro = f"{subject} {state} dan diteruskan ke {where}.{again}"
@@ -381,11 +381,11 @@ def _followup_context(ctx, type_, followup, data, event, lang, tz, base, reader,
         elif type_ == "followup.due_soon":
             intro = f"{cap}{at_puskesmas} is {ctx['late'] or 'due soon'}."
         elif type_ == "followup.overdue":
-            intro = f"{cap}{at_puskesmas} is {ctx['late'] or 'past its due date'}."
+            intro = f"{cap}{at_puskesmas} is {_past_due(ctx, late_days, lang)}."
         elif type_ == "followup.escalated":
             named_owner = "" if reader.role == "owner" or not owner_name else f" (owner: {owner})"
             subject = cap + at_puskesmas + named_owner
-            state = ctx["late"] or "past its due date"
+            state = _past_due(ctx, late_days, lang)
             where = "your agency" if reader.role == "escalated" else escalated
             again = f" This is repeat reminder no. {repeat}." if repeat else ""
             intro = f"{subject} is {state} and was escalated to {where}.{again}"
@@ -429,6 +429,14 @@ def _followup_context(ctx, type_, followup, data, event, lang, tz, base, reader,
         wanted = _parse_date(extension.get("due_date"))
         _row(ctx, "Diminta sampai", "Requested until", format_date(wanted, lang) if wanted else None)
         _row(ctx, "Alasan", "Reason", one_line(str(extension.get("reason") or "")))
+
+
+def _past_due(ctx: dict[str, Any], late_days: int, lang: str) -> str:
+    """"terlambat 3 hari"; on the due day itself, past the time, not yet a day late."""
+    if late_days > 0 and ctx["late"]:
+        return ctx["late"]
+    return ("sudah lewat batas waktu (jatuh tempo hari ini)" if lang == "id"
+            else "past its due time (due today)")
 
 
 def _parse_date(value: Any) -> date | None:
