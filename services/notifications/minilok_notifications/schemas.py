@@ -133,6 +133,8 @@ class Attempt(BaseModel):
     error: str | None
     # Set on the entry that moved a delivery to its subscription's fallback: the channel it moved to.
     fallback: str | None = None
+    # A WhatsApp Cloud API status callback about the sent message: sent, delivered, read or failed.
+    status: str | None = None
 
 
 class DeliveryOut(BaseModel):
