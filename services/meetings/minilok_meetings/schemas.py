@@ -449,6 +449,7 @@ class StepIn(Strict):
     after: Duration = Field(description="ISO 8601 duration after due_at, e.g. P3D")
     notify: str = Field(pattern=NOTIFY_PATTERN, description="owner, owner_parent, puskesmas or agency:<id>")
     working_days: bool = False
+    urgent: bool = Field(False, description="Its notices pass quiet hours and the daily digest (data.urgent)")
 
     @field_validator("after")
     @classmethod

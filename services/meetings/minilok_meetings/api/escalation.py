@@ -12,7 +12,8 @@ router = APIRouter(prefix="/escalation-policies", tags=["escalation"])
 
 def policy_out(puskesmas_id: int, policy: Policy, is_default: bool) -> PolicyOut:
     return PolicyOut(puskesmas_id=puskesmas_id, due_soon_before=policy.due_soon_before, is_default=is_default,
-                     steps=[StepIn(after=s.after, notify=s.notify, working_days=s.working_days) for s in policy.steps],
+                     steps=[StepIn(after=s.after, notify=s.notify, working_days=s.working_days, urgent=s.urgent)
+                            for s in policy.steps],
                      repeat_every=policy.repeat_every, progress_pause=policy.progress_pause)
 
 

@@ -27,6 +27,8 @@ class Step:
     after: timedelta
     notify: str  # "owner" | "owner_parent" | "puskesmas" | "agency:<id>"
     working_days: bool = False
+    # Its notices pass the receivers' quiet hours and daily digest (events carry `urgent: true`).
+    urgent: bool = False
 
 
 REPEAT_EVERY = timedelta(days=5)
@@ -58,6 +60,7 @@ class Stage:
     kind: str  # "due_soon" | "overdue" | "escalated"
     level: int  # the escalation level once this stage has fired
     notify: str | None  # whom the step names (None for due soon)
+    urgent: bool = False  # the step's own flag
 
     @property
     def beyond_owner(self) -> bool:
@@ -101,12 +104,13 @@ def _build_timeline(due_at: datetime, policy: Policy, tz: str, calendar: Working
     steps = list(policy.steps)
     if steps and steps[0].after == timedelta(0):
         first = steps.pop(0)
-        stages.append(Stage(due_at, "overdue", 1, first.notify))
+        stages.append(Stage(due_at, "overdue", 1, first.notify, first.urgent))
     else:
         stages.append(Stage(due_at, "overdue", 0, None))
     base_level = stages[-1].level
     for offset, step in enumerate(steps, start=1):
-        stages.append(Stage(step_time(due_at, step, tz, calendar), "escalated", base_level + offset, step.notify))
+        stages.append(Stage(step_time(due_at, step, tz, calendar), "escalated", base_level + offset, step.notify,
+                            step.urgent))
     return stages
 
 
@@ -205,8 +209,8 @@ def parse_policy(due_soon_before: str, steps: list[dict[str, Any]], repeat_every
     """A stored policy (ISO 8601 durations, as in the API; None: never) back into the domain's terms."""
     return Policy(
         due_soon_before=_duration.validate_python(due_soon_before),
-        steps=tuple(Step(_duration.validate_python(s["after"]), s["notify"], bool(s.get("working_days", False)))
-                    for s in steps),
+        steps=tuple(Step(_duration.validate_python(s["after"]), s["notify"], bool(s.get("working_days", False)),
+                         bool(s.get("urgent", False))) for s in steps),
         repeat_every=None if repeat_every is None else _duration.validate_python(repeat_every),
         progress_pause=None if progress_pause is None else _duration.validate_python(progress_pause),
     )

@@ -22,7 +22,7 @@ from minilok_meetings.domain import escalation
 from minilok_meetings.domain.calendar import WorkingCalendar
 from minilok_meetings.domain.escalation import DEFAULT_POLICY, Policy, Stage, parse_policy, timeline
 from minilok_meetings.domain.followup import ACTIVE
-from minilok_meetings.events import emit_followup_event
+from minilok_meetings.events import Names, emit_followup_event
 
 log = logging.getLogger(__name__)
 
@@ -145,6 +145,17 @@ class AgencyDirectory:
         return self.heads.get(followup.puskesmas_id, [])
 
 
+def batch_names(session: Session, followups: list[models.FollowUp], contexts: dict[int, PuskesmasContext],
+                directory: AgencyDirectory) -> Names:
+    """Every name the batch's events carry, in a few queries for the whole batch (never one per
+    follow-up): owners, supporters, whoever a step may notify, and the puskesmas."""
+    agency_ids = {a for f in followups for a in (f.owner_agency_id, *f.supporting_agency_ids)}
+    agency_ids.update(a for heads in directory.heads.values() for a in heads)
+    agency_ids.update(int(step.notify.split(":", 1)[1]) for ctx in contexts.values() for step in ctx.policy.steps
+                      if step.notify.startswith("agency:"))
+    return Names().know_agencies(directory.by_id.values()).load(session, contexts.keys(), agency_ids)
+
+
 EVENT_FOR_STAGE = {"due_soon": "followup.due_soon", "overdue": "followup.overdue", "escalated": "followup.escalated"}
 
 
@@ -159,6 +170,7 @@ def fire_due_stages(session: Session, followups: list[models.FollowUp], now: dat
     directory = AgencyDirectory(session)
     directory.load({f.owner_agency_id for f in followups})
     directory.load_heads({f.puskesmas_id for f in followups})
+    names = batch_names(session, followups, contexts, directory)
     for followup in followups:
         session.expunge(followup)
     updates, history, escalated = [], [], {}
@@ -174,8 +186,8 @@ def fire_due_stages(session: Session, followups: list[models.FollowUp], now: dat
             if stage.kind != "due_soon":
                 followup.escalation_level = stage.level
             kind = "escalated" if firing.repeat else stage.kind
-            emit_followup_event(session, EVENT_FOR_STAGE[kind], followup, escalated_to_agency_ids=targets,
-                                repeat=firing.repeat, actor=SYSTEM_ACTOR)
+            emit_followup_event(session, EVENT_FOR_STAGE[kind], followup, names, escalated_to_agency_ids=targets,
+                                repeat=firing.repeat, urgent=True if stage.urgent else None, actor=SYSTEM_ACTOR)
             data = {"escalation_level": followup.escalation_level, "escalated_to_agency_ids": targets,
                     "due_at": followup.due_at.isoformat()}
             history.append({"followup_id": followup.id, "at": now, "actor": SYSTEM_ACTOR, "kind": kind,
