@@ -6,22 +6,25 @@ and the digest, and invited agencies hearing their meetings."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from minilok_notifications import models
+from minilok_notifications.channels import SendResult
 from minilok_notifications.domain.retries import MAX_ATTEMPTS
 from minilok_notifications.service_layer import deliveries as deliveries_service
-from minilok_notifications.service_layer.attempts import attempt
+from minilok_notifications.service_layer.attempts import apply_result, attempt
 from minilok_notifications.service_layer.digests import DIGEST_TYPE
 from minilok_notifications.service_layer.fan_out import record_event
 from minilok_notifications.service_layer.sweep import due_deliveries
 from minilok_shared.db import utcnow
 from minilok_shared.events.envelope import new_event
 from sqlalchemy import select, update
-from support import free_port
+from support import Processes, free_port, wait_for
 from test_notifications_channels import SmtpSink
+from test_notifications_flow import Stack
 from test_notifications_support import Receiver, followup_event, notifications_client, token
 
 ADMIN = token("admin")
@@ -395,3 +398,44 @@ def test_an_invited_agency_hears_meeting_updated_and_one_not_invited_does_not(cl
     r = client.post("/api/v1/subscriptions", headers=token("agency", agency_id=21), json={
         "event_types": ["meeting.updated", "meeting.cancelled"], "channel": "webhook", "target": hook.url})
     assert r.status_code == 201, r.text
+
+
+# What the provider calls the message
+
+def test_the_providers_message_id_is_kept_on_the_delivery():
+    row = models.Delivery(attempts=[], attempt_count=0, status="pending")
+    apply_result(row, SendResult(response_status=200, provider_message_id="wamid.HBgLNjI4MTIzNDU2Nzg5MBUCABIYFDNB"),
+                 utcnow(), 1.0)
+    assert row.status == "delivered" and row.provider_message_id == "wamid.HBgLNjI4MTIzNDU2Nzg5MBUCABIYFDNB"
+    apply_result(row, SendResult(response_status=200), utcnow(), 1.0)  # a later answer without one keeps it
+    assert row.provider_message_id == "wamid.HBgLNjI4MTIzNDU2Nzg5MBUCABIYFDNB"
+
+
+# Through the real processes
+
+def test_the_worker_sends_the_fallback_at_once_and_the_email_arrives_once(monkeypatch, tmp_path, database_url,
+                                                                         rabbitmq_url, smtp, gateway):
+    """The consumer records the event, the worker's attempt fails for good on WhatsApp, and the same
+    worker queues the fallback itself (no sweep running): one email."""
+    db_url = database_url("notifications")
+    env = {"NOTIFICATIONS_DATABASE_URL": db_url, "RABBITMQ_URL": rabbitmq_url, "MINILOK_VAR_DIR": str(tmp_path),
+           "SMTP_URL": smtp.url, "WHATSAPP_GATEWAY_URL": gateway.url + "/wa",
+           "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "2"}
+    procs = Processes(env, tmp_path)
+    with notifications_client(monkeypatch, db_url, **env) as c:
+        stack = Stack(procs, c, gateway, db_url, rabbitmq_url)
+        try:
+            subscribe(c, "whatsapp", PHONE, fallback={"channel": "email", "target": EMAIL})
+            gateway.script.append(400)
+            stack.start(consumers=1, workers=1)
+            overdue = event()
+            stack.publish(overdue, overdue)
+            wait_for(lambda: smtp.messages, 20, message="the fallback email")
+            time.sleep(1.5)  # room for a second one, if there were one
+            (mail,) = smtp.messages
+            assert mail["To"] == EMAIL and len(gateway.requests) == 1
+            (row,) = stack.deliveries()
+            assert row.status == "delivered" and row.channel == "email" and row.fallback_used
+        finally:
+            procs.stop_all()
+            stack.engine.dispose()
