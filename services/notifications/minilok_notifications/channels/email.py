@@ -1,16 +1,23 @@
 """Email over SMTP (`SMTP_URL`: smtp://host:port, smtps:// for TLS, ?starttls=1, user:password@
-optional), a text and an HTML part from the templates in the subscriber's language."""
+optional), a text and an HTML part from the templates in the subscriber's language; an email about
+a meeting also carries its iCalendar invitation (METHOD:REQUEST, METHOD:CANCEL when cancelled)."""
 
 from __future__ import annotations
 
 import smtplib
 import ssl
 from email.message import EmailMessage
+from email.utils import parseaddr
+from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from minilok_shared.ics import meeting_invitation
 
 from minilok_notifications.channels import Message, SendResult
 from minilok_notifications.channels.messages import render_message
 from minilok_notifications.config import NotificationsSettings
+
+CALENDAR_METHODS = {"meeting.scheduled": "REQUEST", "meeting.updated": "REQUEST", "meeting.cancelled": "CANCEL"}
 
 
 class EmailChannel:
@@ -30,7 +37,30 @@ class EmailChannel:
         email["Content-Language"] = message.language
         email.set_content(rendered.text)
         email.add_alternative(rendered.html, subtype="html")
+        invitation = self.invitation(message.event)
+        if invitation:
+            method, ics = invitation
+            # As Google and Outlook send one: the calendar as a third alternative (what a mail
+            # client turns into "Accept / Add to calendar"), and the same file attached.
+            email.add_alternative(ics.decode(), subtype="calendar", params={"method": method})
+            email.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
         return email
+
+    def invitation(self, event: dict[str, Any]) -> tuple[str, bytes] | None:
+        """(METHOD, the .ics) for an event that puts a meeting in a calendar, moves it or takes it out."""
+        method = CALENDAR_METHODS.get(event.get("type"))
+        meeting = (event.get("data") or {}).get("meeting")
+        if method is None or not isinstance(meeting, dict):
+            return None
+        # The UID is made from the meeting's page address; an event without one gets the
+        # address the meetings service would give it, so both hand out the same UID.
+        if not meeting.get("url") and meeting.get("id") is not None:
+            meeting = {**meeting, "url": f"{self.settings.public_base_url.rstrip('/')}/meetings/{meeting['id']}"}
+        organizer = parseaddr(self.settings.smtp_from)[1] or None
+        try:
+            return method, meeting_invitation(meeting, method, organizer_email=organizer)
+        except (KeyError, TypeError, ValueError):
+            return None  # a meeting without a time: the email still goes, without a calendar
 
     def send(self, message: Message) -> SendResult:
         email = self.compose(message)
