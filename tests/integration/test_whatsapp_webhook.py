@@ -16,13 +16,14 @@ import pytest
 from minilok_meetings import models as meetings_models
 from minilok_meetings.handlers import handlers as meetings_handlers
 from minilok_notifications import models
+from minilok_notifications.service_layer.attempts import attempt
 from minilok_notifications.service_layer.whatsapp_inbound import REPLY_NAMESPACE
 from minilok_shared.action_links import mint_action_token
 from minilok_shared.events.consumer import EventConsumer
 from minilok_shared.events.envelope import new_event
 from sqlalchemy import select
 from test_notifications_channels import deliver_event, subscribe
-from test_notifications_support import followup_event, notifications_client, token
+from test_notifications_support import Receiver, followup_event, notifications_client, token
 from whatsapp_cloud_fake import FakeCloudApi, button_reply, signed, status_update
 
 from tests.integration.test_meetings_followups import new_followup, setup_puskesmas
@@ -39,8 +40,16 @@ def cloud():
 
 
 @pytest.fixture
-def client(monkeypatch, database_url, cloud):
+def sms():
+    receiver = Receiver()
+    yield receiver
+    receiver.close()
+
+
+@pytest.fixture
+def client(monkeypatch, database_url, cloud, sms):
     with notifications_client(monkeypatch, database_url("notifications"), WHATSAPP_GATEWAY_URL=cloud.url,
+                              SMS_GATEWAY_URL=sms.url,
                               WHATSAPP_GATEWAY_FORMAT="cloud_api", WHATSAPP_ACCESS_TOKEN=cloud.access_token,
                               WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN=VERIFY,
                               MINILOK_PUBLIC_URL="https://minilok.example") as c:
@@ -174,6 +183,22 @@ def test_statuses_land_on_the_delivery_once_and_a_late_failure_fails_it(client, 
     assert failed.attempts[-1]["error"] == "WhatsApp 131026: Message undeliverable (Nomor tidak terdaftar di WhatsApp)"
     told = outbox(client, "notification.failed")
     assert [e["data"]["delivery"]["id"] for e in told] == [failed.id]
+    r = client.get(f"/api/v1/deliveries/{failed.id}", headers=token("admin"))
+    assert r.json()["status"] == "failed" and r.json()["attempts"][-1]["status"] == "failed"
+
+
+def test_a_late_failure_goes_to_the_subscriptions_fallback_once(client, cloud, sms):
+    subscribe(client, "whatsapp", "+6281234567890", fallback={"channel": "sms", "target": "+6281234567890"})
+    assert deliver_event(client, overdue(str(uuid.uuid4()), datetime.now(UTC))) == ["delivered"]
+    failed = status_update(cloud.accepted[0]["wamid"], "failed", errors=[{"code": 131049, "title": "Not delivered"}])
+    for _ in range(2):
+        assert post_signed(client, failed).status_code == 200
+    delivery = deliveries(client)[0]
+    assert (delivery.status, delivery.channel, delivery.fallback_used) == ("pending", "sms", True)
+    assert [a.get("status") or a.get("fallback") for a in delivery.attempts] == [None, "failed", "sms"]
+    assert attempt(client.app.state.sessionmaker, client.app.state.settings, delivery.id)[0] == "delivered"
+    assert [json.loads(r["body"])["channel"] for r in sms.requests] == ["sms"]
+    assert outbox(client, "notification.failed") == []
 
 
 @pytest.fixture

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 
 from fastapi import APIRouter, HTTPException, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from minilok_shared.deps import SessionDep, read_in_thread
 
 from minilok_notifications.service_layer import whatsapp_inbound
+from minilok_notifications.tasks import enqueue_quietly
 
 router = APIRouter(prefix="/whatsapp", tags=["whatsapp"])
 
@@ -38,4 +40,7 @@ async def receive_webhook(request: Request, session: SessionDep):
         raise HTTPException(400, "Isi bukan JSON yang sah / body is not valid JSON") from exc
     if not isinstance(body, dict):
         raise HTTPException(400, "Isi harus objek JSON / body must be a JSON object")
-    return await read_in_thread(session, whatsapp_inbound.handle_webhook, session, settings, body)
+    counts, resend = await read_in_thread(session, whatsapp_inbound.handle_webhook, session, settings, body)
+    if resend:
+        await run_in_threadpool(enqueue_quietly, resend)
+    return counts

@@ -6,7 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from minilok_notifications.channels.messages import HEADLINES, action_link, format_local, one_line
+from minilok_notifications.channels.messages import action_link, format_local, one_line
+from minilok_notifications.channels.phrases import HEADLINES, STATUSES, UNKNOWN_HEADLINE
 
 if TYPE_CHECKING:
     from minilok_notifications.channels import Message
@@ -31,8 +32,6 @@ DEFAULT_TEMPLATES = {
 # A quick-reply payload is "<action>:<action link token>"; only these actions exist.
 REPLY_ACTIONS = {"ack": "acknowledge"}
 ACKNOWLEDGE_PAYLOAD = "ack"
-STATUS_WORDS = {"id": {"open": "Terbuka", "in_progress": "Dikerjakan", "done": "Selesai", "cancelled": "Dibatalkan"},
-                "en": {"open": "Open", "in_progress": "In progress", "done": "Done", "cancelled": "Cancelled"}}
 # Meta refuses a body parameter over this (and the whole body over 1024 characters).
 PARAMETER_MAX = 300
 # Cloud API error codes that say "later", not "never": throttling and Meta's own trouble.
@@ -74,7 +73,7 @@ def body_parameters(message: Message, settings: NotificationsSettings, link: str
     """What fills {{1}}, {{2}}... of the event's template, in the message's language and the event's timezone."""
     event, language = message.event, message.language if message.language in ("id", "en") else "id"
     data = event.get("data") or {}
-    headline = HEADLINES.get(event.get("type"), {}).get(language, "Minilok")
+    headline = HEADLINES.get(event.get("type"), UNKNOWN_HEADLINE)[language]
     base = settings.public_base_url.rstrip("/")
     followup, meeting = data.get("followup"), data.get("meeting")
     if followup and link is not None:  # to the owner: title, puskesmas, due, action link
@@ -86,7 +85,7 @@ def body_parameters(message: Message, settings: NotificationsSettings, link: str
         page = followup.get("url") or f"{base}/follow-ups/{followup.get('id')}"
         return [parameter(headline), parameter(_followup_title(followup)),
                 parameter(followup.get("puskesmas_name") or "puskesmas"),
-                parameter(STATUS_WORDS[language].get(followup.get("status"), followup.get("status"))),
+                parameter((STATUSES.get(followup.get("status")) or {}).get(language)),
                 parameter(_time(followup.get("due_at"), tz, language)), parameter(page, 1000)]
     if meeting:
         tz = meeting.get("timezone") or message.timezone

@@ -18,11 +18,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from minilok_notifications import models
-from minilok_notifications.channels import SendResult
 from minilok_notifications.channels.whatsapp_cloud import read_reply_payload
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.events import emit_delivery_failed
-from minilok_notifications.service_layer.attempts import apply_result
+from minilok_notifications.service_layer.attempts import switch_to_fallback
+from minilok_notifications.service_layer.digests import settle_digest_members
 
 log = logging.getLogger(__name__)
 
@@ -59,10 +59,13 @@ def _timestamp(value: Any, default: datetime) -> datetime:
         return default
 
 
-def handle_webhook(session: Session, settings: NotificationsSettings, body: dict[str, Any]) -> dict[str, int]:
-    """Every reply and status in one webhook call, in one transaction; counts of what it did."""
+def handle_webhook(session: Session, settings: NotificationsSettings, body: dict[str, Any]) \
+        -> tuple[dict[str, int], list[int]]:
+    """Every reply and status in one webhook call, in one transaction: counts of what it did, and
+    the deliveries to queue once it is committed (moved to their fallback)."""
     now = utcnow()
     counts = {"replies": 0, "duplicates": 0, "ignored": 0, "statuses": 0}
+    resend: list[int] = []
     for entry in _items(body, "entry"):
         for change in _items(entry, "changes"):
             value = change.get("value")
@@ -70,9 +73,11 @@ def handle_webhook(session: Session, settings: NotificationsSettings, body: dict
                 outcome = record_reply(session, settings, message, now)
                 counts[outcome] += 1
             for status in _items(value, "statuses"):
-                counts["statuses" if record_status(session, settings, status, now) else "ignored"] += 1
+                recorded, send_now = record_status(session, status, now)
+                counts["statuses" if recorded else "ignored"] += 1
+                resend += [send_now] if send_now else []
     session.commit()
-    return counts
+    return counts, resend
 
 
 def reply_payload(message: dict[str, Any]) -> str | None:
@@ -131,30 +136,31 @@ def _status_error(status: dict[str, Any]) -> str | None:
     return f"{text} ({details})" if details else text
 
 
-def record_status(session: Session, settings: NotificationsSettings, status: dict[str, Any], now: datetime) -> bool:
-    """The status as an attempt entry of the delivery that sent the message; a `failed` after the
-    Cloud API had accepted it fails the delivery (its fallback, if any, then applies). False when
-    no delivery sent it (yet) or Meta said it before."""
+def record_status(session: Session, status: dict[str, Any], now: datetime) -> tuple[bool, int | None]:
+    """The status as an attempt entry of the delivery that sent the message: (recorded, the id of a
+    delivery to send now). A `failed` after the Cloud API had accepted the message fails the
+    delivery, and its subscription's fallback, if any, takes it. Not recorded when no delivery sent
+    that message (yet), or Meta said it before."""
     wamid, state = status.get("id"), status.get("status")
     if not isinstance(wamid, str) or not wamid or state not in STATUSES:
-        return False
+        return False, None
     delivery = session.scalars(select(models.Delivery).where(models.Delivery.provider_message_id == wamid)
                                .with_for_update(of=models.Delivery).limit(1)).first()
     if delivery is None:
         log.info("WhatsApp status %s for %s: no delivery sent that message", state, wamid)
-        return False
+        return False, None
     at = _timestamp(status.get("timestamp"), now).isoformat()
     if any(a.get("status") == state and a.get("at") == at for a in delivery.attempts):
-        return False  # Meta delivers a webhook again when our answer was slow
+        return False, None  # Meta posts a webhook again when our answer was slow
     error = _status_error(status)
-    if state == "failed" and delivery.status == "delivered":
-        text = error or "WhatsApp: pesan gagal sampai / message failed"
-        delivery.delivered_at = None
-        apply_result(delivery, SendResult(error=text, permanent=True), now, settings.retry_scale)
-        delivery.attempts = [{**a, "status": "failed", "at": at} if a.get("error") == text and
-                             a.get("at") == now.isoformat() and "status" not in a else a for a in delivery.attempts]
-        if delivery.status == "failed":
-            emit_delivery_failed(session, delivery)
-        return True
+    if state == "failed":
+        error = error or "WhatsApp: pesan gagal sampai / message not delivered"
     delivery.attempts = [*delivery.attempts, {"at": at, "response_status": None, "error": error, "status": state}]
-    return True
+    if state != "failed" or delivery.status != "delivered":
+        return True, None
+    delivery.status, delivery.delivered_at, delivery.last_error = "failed", None, error
+    if switch_to_fallback(delivery, now):
+        return True, delivery.id
+    emit_delivery_failed(session, delivery)
+    settle_digest_members(session, delivery)
+    return True, None
