@@ -485,6 +485,16 @@ def _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words) -
         ctx["subject_topic"] = title
         ctx["intro"] = (f"Notulen {title}{host and ' ' + ('di' if lang == 'id' else 'at') + host} telah terbit."
                         if lang == "id" else f"The minutes of {title}{host and ' at' + host} are published.")
+    if type_ == "meeting.cancelled":
+        ctx["calendar_note"] = ("Pembatalan untuk kalender terlampir (invite.ics); bukalah agar acara ini "
+                                "terhapus dari kalender Bapak/Ibu." if lang == "id" else
+                                "A calendar cancellation is attached (invite.ics); open it to remove the event from "
+                                "your calendar.")
+    elif type_ in ("meeting.scheduled", "meeting.updated"):
+        ctx["calendar_note"] = ("Undangan kalender terlampir (invite.ics); bukalah untuk menyimpan acara ini di "
+                                "kalender Bapak/Ibu." if lang == "id" else
+                                "A calendar invitation is attached (invite.ics); open it to save the event in your "
+                                "calendar.")
     _row(ctx, "Acara", "Meeting", title)
     _row(ctx, "Jenis", "Kind", kind)
     _row(ctx, "Waktu", "When", when)
