@@ -141,3 +141,10 @@ def test_overdue_one_second_after_the_due_time_is_past_due_today_not_a_day_late(
     event["time"] = "2026-02-20T16:59:01Z"  # due 23.59 WIB: one second later, still the 20th
     r = render(event, "id", "Asia/Jakarta", "http://x", agency_id=99)
     assert "sudah lewat batas waktu (jatuh tempo hari ini)" in r.short and "terlambat 1 hari" not in r.text
+
+
+def test_an_urgent_event_says_so_in_the_subject():
+    event = overdue_event(**NAMED)
+    event["data"]["urgent"] = True
+    assert render(event, "id", "Asia/Jakarta", "http://x").subject.startswith("[Minilok] Mendesak: Tindak lanjut")
+    assert render(event, "en", "Asia/Jakarta", "http://x").subject.startswith("[Minilok] Urgent: Follow-up overdue")
