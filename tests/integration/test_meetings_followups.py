@@ -164,6 +164,10 @@ def test_the_owner_acknowledges_and_the_next_escalation_waits(meetings_api):
     body = r.json()
     assert body["acknowledged_at"] and body["paused_until"] and body["status"] == "open"
     assert body["next_reminder_at"]  # due soon, two days before the due date: not held back
+    # Shown in the puskesmas's own zone (WITA), like due_at, on the answer and on a list read.
+    assert all(body[k].endswith("+08:00") for k in ("due_at", "acknowledged_at", "paused_until", "next_reminder_at"))
+    listed = api.get("/api/v1/follow-ups", params={"meeting_id": f["meeting_id"]}).json()["items"]
+    assert [x["acknowledged_at"] for x in listed if x["id"] == f["id"]] == [body["acknowledged_at"]]
     assert datetime.fromisoformat(body["next_reminder_at"]) == datetime(2030, 1, 28, 15, 59, 59, tzinfo=timezone.utc)
     event = outbox_events(api, "followup.acknowledged")
     assert len(event) == 1 and event[0]["data"]["note"] == "Siap" and event[0]["subject"] == str(f["id"])

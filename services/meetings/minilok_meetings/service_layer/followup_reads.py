@@ -34,8 +34,7 @@ def followups_out(session, followups: list[models.FollowUp],
             due_at=f.due_at.astimezone(tz), status=f.status, is_overdue=is_overdue(f.status, f.due_at, now),
             escalation_level=f.escalation_level, percent=f.percent, priority=f.priority, area_code=f.area_code,
             indicator_code=f.indicator_code, created_at=f.created_at, updated_at=f.updated_at,
-            completed_at=f.completed_at, acknowledged_at=f.acknowledged_at, paused_until=f.paused_until,
-            next_reminder_at=f.next_reminder_at,
+            completed_at=f.completed_at, **_local_times(f.acknowledged_at, f.paused_until, f.next_reminder_at, tz),
         ))
     return out
 
@@ -47,7 +46,14 @@ FOLLOWUPS = models.FollowUp.__table__
 _SUPPORTERS = (select(func.aggregate_strings(cast(models.FollowUpSupporter.agency_id, String), ","))
                .where(models.FollowUpSupporter.followup_id == FOLLOWUPS.c.id).scalar_subquery())
 _OUT_COLUMNS = [FOLLOWUPS.c[name] for name in FollowUpOut.model_fields if name in FOLLOWUPS.c]
-_FIELDS_FROM_ROW = [c.key for c in _OUT_COLUMNS if c.key != "due_at"]
+# Times a person plans by (due, acknowledged, held until, next step) in the puskesmas's own zone.
+_LOCAL_TIMES = ("acknowledged_at", "paused_until", "next_reminder_at")
+_FIELDS_FROM_ROW = [c.key for c in _OUT_COLUMNS if c.key != "due_at" and c.key not in _LOCAL_TIMES]
+
+
+def _local_times(acknowledged_at, paused_until, next_reminder_at, tz: ZoneInfo) -> dict:
+    return {name: value.astimezone(tz) if value is not None else None
+            for name, value in zip(_LOCAL_TIMES, (acknowledged_at, paused_until, next_reminder_at), strict=True)}
 READ_QUERY = (select(*_OUT_COLUMNS, models.Puskesmas.timezone, _SUPPORTERS.label("supporters"))
               .join_from(FOLLOWUPS, models.Puskesmas.__table__, models.Puskesmas.id == FOLLOWUPS.c.puskesmas_id))
 GET_STATEMENT = READ_QUERY.where(FOLLOWUPS.c.id == bindparam("id"))
@@ -60,9 +66,11 @@ def rows_out(rows) -> list[FollowUpOut]:
     for row in rows:
         f = row._mapping
         supporters = sorted(int(a) for a in row.supporters.split(",")) if row.supporters else []
+        tz = ZoneInfo(row.timezone)
         out.append(FollowUpOut.model_construct(
             **{name: f[name] for name in _FIELDS_FROM_ROW}, supporting_agency_ids=supporters,
-            due_at=row.due_at.astimezone(ZoneInfo(row.timezone)), is_overdue=is_overdue(row.status, row.due_at, now),
+            due_at=row.due_at.astimezone(tz), is_overdue=is_overdue(row.status, row.due_at, now),
+            **_local_times(row.acknowledged_at, row.paused_until, row.next_reminder_at, tz),
         ))
     return out
 
