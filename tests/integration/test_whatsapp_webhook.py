@@ -17,6 +17,7 @@ from minilok_meetings import models as meetings_models
 from minilok_meetings.handlers import handlers as meetings_handlers
 from minilok_notifications import models
 from minilok_notifications.service_layer.attempts import attempt
+from minilok_notifications.service_layer.direct_messages import SEALED_CODES, record_code_request, send_direct
 from minilok_notifications.service_layer.whatsapp_inbound import REPLY_NAMESPACE
 from minilok_shared.action_links import mint_action_token
 from minilok_shared.events.consumer import EventConsumer
@@ -199,6 +200,23 @@ def test_a_late_failure_goes_to_the_subscriptions_fallback_once(client, cloud, s
     assert attempt(client.app.state.sessionmaker, client.app.state.settings, delivery.id)[0] == "delivered"
     assert [json.loads(r["body"])["channel"] for r in sms.requests] == ["sms"]
     assert outbox(client, "notification.failed") == []
+
+
+def test_sign_in_code_goes_as_the_authentication_template(client, cloud):
+    state = client.app.state
+    expires = datetime.now(UTC) + timedelta(minutes=10)
+    event = {"id": str(uuid.uuid4()), "type": "auth.code_requested", "data": {
+        "channel": "phone", "target": "+6281255501234", "language": "id", "expires_at": expires.isoformat(),
+        "code_sealed": SEALED_CODES.encrypt(os.environ["MINILOK_SECRET"], "482913")}}
+    with state.sessionmaker.begin() as session:
+        message_id = record_code_request(session, event, state.settings)
+    assert send_direct(state.sessionmaker, state.settings, message_id)[0] == "sent"
+    assert cloud.refused == [] and len(cloud.accepted) == 1
+    sent = cloud.accepted[0]
+    assert sent["to"] == "6281255501234" and sent["template"]["name"] == "minilok_sign_in_code"
+    assert sent["template"]["components"] == [
+        {"type": "body", "parameters": [{"type": "text", "text": "482913"}]},
+        {"type": "button", "sub_type": "url", "index": "0", "parameters": [{"type": "text", "text": "482913"}]}]
 
 
 @pytest.fixture
