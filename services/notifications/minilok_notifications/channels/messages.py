@@ -473,8 +473,10 @@ def _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words) -
                             else f"{puskesmas or 'The puskesmas'} scheduled {title}{at}.")
     elif type_ == "meeting.updated":
         ctx["subject_topic"] = f"{title}, {when}" if when else title
-        ctx["intro"] = (f"Jadwal {title} berubah; sekarang{at}." if lang == "id"
-                        else f"{title} has changed; it is now{at}.")
+        # Sent for a new time or place and for a changed list of invitees alike (the event does
+        # not say which): the words fit both, and give the current time and place.
+        ctx["intro"] = (f"Ada perubahan pada {title}{host and ' di' + host}. Jadwalnya kini{at}." if lang == "id"
+                        else f"{title}{host and ' at' + host} has been updated. It now takes place{at}.")
     elif type_ == "meeting.cancelled":
         ctx["subject_topic"] = title
         ctx["intro"] = (f"{title}{' yang dijadwalkan ' + when if when else ''} dibatalkan." if lang == "id"

@@ -18,7 +18,7 @@ HEADLINES = {
     "followup.cancelled": {"id": "Tindak lanjut dibatalkan", "en": "Follow-up cancelled"},
     "followup.reopened": {"id": "Tindak lanjut dibuka kembali", "en": "Follow-up reopened"},
     "meeting.scheduled": {"id": "Undangan lokakarya mini", "en": "Mini workshop invitation"},
-    "meeting.updated": {"id": "Perubahan jadwal lokakarya mini", "en": "Mini workshop changed"},
+    "meeting.updated": {"id": "Lokakarya mini diperbarui", "en": "Mini workshop updated"},
     "meeting.cancelled": {"id": "Lokakarya mini dibatalkan", "en": "Mini workshop cancelled"},
     "meeting.minutes_published": {"id": "Notulen lokakarya mini terbit", "en": "Mini workshop minutes published"},
     "indicator.below_target": {"id": "Indikator di bawah target", "en": "Indicator below target"},
@@ -143,7 +143,8 @@ NEXT_STEPS: dict[str, dict[str, dict[str, str]]] = {
         "other": {"id": "Untuk diketahui.", "en": "For your information."},
     },
     "meeting.updated": {
-        "invited": {"id": "Mohon sesuaikan jadwal Bapak/Ibu.", "en": "Please update your calendar."},
+        "invited": {"id": "Mohon catat jadwal ini; kami mengharapkan kehadiran Bapak/Ibu.",
+                    "en": "Please note this time; we look forward to your attendance."},
         "other": {"id": "Untuk diketahui.", "en": "For your information."},
     },
     "meeting.cancelled": {
