@@ -92,6 +92,30 @@ def test_escalations_name_the_agencies_escalated_to_and_an_urgent_step_marks_its
     assert dinas["data"]["followup"]["escalation_level"] == 3
 
 
+def test_meeting_events_name_the_puskesmas_and_the_invited_agencies(api):
+    ids = setup_puskesmas(api)
+    r = api.post("/api/v1/meetings", json={
+        "puskesmas_id": ids["puskesmas"], "kind": "quarterly_cross_sector", "title": "Minilok triwulan I",
+        "scheduled_at": "2026-03-18T09:00:00+08:00", "location": "Aula Kelurahan Baru Tengah",
+        "invited_agency_ids": [ids["kelurahan"], ids["kecamatan"]]})
+    assert r.status_code == 201, r.text
+    meeting = outbox_events(api, "meeting.scheduled")[-1]["data"]["meeting"]
+    assert meeting["id"] == r.json()["id"]
+    assert meeting["puskesmas_name"] == "Puskesmas Baru Tengah" and meeting["timezone"] == "Asia/Makassar"
+    assert meeting["location"] == "Aula Kelurahan Baru Tengah"
+    assert meeting["invited_agency_ids"] == sorted([ids["kelurahan"], ids["kecamatan"]])
+    assert {a["name"] for a in meeting["invited_agencies"]} == {"Kelurahan Baru Tengah", "Kecamatan Balikpapan Barat"}
+    assert meeting["url"] == f"{PUBLIC}/meetings/{meeting['id']}"
+    assert meeting["sequence"] == 0 and "cancel_reason" not in meeting
+
+    mid = meeting["id"]
+    assert api.post(f"/api/v1/meetings/{mid}/minutes", json={"summary": "Ringkas", "decisions": []}).status_code < 300
+    assert api.post(f"/api/v1/meetings/{mid}/publish").status_code == 200
+    published = outbox_events(api, "meeting.minutes_published")[-1]["data"]["meeting"]
+    assert published["status"] == "published" and published["puskesmas_name"] == "Puskesmas Baru Tengah"
+    assert published["invited_agency_ids"] == meeting["invited_agency_ids"]
+
+
 def count_statements(engine):
     seen = []
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import UTC
 from typing import Any
 
 from minilok_shared.events.outbox import Outbox
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from minilok_meetings import models
 from minilok_meetings.config import get_settings
+from minilok_meetings.service_layer.agencies import agency_names
 
 outbox = Outbox(models.outbox, source="/meetings")
 
@@ -51,8 +53,7 @@ class Names:
                   *(agency for _, agency in self.contacts.values())}
         missing = {i for i in wanted if i not in self.agencies and i < _MAX_ID}
         if missing:
-            self.agencies.update({row.id: row.name for row in session.execute(
-                select(models.Agency.id, models.Agency.name).where(models.Agency.id.in_(missing)))})
+            self.agencies.update(agency_names(session, missing))
         missing = set(puskesmas_ids) - self.puskesmas.keys()
         if missing:
             P = models.Puskesmas
@@ -143,7 +144,7 @@ def meeting_data(session: Session, meeting: models.Meeting) -> dict[str, Any]:
         "puskesmas_name": puskesmas_name,
         "kind": meeting.kind,
         "title": meeting.title,
-        "scheduled_at": meeting.scheduled_at.isoformat(),
+        "scheduled_at": meeting.scheduled_at.astimezone(UTC).isoformat(),
         "location": meeting.location,
         "status": meeting.status,
         "timezone": timezone,

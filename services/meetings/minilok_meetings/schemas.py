@@ -137,12 +137,24 @@ class AgencyOut(BaseModel):
     created_at: datetime
 
 
+# An undangan goes to a few dozen agencies at most; the cap keeps one request bounded.
+InvitedIds = Annotated[list[int], Field(max_length=500)]
+
+
 class MeetingCreate(Strict):
     puskesmas_id: int
     kind: MeetingKind
     title: Text
     scheduled_at: Instant
     location: Text | None = None
+    invited_agency_ids: InvitedIds = Field(
+        default_factory=list, description="Agencies of this puskesmas (or shared ones) invited: they hear meeting.*")
+
+
+class MeetingPatch(Strict):
+    title: Text | None = None
+    scheduled_at: Instant | None = None
+    location: Text | None = Field(None, description="null clears the place")
 
 
 class MeetingOut(BaseModel):
@@ -153,11 +165,26 @@ class MeetingOut(BaseModel):
     title: str
     scheduled_at: datetime
     location: str | None
-    status: str
+    status: str  # scheduled | published | cancelled
     summary: str | None
     decisions: list
     published_at: datetime | None
     created_at: datetime
+    sequence: int = Field(0, description="Raised on each change invitees hear (the iCalendar SEQUENCE)")
+    cancelled_at: datetime | None = None
+    cancel_reason: str | None = None
+
+
+class AgencyRef(BaseModel):
+    id: int
+    name: str | None
+
+
+class MeetingInvited(MeetingOut):
+    """A meeting with the agencies invited to it."""
+
+    invited_agency_ids: list[int]
+    invited_agencies: list[AgencyRef]
 
 
 DUE_FIELDS = ("due_date", "due_at", "due_in_working_days")
@@ -421,7 +448,7 @@ class ProposalAccept(Strict):
     meeting_id: int
 
 
-class MeetingDetail(MeetingOut):
+class MeetingDetail(MeetingInvited):
     agenda: list[AgendaItemOut]
     attendance: list[AttendanceOut]
     follow_ups: list[FollowUpOut]

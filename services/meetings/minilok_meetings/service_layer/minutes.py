@@ -78,6 +78,8 @@ def writable_meeting(session: Session, principal: Principal, meeting_id: int) ->
     meeting = meeting_for(session, principal, meeting_id)
     if meeting.status == "published":
         raise conflict(f"Notulen rapat {meeting_id} sudah diterbitkan / the minutes are already published")
+    if meeting.status == "cancelled":
+        raise conflict(f"Rapat {meeting_id} sudah dibatalkan / the meeting is cancelled")
     return meeting
 
 
@@ -124,12 +126,13 @@ def publish_minutes(session: Session, principal: Principal, meeting_id: int) -> 
     # A conditional update, so that two concurrent publishes emit the event once.
     published = session.execute(
         update(models.Meeting)
-        .where(models.Meeting.id == meeting.id, models.Meeting.status != "published")
+        .where(models.Meeting.id == meeting.id, models.Meeting.status == "scheduled")
         .values(status="published", published_at=utcnow())
     )
     if published.rowcount != 1:
         session.rollback()
-        raise conflict(f"Notulen rapat {meeting_id} sudah diterbitkan / the minutes are already published")
+        raise conflict(f"Rapat {meeting_id} sudah diterbitkan atau dibatalkan / "
+                       "the meeting was published or cancelled meanwhile")
     session.refresh(meeting)
     emit_meeting_event(session, "meeting.minutes_published", meeting)
     session.commit()
