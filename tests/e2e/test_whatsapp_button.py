@@ -2,7 +2,7 @@
 reminder reaches a fake WhatsApp Cloud API (checking templates as Meta does) as the overdue template
 with a "Diterima" button; the owner's tap arrives as Meta's signed webhook, posted twice; the
 follow-up is acknowledged as that agency through WhatsApp, once; the message's statuses land on its
-delivery."""
+delivery; and no process wrote the button's token to its log."""
 
 from __future__ import annotations
 
@@ -95,3 +95,9 @@ def test_overdue_template_button_tap_acknowledges_once(system):
                  message="followup.acknowledged told to the owner's subscription")
         history = meetings.get(f"/follow-ups/{followup['id']}/history").json()["items"]
         assert [h["kind"] for h in history].count("acknowledged") == 1
+
+    token = payload.removeprefix("ack:")
+    logs = {name: system.procs.log(name) for name in system.procs.procs}
+    assert logs["notifications-api"] and logs["meetings-consumer"]
+    leaked = [name for name, text in logs.items() if token.rsplit(".", 1)[-1] in text]
+    assert not leaked, f"the button's token is in the log of {leaked}"
