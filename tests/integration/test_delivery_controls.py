@@ -439,3 +439,43 @@ def test_the_worker_sends_the_fallback_at_once_and_the_email_arrives_once(monkey
         finally:
             procs.stop_all()
             stack.engine.dispose()
+
+
+def test_the_meetings_own_events_reach_the_invited_agency_and_no_other(service_api, monkeypatch, hook):
+    """The events the meetings service writes (invite on creation, move, re-invite, cancel), fed to
+    the notifications service as its consumer would: each goes to the agencies invited at the time."""
+    from test_meetings_followups import outbox_events, setup_puskesmas
+
+    monkeypatch.setenv("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "1")
+    meetings = service_api("meetings")
+    ids = setup_puskesmas(meetings)
+    notifications = service_api("notifications")
+    subs = {}
+    for name in ("kelurahan", "kecamatan", "rt"):
+        r = notifications.post("/api/v1/subscriptions", headers=notifications.headers("agency", agency_id=ids[name]),
+                               json={"event_types": ["meeting.*"], "channel": "webhook", "target": hook.url})
+        assert r.status_code == 201, r.text
+        hook.secrets.append(r.json()["secret"])
+        subs[r.json()["id"]] = name
+    r = meetings.post("/api/v1/meetings", json={
+        "puskesmas_id": ids["puskesmas"], "kind": "quarterly_cross_sector", "title": "Minilok triwulan I 2026",
+        "scheduled_at": "2026-03-18T09:00:00+08:00", "location": "Aula Kelurahan Baru Tengah",
+        "invited_agency_ids": [ids["kelurahan"], ids["kecamatan"]]})
+    assert r.status_code == 201, r.text
+    mid = r.json()["id"]
+    assert meetings.patch(f"/api/v1/meetings/{mid}", json={"location": "Kantor Camat"}).status_code == 200
+    assert meetings.put(f"/api/v1/meetings/{mid}/invitations", json=[ids["kelurahan"], ids["rt"]]).status_code == 200
+    assert meetings.post(f"/api/v1/meetings/{mid}/cancel", json={"reason": "Bentrok jadwal"}).status_code == 200
+    heard = []
+    for event in outbox_events(meetings):
+        if event["type"].startswith("meeting."):
+            for delivery_id in record(notifications.client, event):
+                assert send(notifications.client, delivery_id) == "delivered"
+                row = delivery(notifications.client, delivery_id)
+                heard.append((event["type"], subs[row["subscription_id"]]))
+    assert sorted(heard) == sorted([
+        ("meeting.scheduled", "kelurahan"), ("meeting.scheduled", "kecamatan"),
+        ("meeting.updated", "kelurahan"), ("meeting.updated", "kecamatan"),  # moved
+        ("meeting.updated", "kelurahan"), ("meeting.updated", "rt"),  # re-invited: the kecamatan is out
+        ("meeting.cancelled", "kelurahan"), ("meeting.cancelled", "rt")])
+    assert len(hook.events()) == 8
