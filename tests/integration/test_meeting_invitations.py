@@ -4,6 +4,7 @@ list, move or retitle, cancel with a reason (each raising SEQUENCE and emitting 
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -204,3 +205,55 @@ def test_the_ics_is_a_request_until_cancelled_with_the_same_uid_and_the_new_sequ
     assert str(event["UID"]) == f"minilok-meeting-{mid}@minilok.example.id" and event.decoded("SEQUENCE") == 2
     assert b"DTSTART;TZID=Asia/Makassar:20260319T133000" in r.content
     assert "Bentrok dengan Musrenbang" in str(event["DESCRIPTION"])
+
+
+def test_the_meeting_page_ticks_last_time_s_agencies_and_saves_moves_and_cancels_in_one_submit_each(world):
+    from tests.integration.test_dashboard_idempotency import form_fields
+    from tests.integration.test_meetings_dashboard_access import signed_in
+
+    api, ids = world
+    earlier = create(api, ids, scheduled_at="2025-12-03T09:00:00+08:00",
+                     invited_agency_ids=[ids["kelurahan"], ids["rt"]]).json()["id"]
+    api.put(f"/api/v1/meetings/{earlier}/attendance", json=[
+        {"agency_id": ids["kelurahan"], "person_name": "Bu Lurah", "present": True},
+        {"agency_id": ids["school"], "person_name": "Pak Guru", "present": True}])
+    mid = create(api, ids).json()["id"]
+    client = signed_in(api, role="puskesmas", puskesmas_id=ids["puskesmas"])
+
+    page = client.get(f"/meetings/{mid}").text
+    ticked = set(re.findall(r'name="agency_id" value="(\d+)" checked', page))
+    assert ticked == {str(ids["kelurahan"]), str(ids["rt"])}  # last time's, not saved yet
+    assert "rapat sebelumnya" in page
+    assert api.get(f"/api/v1/meetings/{mid}").json()["invited_agency_ids"] == []
+    hidden = form_fields(page, f"/meetings/{mid}/invitations")
+    form = {**hidden, "agency_id": [str(ids["kelurahan"]), str(ids["kecamatan"])]}
+    first = client.post(f"/meetings/{mid}/invitations", data=form, follow_redirects=False)
+    again = client.post(f"/meetings/{mid}/invitations", data=form, follow_redirects=False)
+    assert first.status_code == again.status_code == 303
+    m = api.get(f"/api/v1/meetings/{mid}").json()
+    assert m["invited_agency_ids"] == sorted([ids["kelurahan"], ids["kecamatan"]]) and m["sequence"] == 1
+
+    page = client.get(f"/meetings/{mid}").text
+    form = {**form_fields(page, f"/meetings/{mid}/edit"), "title": "Minilok triwulan I 2026",
+            "scheduled_at": "2026-03-19T13:30", "location": "Kantor Camat"}
+    assert client.post(f"/meetings/{mid}/edit", data=form, follow_redirects=False).status_code == 303
+    m = api.get(f"/api/v1/meetings/{mid}").json()
+    assert m["sequence"] == 2 and m["location"] == "Kantor Camat"
+    assert datetime.fromisoformat(m["scheduled_at"]) == datetime(2026, 3, 19, 5, 30, tzinfo=UTC)  # 13.30 WITA
+
+    page = client.get(f"/meetings/{mid}").text
+    cancel = {**form_fields(page, f"/meetings/{mid}/cancel"), "reason": "Banjir"}
+    client.post(f"/meetings/{mid}/cancel", data=cancel, follow_redirects=False)  # not confirmed: nothing
+    assert api.get(f"/api/v1/meetings/{mid}").json()["status"] == "scheduled"
+    cancel = {**form_fields(client.get(f"/meetings/{mid}").text, f"/meetings/{mid}/cancel"), "reason": "Banjir",
+              "confirm": "1"}
+    assert client.post(f"/meetings/{mid}/cancel", data=cancel, follow_redirects=False).status_code == 303
+    assert api.get(f"/api/v1/meetings/{mid}").json()["status"] == "cancelled"
+    page = client.get(f"/meetings/{mid}").text
+    assert "Rapat ini dibatalkan" in page and "Banjir" in page
+    assert f'action="/meetings/{mid}/invitations"' not in page  # nothing left to change
+
+    page = client.get(f"/meetings/{earlier}").text
+    assert "hadir" in page and "Hadir tanpa undangan" in page and "SDN 001 Balikpapan Barat" in page
+    ics = client.get(f"/meetings/{mid}/invitation.ics")
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar; method=CANCEL")

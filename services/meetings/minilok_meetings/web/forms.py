@@ -20,6 +20,7 @@ from minilok_meetings.schemas import (
     ExtensionRequestIn,
     FollowUpCreate,
     MeetingCreate,
+    MeetingPatch,
     MinutesIn,
     ProgressIn,
     ProposalAccept,
@@ -65,6 +66,21 @@ def meeting_create(form: FormData, puskesmas_id: int | None, tz: str) -> Meeting
     return MeetingCreate(puskesmas_id=puskesmas_id or 0, kind=form.get("kind") or "", title=form.get("title") or "",
                          scheduled_at=local_datetime(form.get("scheduled_at"), tz),
                          location=blank_to_none(form.get("location")))
+
+
+def meeting_patch(form: FormData, tz: str) -> MeetingPatch:
+    """The edit form sends all three fields; the service changes only what differs."""
+    when = form.get("scheduled_at")
+    scheduled = local_datetime(when, tz)
+    if when and scheduled is None:
+        raise unprocessable("scheduled_at", "waktu tidak sah / not a valid time")
+    fields = {"title": form.get("title") or "", "location": blank_to_none(form.get("location"))}
+    return MeetingPatch(**fields, **({"scheduled_at": scheduled} if scheduled else {}))
+
+
+def invited_agency_ids(form: FormData) -> list[int]:
+    """The ticked agencies of the invitation form (one checkbox `agency_id` each)."""
+    return [i for i in (int_or_none(v) for v in form.getlist("agency_id")) if i is not None]
 
 
 def agenda_item(form: FormData) -> AgendaItemCreate:

@@ -1,13 +1,17 @@
-"""The meeting page (`/meetings/{id}`): agenda, daftar hadir, notulen, several follow-ups at once,
-publishing, and the PDF and XLSX documents."""
+"""The meeting page (`/meetings/{id}`): the undangan (who is invited, who came), moving or cancelling
+the meeting, agenda, daftar hadir, notulen, several follow-ups at once, publishing, and the PDF,
+XLSX and iCalendar documents."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, HTTPException, Request, Response
 from minilok_shared.deps import SessionDep
 from minilok_shared.errors import unprocessable
 from pydantic import ValidationError
 
+from minilok_meetings import models
 from minilok_meetings.documents import download
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer import followups, meetings, minutes
@@ -22,6 +26,31 @@ router = APIRouter(include_in_schema=False)
 FOLLOWUP_ROWS = 3
 
 
+# The order agencies are listed in on the invitation form: government first, then the community.
+AGENCY_KINDS = {
+    "puskesmas": ("Puskesmas", "Puskesmas"), "kecamatan": ("Kecamatan", "Sub-district"),
+    "kelurahan": ("Kelurahan", "Urban village"), "desa": ("Desa", "Village"),
+    "dinas_kesehatan": ("Dinas Kesehatan", "Health office"), "dinas_sosial": ("Dinas Sosial", "Social affairs office"),
+    "dinas_pp": ("Dinas PP / KB", "Women's empowerment / family planning office"), "bpjs": ("BPJS", "BPJS"),
+    "koramil": ("Koramil", "Koramil (army)"), "babinsa": ("Babinsa", "Babinsa (army village officer)"),
+    "polsek": ("Polsek", "Polsek (police)"),
+    "bhabinkamtibmas": ("Bhabinkamtibmas", "Bhabinkamtibmas (police village officer)"),
+    "sekolah": ("Sekolah", "Schools"), "pkk": ("PKK", "PKK"), "lpm": ("LPM", "LPM"), "rw": ("RW", "RW"),
+    "rt": ("RT", "RT"), "posyandu": ("Posyandu", "Posyandu"), "kader": ("Kader", "Kader"),
+    "tokoh_masyarakat": ("Tokoh masyarakat", "Community leaders"), "csr": ("CSR", "CSR"),
+    "other": ("Lainnya", "Other"),
+}
+
+
+def invitation_groups(agencies, lang: str) -> list[tuple[str, list]]:
+    """The agencies by kind, in AGENCY_KINDS order, for the checkbox list."""
+    order = list(AGENCY_KINDS)
+    groups: dict[str, list] = {}
+    for agency in sorted(agencies, key=lambda a: (order.index(a.kind) if a.kind in order else len(order), a.name)):
+        groups.setdefault(agency.kind, []).append(agency)
+    return [(AGENCY_KINDS.get(kind, (kind, kind))[lang == "en"], rows) for kind, rows in groups.items()]
+
+
 @router.get("/meetings/{meeting_id}")
 @page
 def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
@@ -32,8 +61,56 @@ def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
     names = {a.id: a.name for a in agencies} | agency_names(db, [
         *(f.owner_agency_id for f in meeting.follow_ups), *(a.agency_id for a in meeting.attendance),
         *(a.presenter_agency_id for a in meeting.agenda)])
+    manages = principal.is_admin or principal.role == "puskesmas"
+    changeable = manages and meeting.status == "scheduled"
+    ticked, from_previous = set(meeting.invited_agency_ids), False
+    if changeable and not ticked:
+        ticked = set(meetings.previous_invitations(db, db.get(models.Meeting, meeting_id)))
+        from_previous = bool(ticked)
+    present = {a.agency_id for a in meeting.attendance if a.present}
+    recorded = {a.agency_id for a in meeting.attendance}
+    local = meeting.scheduled_at.astimezone(ZoneInfo(puskesmas.timezone)).strftime("%Y-%m-%dT%H:%M")
     return render(request, "meeting.html", user, m=meeting, puskesmas=puskesmas, agencies=agencies, names=names,
-                  rows=range(FOLLOWUP_ROWS), editable=meeting.status != "published" and not principal.is_dinas)
+                  rows=range(FOLLOWUP_ROWS), editable=meeting.status == "scheduled" and not principal.is_dinas,
+                  changeable=changeable, groups=invitation_groups(agencies, lang_of(request)), ticked=ticked,
+                  from_previous=from_previous, present=present, recorded=recorded, local_start=local,
+                  came_uninvited=sorted(present - set(meeting.invited_agency_ids)))
+
+
+@router.post("/meetings/{meeting_id}/invitations")
+@action("/meetings/{meeting_id}")
+def save_invitations(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
+    meeting = meetings.set_invitations(db, user.principal, meeting_id, forms.invited_agency_ids(form))
+    return translator(lang_of(request))(f"Undangan disimpan: {len(meeting.invited_agency_ids)} lembaga.",
+                                        f"Invitations saved: {len(meeting.invited_agency_ids)} agencies.")
+
+
+@router.post("/meetings/{meeting_id}/edit")
+@action("/meetings/{meeting_id}")
+def edit_meeting(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
+    tz = reads.puskesmas_by_id(db, meetings.meeting_for(db, user.principal, meeting_id).puskesmas_id).timezone
+    meetings.patch_meeting(db, user.principal, meeting_id, forms.meeting_patch(form, tz))
+    return translator(lang_of(request))("Rapat diperbarui; undangan diberi tahu.",
+                                        "Meeting updated; the invited agencies are told.")
+
+
+@router.post("/meetings/{meeting_id}/cancel")
+@action("/meetings/{meeting_id}")
+def cancel_meeting(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
+    _ = translator(lang_of(request))
+    if form.get("confirm") != "1":
+        raise unprocessable("confirm", _("centang konfirmasi untuk membatalkan rapat",
+                                         "tick the confirmation to cancel the meeting"))
+    meetings.cancel_meeting(db, user.principal, meeting_id, forms.reason(form))
+    return _("Rapat dibatalkan; undangan diberi tahu.", "Meeting cancelled; the invited agencies are told.")
+
+
+@router.get("/meetings/{meeting_id}/invitation.ics")
+@page
+def invitation_ics(request: Request, meeting_id: int, db: SessionDep, user):
+    body, method = meetings.invitation_ics(db, user.principal, meeting_id)
+    return Response(body, media_type=f"text/calendar; method={method}; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="undangan-rapat-{meeting_id}.ics"'})
 
 
 @router.post("/meetings/{meeting_id}/agenda")
