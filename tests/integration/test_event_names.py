@@ -8,8 +8,11 @@ from __future__ import annotations
 
 import os
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 from minilok_meetings.service_layer import reminders
 from minilok_shared.action_links import mint_action_token
 from sqlalchemy import event
@@ -155,3 +158,34 @@ def test_the_scan_finds_the_names_of_fifty_follow_ups_in_as_many_statements_as_f
     assert all(e["data"]["followup"]["supporting_agencies"][0]["name"] in
                ("Kelurahan Baru Tengah", "Ketua RT 12", "SDN 001 Balikpapan Barat") for e in events)
     assert all(e["data"]["followup"]["puskesmas_name"] == "Puskesmas Baru Tengah" for e in events)
+
+
+def test_every_event_written_matches_docs_asyncapi(api):
+    """The data of every followup.* and meeting.* event of a busy puskesmas, checked against the
+    schemas of docs/asyncapi.yaml (names, zone, link and the invitation's fields included)."""
+    document = yaml.safe_load((Path(__file__).parents[2] / "docs" / "asyncapi.yaml").read_text())
+    ids = setup_puskesmas(api)
+    steps = [{"after": "P0D", "notify": "owner"}, {"after": "P1D", "notify": "owner_parent", "urgent": True}]
+    api.put(f"/api/v1/escalation-policies/{ids['puskesmas']}", json={"steps": steps})
+    due = datetime(2026, 3, 2, 10, 0, tzinfo=UTC)
+    f = new_followup(api, ids, due_at=due.isoformat())
+    for days in (0, 1, 7):
+        reminders.scan(api.client.app.state.sessionmaker, now=due + timedelta(days=days, minutes=1))
+    api.post(f"/api/v1/follow-ups/{f['id']}/progress", json={"note": "Mulai", "percent": 10})
+    api.post(f"/api/v1/follow-ups/{f['id']}/complete", json={"note": "Selesai"})
+    m = api.post("/api/v1/meetings", json={"puskesmas_id": ids["puskesmas"], "kind": "other", "title": "Rapat",
+                                           "scheduled_at": "2026-05-20T09:00:00+08:00",
+                                           "invited_agency_ids": [ids["kelurahan"]]}).json()
+    api.patch(f"/api/v1/meetings/{m['id']}", json={"location": "Aula"})
+    api.post(f"/api/v1/meetings/{m['id']}/cancel", json={"reason": "Banjir"})
+    events = [e for e in outbox_events(api) if e["type"].split(".")[0] in ("followup", "meeting")]
+    checked = set()
+    for e in events:
+        schema = "FollowUpData" if e["type"].startswith("followup.") else "Meeting"
+        data = e["data"] if schema == "FollowUpData" else e["data"]["meeting"]
+        jsonschema.validate(data, {**document, "$ref": f"#/components/schemas/{schema}"},
+                            cls=jsonschema.Draft202012Validator)
+        checked.add(e["type"])
+    assert {"followup.created", "followup.progressed", "followup.overdue", "followup.escalated",
+            "followup.completed", "meeting.scheduled", "meeting.updated", "meeting.cancelled"} <= checked
+    assert any(e["data"].get("urgent") for e in events if e["type"] == "followup.escalated")
