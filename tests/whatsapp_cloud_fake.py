@@ -17,11 +17,11 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 # Approved templates as Meta knows them: body parameter count, and the buttons that take a parameter.
 APPROVED = {
-    "minilok_followup_created": (4, ("quick_reply",)),
-    "minilok_followup_due_soon": (4, ("quick_reply",)),
-    "minilok_followup_overdue": (4, ("quick_reply",)),
-    "minilok_followup_escalated": (4, ("quick_reply",)),
-    "minilok_followup_reopened": (4, ("quick_reply",)),
+    "minilok_followup_created": (3, ("quick_reply", "url")),
+    "minilok_followup_due_soon": (3, ("quick_reply", "url")),
+    "minilok_followup_overdue": (3, ("quick_reply", "url")),
+    "minilok_followup_escalated": (3, ("quick_reply", "url")),
+    "minilok_followup_reopened": (3, ("quick_reply", "url")),
     "minilok_followup_update": (6, ()),
     "minilok_meeting_update": (6, ()),
     "minilok_notice": (1, ()),

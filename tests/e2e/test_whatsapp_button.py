@@ -55,13 +55,16 @@ def test_overdue_template_button_tap_acknowledges_once(system):
         assert cloud.refused == []
         sent = reminders()[0]
         assert sent["to"] == "6281277701234" and sent["template"]["language"] == {"code": "id"}
-        body, button = sent["template"]["components"]
-        title, puskesmas_name, _due, link = (p["text"] for p in body["parameters"])
+        body, button, link_button = sent["template"]["components"]
+        title, puskesmas_name, _due = (p["text"] for p in body["parameters"])
         assert (title, puskesmas_name) == (f"Abatisasi rumah warga RW 03 (RTL no. {followup['id']})",
                                            "Puskesmas Baloi Permai")
-        assert link.startswith(system.url("meetings") + "/a/")
         assert (button["sub_type"], button["index"]) == ("quick_reply", "0")
         payload = button["parameters"][0]["payload"]
+        # The second button opens {MINILOK_PUBLIC_URL}/a/{{1}}: the action link works as the page.
+        assert link_button["sub_type"] == "url" and payload == "ack:" + link_button["parameters"][0]["text"]
+        page = httpx.get(system.url("meetings", "/a/" + link_button["parameters"][0]["text"]), timeout=10)
+        assert page.status_code == 200 and "Abatisasi rumah warga RW 03" in page.text
         print(f"template {sent['template']['name']}: {[p['text'] for p in body['parameters']]}, "
               f"button payload {len(payload)} characters")
 

@@ -92,10 +92,10 @@ def test_owner_gets_the_overdue_template_with_its_button_others_the_update_and_w
     by_to = {m["to"]: m for m in cloud.accepted}
     owner, supporter = by_to["6281234567890"], by_to["6281298765432"]
     assert owner["template"]["name"] == "minilok_followup_overdue"
-    body, button = owner["template"]["components"]
+    body, button, link = owner["template"]["components"]
     assert body["parameters"][0]["text"] == "Pemberantasan sarang nyamuk (RTL no. 7)"
-    assert body["parameters"][3]["text"].startswith("https://minilok.example/a/")
     assert button["sub_type"] == "quick_reply" and button["parameters"][0]["payload"].startswith("ack:")
+    assert link["sub_type"] == "url" and button["parameters"][0]["payload"] == "ack:" + link["parameters"][0]["text"]
     assert supporter["template"]["name"] == "minilok_followup_update"
     assert [c["type"] for c in supporter["template"]["components"]] == ["body"]
     assert {d.provider_message_id for d in deliveries(client)} == {owner["wamid"], supporter["wamid"]}

@@ -55,18 +55,18 @@ def test_overdue_to_the_owner_is_its_template_with_an_acknowledge_button_carryin
     assert payload["to"] == "6281234567890" and payload["type"] == "template"
     template = payload["template"]
     assert template["name"] == "minilok_followup_overdue" and template["language"] == {"code": "id"}
-    title, puskesmas, due, link = texts(payload)
-    # The puskesmas's own time (WITA), the words the texts use, the action link.
-    assert (title, puskesmas, due) == ("PSN serentak RW 03 (RTL no. 7)", "Puskesmas Baloi Permai",
-                                       "Kamis, 20 Mei 2027 23.59 WITA")
-    assert link.startswith(f"{BASE}/a/")
-    button = template["components"][1]
+    # The puskesmas's own time (WITA), the words the texts use; the link is a button's.
+    assert texts(payload) == ["PSN serentak RW 03 (RTL no. 7)", "Puskesmas Baloi Permai",
+                              "Kamis, 20 Mei 2027 23.59 WITA"]
+    button, link_button = template["components"][1:]
     assert (button["type"], button["sub_type"], button["index"]) == ("button", "quick_reply", "0")
     action, token = read_reply_payload(button["parameters"][0]["payload"])
     claim = read_action_token(SECRET, token)
     assert (action, claim.followup_id, claim.agency_id) == ("acknowledge", 7, 10)
-    assert token == link.rsplit("/", 1)[-1]
     assert len(button["parameters"][0]["payload"]) <= 256  # Meta's limit for a quick-reply payload
+    # The template's URL is {MINILOK_PUBLIC_URL}/a/{{1}}: the suffix is the action link's token.
+    assert (link_button["sub_type"], link_button["index"]) == ("url", "1")
+    assert link_button["parameters"] == [{"type": "text", "text": token}]
 
 
 def test_english_subscription_gets_the_english_template_and_words():

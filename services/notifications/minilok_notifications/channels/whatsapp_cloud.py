@@ -76,10 +76,10 @@ def body_parameters(message: Message, settings: NotificationsSettings, link: str
     headline = HEADLINES.get(event.get("type"), UNKNOWN_HEADLINE)[language]
     base = settings.public_base_url.rstrip("/")
     followup, meeting = data.get("followup"), data.get("meeting")
-    if followup and link is not None:  # to the owner: title, puskesmas, due, action link
+    if followup and link is not None:  # to the owner: title, puskesmas, due (the link is its button's)
         tz = followup.get("timezone") or message.timezone
         return [parameter(_followup_title(followup)), parameter(followup.get("puskesmas_name") or "puskesmas"),
-                parameter(_time(followup.get("due_at"), tz, language)), parameter(link, 1000)]
+                parameter(_time(followup.get("due_at"), tz, language))]
     if followup:
         tz = followup.get("timezone") or message.timezone
         page = followup.get("url") or f"{base}/follow-ups/{followup.get('id')}"
@@ -107,9 +107,13 @@ def template_payload(message: Message, settings: NotificationsSettings, short: s
     components: list[dict[str, Any]] = [
         {"type": "body", "parameters": body_parameters(message, settings, link if owner else None, short)}]
     if owner:
+        # Button 0 acknowledges from the chat; button 1 opens the action link, whose template URL is
+        # `{MINILOK_PUBLIC_URL}/a/{{1}}`: the long token stays out of the text.
         token = link.rsplit("/", 1)[-1]
-        components.append({"type": "button", "sub_type": "quick_reply", "index": "0",
-                           "parameters": [{"type": "payload", "payload": f"{ACKNOWLEDGE_PAYLOAD}:{token}"}]})
+        components += [{"type": "button", "sub_type": "quick_reply", "index": "0",
+                        "parameters": [{"type": "payload", "payload": f"{ACKNOWLEDGE_PAYLOAD}:{token}"}]},
+                       {"type": "button", "sub_type": "url", "index": "1",
+                        "parameters": [{"type": "text", "text": token}]}]
     return {"messaging_product": "whatsapp", "recipient_type": "individual", "to": message.target.lstrip("+"),
             "type": "template", "template": {"name": template_name(event_type, owner, settings),
                                              "language": {"code": language}, "components": components}}
