@@ -73,7 +73,7 @@ def meetings_of(session, principal: Principal, puskesmas_id: int) -> list[models
 
 def open_meetings(session, principal: Principal, puskesmas_id: int, now: datetime) -> list[models.Meeting]:
     """Meetings whose agenda can still change, the next one first."""
-    rows = [m for m in meetings_of(session, principal, puskesmas_id) if m.status != "published"]
+    rows = [m for m in meetings_of(session, principal, puskesmas_id) if m.status == "scheduled"]
     upcoming = sorted((m for m in rows if m.scheduled_at >= now), key=lambda m: m.scheduled_at)
     past = sorted((m for m in rows if m.scheduled_at < now), key=lambda m: m.scheduled_at, reverse=True)
     return upcoming + past

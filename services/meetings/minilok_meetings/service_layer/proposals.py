@@ -102,6 +102,8 @@ def accept_proposal(session, principal: Principal, proposal_id: int, body: Propo
     if meeting.status == "published":
         raise unprocessable("meeting_id", f"notulen rapat {body.meeting_id} sudah diterbitkan / "
                                           "that meeting's minutes are already published")
+    if meeting.status == "cancelled":
+        raise unprocessable("meeting_id", f"rapat {body.meeting_id} sudah dibatalkan / that meeting is cancelled")
     _decide(session, proposal, "accepted", meeting_id=meeting.id)
     session.add(models.AgendaItem(
         meeting_id=meeting.id, position=next_agenda_position(session, meeting.id), title=proposal.title,
