@@ -120,11 +120,15 @@ def test_bad_input_is_422_naming_the_field(world):
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "invited_agency_ids", 1], r.text
     r = create(api, ids, invited_agency_ids=[999_999])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "invited_agency_ids", 0]
+    r = create(api, ids, invited_agency_ids=[ids["kelurahan"], 2**64])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "invited_agency_ids", 1]
     r = create(api, ids, invited_agency_ids="semua")
     assert r.status_code == 422 and r.json()["detail"][0]["loc"][:2] == ["body", "invited_agency_ids"]
     mid = create(api, ids).json()["id"]
     r = api.put(f"/api/v1/meetings/{mid}/invitations", json=[ids["school"], ids["elsewhere"]])
     assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", 1]
+    r = api.put(f"/api/v1/meetings/{mid}/invitations", json=[2**63])
+    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", 0]
     r = api.put(f"/api/v1/meetings/{mid}/invitations", json={"agency_ids": [1]})
     assert r.status_code == 422
     for body, field in (({}, "body"), ({"title": None}, "title"), ({"scheduled_at": None}, "scheduled_at"),

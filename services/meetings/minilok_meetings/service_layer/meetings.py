@@ -78,7 +78,8 @@ def invitee_readable_meeting(session, principal: Principal, meeting_id: int) -> 
 
 def _checked_invitations(session, puskesmas_id: int, ids: list[int], loc: list) -> list[int]:
     """The agencies invited, each once: of this puskesmas or shared by all; else 422 at the first wrong one."""
-    usable = usable_agency_ids(session, ids, puskesmas_id)
+    # Ids are 64-bit: a longer number names no agency (and PostgreSQL would refuse to compare it).
+    usable = usable_agency_ids(session, [i for i in ids if 0 < i < 2**63], puskesmas_id)
     errors = [{"loc": [*loc, index], "type": "value_error",
                "msg": f"lembaga {agency_id} tidak ada di puskesmas ini / agency not found for this puskesmas"}
               for index, agency_id in enumerate(ids) if agency_id not in usable]
