@@ -261,3 +261,16 @@ def test_the_meeting_page_ticks_last_time_s_agencies_and_saves_moves_and_cancels
     assert "hadir" in page and "Hadir tanpa undangan" in page and "SDN 001 Balikpapan Barat" in page
     ics = client.get(f"/meetings/{mid}/invitation.ics")
     assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar; method=CANCEL")
+
+
+def test_an_invited_agency_opens_the_meeting_page_read_only(world):
+    from tests.integration.test_meetings_dashboard_access import signed_in
+
+    api, ids = world
+    mid = create(api, ids, invited_agency_ids=[ids["kelurahan"]]).json()["id"]
+    page = signed_in(api, role="agency", agency_id=ids["kelurahan"]).get(f"/meetings/{mid}")
+    assert page.status_code == 200
+    assert "Kelurahan Baru Tengah" in page.text and "Undangan kalender" in page.text
+    assert f'method="post" action="/meetings/{mid}' not in page.text  # no form to invite, edit, add or publish
+    page = signed_in(api, role="agency", agency_id=ids["school"]).get(f"/meetings/{mid}")
+    assert page.status_code == 403

@@ -71,8 +71,8 @@ def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
     recorded = {a.agency_id for a in meeting.attendance}
     local = meeting.scheduled_at.astimezone(ZoneInfo(puskesmas.timezone)).strftime("%Y-%m-%dT%H:%M")
     return render(request, "meeting.html", user, m=meeting, puskesmas=puskesmas, agencies=agencies, names=names,
-                  rows=range(FOLLOWUP_ROWS), editable=meeting.status == "scheduled" and not principal.is_dinas,
-                  changeable=changeable, groups=invitation_groups(agencies, lang_of(request)), ticked=ticked,
+                  rows=range(FOLLOWUP_ROWS), editable=changeable, manages=manages, changeable=changeable,
+                  groups=invitation_groups(agencies, lang_of(request)), ticked=ticked,
                   from_previous=from_previous, present=present, recorded=recorded, local_start=local,
                   came_uninvited=sorted(present - set(meeting.invited_agency_ids)))
 
