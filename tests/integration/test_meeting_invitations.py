@@ -272,5 +272,6 @@ def test_an_invited_agency_opens_the_meeting_page_read_only(world):
     assert page.status_code == 200
     assert "Kelurahan Baru Tengah" in page.text and "Undangan kalender" in page.text
     assert f'method="post" action="/meetings/{mid}' not in page.text  # no form to invite, edit, add or publish
+    assert "minutes.pdf" not in page.text  # the notulen are the puskesmas's (and its dinas's) to read
     page = signed_in(api, role="agency", agency_id=ids["school"]).get(f"/meetings/{mid}")
     assert page.status_code == 403
