@@ -13,6 +13,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 import yaml
+from minilok_meetings.events import Names
 from minilok_meetings.service_layer import reminders
 from minilok_shared.action_links import mint_action_token
 from sqlalchemy import event
@@ -189,3 +190,13 @@ def test_every_event_written_matches_docs_asyncapi(api):
     assert {"followup.created", "followup.progressed", "followup.overdue", "followup.escalated",
             "followup.completed", "meeting.scheduled", "meeting.updated", "meeting.cancelled"} <= checked
     assert any(e["data"].get("urgent") for e in events if e["type"] == "followup.escalated")
+
+
+def test_actor_names_read_every_subject_an_agency_acts_under():
+    names = Names(agencies={17: "Kelurahan Baru Tengah"}, contacts={5: ("Serda Budi", 17), 6: ("Bu Sari", 99)})
+    for actor in ("agency:17", "agency:17:link", "agency:17:whatsapp"):
+        assert names.actor_name(actor) == "Kelurahan Baru Tengah"
+    assert names.actor_name("contact:5") == "Serda Budi (Kelurahan Baru Tengah)"
+    assert names.actor_name("contact:6") == "Bu Sari"  # its agency unknown: the person alone
+    for actor in ("agency:18", "contact:7", "system:scheduler", "admin:3f9c2a", "puskesmas:1", "agency:17:LINK", None):
+        assert names.actor_name(actor) is None

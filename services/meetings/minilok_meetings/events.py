@@ -19,7 +19,8 @@ from minilok_meetings.service_layer.agencies import agency_names
 
 outbox = Outbox(models.outbox, source="/meetings")
 
-_AGENCY_ACTOR = re.compile(r"^agency:(\d+)(?::link)?$")
+# agency:<id> (its token), agency:<id>:link (its action link), agency:<id>:whatsapp (a button reply)
+_AGENCY_ACTOR = re.compile(r"^agency:(\d+)(?::[a-z]+)?$")
 _CONTACT_ACTOR = re.compile(r"^contact:(\d+)$")
 _MAX_ID = 2**63  # ids are 64-bit: PostgreSQL refuses to compare a longer number
 
@@ -65,7 +66,7 @@ class Names:
         return [{"id": i, "name": self.agencies.get(i)} for i in ids]
 
     def actor_name(self, actor: str | None) -> str | None:
-        """Who acted, by name, when the actor is an agency (its token or its action link) or a
+        """Who acted, by name, when the actor is an agency (its token, action link or WhatsApp reply) or a
         contact signed in by code ("Budi Santoso (Kelurahan Baru Tengah)"); else None."""
         if not actor:
             return None
