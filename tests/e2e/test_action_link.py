@@ -80,7 +80,7 @@ def test_whatsapp_reminder_link_acknowledge_photo_complete_signed_webhook(system
         web = httpx.Client(base_url=system.url("meetings"), timeout=15)  # no Authorization: the link alone
         page = web.get(f"/a/{token}")
         assert page.status_code == 200 and "Pelacakan kontak erat TB di RT 12" in page.text
-        assert page.headers["referrer-policy"] == "no-referrer" and "terlambat" in page.text
+        assert page.headers["referrer-policy"] == "no-referrer" and "sudah lewat batas waktu hari ini" in page.text
         opened = web.get(f"/api/v1/actions/{token}").json()
         assert opened["followup"]["id"] == followup["id"] and "acknowledge" in opened["allowed"]
 

@@ -99,7 +99,9 @@ def test_action_page_on_a_phone(system, tmp_path):
         text = page.inner_text("main")
         assert "Tindak lanjut ini sudah selesai." in text and "Selesai" in text
         assert page.locator("details.action").count() == 0
-        assert "Kelurahan Baloi Permai (lewat tautan)" in text and "1 bukti terlampir" in text
+        assert "Kelurahan Baloi Permai (lewat tautan)" in text
+        thumb = page.locator(".history .thumbs img")
+        assert thumb.count() == 1 and thumb.evaluate("img => img.complete && img.naturalWidth > 0")
         page.screenshot(path=str(shots / "h4-finished.png"), full_page=True)
 
         response = page.goto(f"/a/{expired}")
