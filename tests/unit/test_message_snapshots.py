@@ -201,11 +201,15 @@ def test_every_event_type_has_a_snapshot():
 
 # --- what must never reach a reader (tests/readable.py) -------------------------------------------
 
-@pytest.mark.parametrize("language", ["id", "en"])
-@pytest.mark.parametrize(("name", "ev", "agency"), CASES, ids=[c[0] for c in CASES])
+# The sign-in code in English is bilingual by design (Bahasa Indonesia first), so it is checked in
+# Indonesian only.
+READER_CASES = [(name, ev, agency, language) for name, ev, agency in CASES for language in ("id", "en")
+                if not (name.startswith("auth.") and language == "en")]
+
+
+@pytest.mark.parametrize(("name", "ev", "agency", "language"), READER_CASES,
+                         ids=[f"{c[0]}-{c[3]}" for c in READER_CASES])
 def test_no_id_no_iso_time_no_raw_word_no_other_language(name, ev, agency, language):
-    if name.startswith("auth.") and language == "en":
-        pytest.skip("the sign-in code in English is bilingual by design (Bahasa Indonesia first)")
     r = rendered(ev, agency, language)
     for part, text in (("subject", r.subject), ("text", r.text), ("short", r.short), ("html", r.html)):
         assert problems(text, ev, language) == [], (name, language, part, text)
