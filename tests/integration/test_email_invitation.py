@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import jsonschema
 import pytest
+import yaml
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
 from support import free_port
@@ -120,3 +123,88 @@ def test_an_old_event_without_url_or_sequence_still_gets_a_stable_uid(client, sm
     _, inline, _ = calendar_parts(smtp.messages[0])
     (vevent,) = inline.walk("VEVENT")
     assert str(vevent["UID"]) == "minilok-meeting-3@minilok.example" and int(vevent["SEQUENCE"]) == 0
+
+
+def test_an_agency_taken_off_the_list_gets_the_cancellation_the_others_the_update(service_api, monkeypatch, smtp):
+    """Through both services: invite A and B, PUT [A]; the meetings service's own events fed to the
+    notifications service as its consumer would, the emails received by a real SMTP server. B's
+    calendar drops the meeting (METHOD:CANCEL, same UID), A's takes the raised SEQUENCE."""
+    from test_delivery_controls import record, send
+    from test_meetings_followups import outbox_events, setup_puskesmas
+
+    monkeypatch.setenv("SMTP_URL", smtp.url)
+    monkeypatch.setenv("SMTP_FROM", "Minilok <undangan@minilok.example>")
+    monkeypatch.setenv("MINILOK_PUBLIC_URL", BASE)
+    meetings = service_api("meetings")
+    ids = setup_puskesmas(meetings)
+    notifications = service_api("notifications")
+    a, b = ids["kelurahan"], ids["kecamatan"]
+    for agency, target in ((a, "lurah@example.org"), (b, "camat@example.org")):
+        r = notifications.post("/api/v1/subscriptions", headers=notifications.headers("agency", agency_id=agency),
+                               json={"event_types": ["meeting.*"], "channel": "email", "target": target})
+        assert r.status_code == 201, r.text
+    r = meetings.post("/api/v1/meetings", json={
+        "puskesmas_id": ids["puskesmas"], "kind": "quarterly_cross_sector", "title": "Minilok triwulan I 2026",
+        "scheduled_at": "2026-03-18T09:00:00+08:00", "location": "Aula Kelurahan Baru Tengah",
+        "invited_agency_ids": [a, b]})
+    assert r.status_code == 201, r.text
+    mid = r.json()["id"]
+    r = meetings.put(f"/api/v1/meetings/{mid}/invitations", json=[a])
+    assert r.status_code == 200 and r.json()["sequence"] == 1, r.text
+    # Afterwards B hears nothing more of the meeting: a move reaches A alone.
+    assert meetings.patch(f"/api/v1/meetings/{mid}", json={"location": "Kantor Lurah"}).status_code == 200
+
+    events = [e for e in outbox_events(meetings)
+              if e["type"].startswith("meeting.") and e["data"]["meeting"]["id"] == mid]
+    assert [e["type"] for e in events] == ["meeting.scheduled", "meeting.updated", "meeting.updated"]
+    reinvited = events[1]["data"]["meeting"]
+    assert reinvited["invited_agency_ids"] == [a] and reinvited["uninvited_agency_ids"] == [b]
+    assert reinvited["uninvited_agencies"] == [{"id": b, "name": "Kecamatan Balikpapan Barat"}]
+    # As docs/asyncapi.yaml says (with the new fields declared, typed, their names as AgencyRef).
+    document = yaml.safe_load((Path(__file__).parents[2] / "docs" / "asyncapi.yaml").read_text())
+    meeting_schema = {**document, "$ref": "#/components/schemas/Meeting",
+                      "properties": {"uninvited_agency_ids": {"items": {"type": "integer"}},
+                                     "uninvited_agencies": {"items": {"required": ["id", "name"]}}}}
+    assert {"uninvited_agency_ids", "uninvited_agencies"} <= document["components"]["schemas"]["Meeting"][
+        "properties"].keys()
+    jsonschema.validate(reinvited, meeting_schema, cls=jsonschema.Draft202012Validator)
+    assert "uninvited_agency_ids" not in events[0]["data"]["meeting"]
+    assert "uninvited_agency_ids" not in events[2]["data"]["meeting"]
+
+    sent_before = 0
+    received = []
+    for event in events:
+        for delivery_id in record(notifications.client, event):
+            assert send(notifications.client, delivery_id) == "delivered"
+        received.append(smtp.messages[sent_before:])
+        sent_before = len(smtp.messages)
+    scheduled, reinvite, moved = received
+    assert sorted(m["To"] for m in scheduled) == ["camat@example.org", "lurah@example.org"]
+    assert [m["To"] for m in moved] == ["lurah@example.org"]
+    by_target = {m["To"]: m for m in reinvite}
+    assert sorted(by_target) == ["camat@example.org", "lurah@example.org"]
+
+    uid = f"minilok-meeting-{mid}@minilok.example"
+    part, inline, attached = calendar_parts(by_target["camat@example.org"])
+    assert part.get_param("method") == "CANCEL" and inline["METHOD"] == "CANCEL"
+    assert inline.to_ical() == attached.to_ical()
+    (vevent,) = inline.walk("VEVENT")
+    assert str(vevent["UID"]) == uid and int(vevent["SEQUENCE"]) == 1 and str(vevent["STATUS"]) == "CANCELLED"
+    # The cancellation names the agency taken off, not those still invited.
+    assert [a.params["CN"] for a in _attendees(vevent)] == ["Kecamatan Balikpapan Barat"]
+    text = by_target["camat@example.org"].get_body(("plain",)).get_content()
+    assert "Undangan Minilok triwulan I 2026" in text and "untuk lembaga Bapak/Ibu dibatalkan" in text
+    assert "Lembaga yang diundang" not in text  # who is still invited is not its business
+
+    part, inline, _ = calendar_parts(by_target["lurah@example.org"])
+    assert part.get_param("method") == "REQUEST" and inline["METHOD"] == "REQUEST"
+    (vevent,) = inline.walk("VEVENT")
+    assert str(vevent["UID"]) == uid and int(vevent["SEQUENCE"]) == 1 and str(vevent["STATUS"]) == "CONFIRMED"
+    assert "dibatalkan" not in by_target["lurah@example.org"].get_body(("plain",)).get_content()
+    _, first, _ = calendar_parts(next(m for m in scheduled if m["To"] == "camat@example.org"))
+    assert int(next(iter(first.walk("VEVENT")))["SEQUENCE"]) == 0
+
+
+def _attendees(vevent) -> list:
+    found = vevent.get("ATTENDEE")
+    return found if isinstance(found, list) else [found] if found is not None else []

@@ -86,8 +86,10 @@ def events() -> dict[str, dict]:
                                    {"followup": followup(status="open"), "actor": "puskesmas:1",
                                     "actor_name": PUSKESMAS, "previous_status": "done"}),
         "meeting.scheduled": event("meeting.scheduled", "2026-05-04T02:00:00Z", {"meeting": meeting()}),
+        # Moved, and the Babinsa taken off the list: one event, read by those invited and by it.
         "meeting.updated": event("meeting.updated", "2026-05-11T02:00:00Z", {"meeting": meeting(
-            scheduled_at="2026-05-21T01:30:00+00:00", location="Aula Puskesmas Baloi Permai", sequence=1)}),
+            scheduled_at="2026-05-21T01:30:00+00:00", location="Aula Puskesmas Baloi Permai", sequence=1,
+            uninvited_agency_ids=[BABINSA], uninvited_agencies=[{"id": BABINSA, "name": NAMES[BABINSA]}])}),
         "meeting.cancelled": event("meeting.cancelled", "2026-05-15T02:00:00Z", {"meeting": meeting(
             status="cancelled", sequence=2, cancel_reason="Bertepatan dengan kunjungan Wali Kota")}),
         "meeting.minutes_published": event("meeting.minutes_published", "2026-05-22T02:00:00Z",
@@ -139,7 +141,7 @@ READERS = {
     "followup.cancelled": {"owner": OWNER},
     "followup.reopened": {"owner": OWNER, "supporter": PKK, "puskesmas": PKM},
     "meeting.scheduled": {"invited": OWNER, "puskesmas": PKM},
-    "meeting.updated": {"invited": OWNER},
+    "meeting.updated": {"invited": OWNER, "uninvited": BABINSA},
     "meeting.cancelled": {"invited": OWNER},
     "meeting.minutes_published": {"invited": OWNER},
     "followup.escalated-old": {"owner": OWNER, "escalated": KOTA},

@@ -154,3 +154,29 @@ def test_a_malformed_invitation_list_is_ignored():
 @pytest.mark.parametrize("type_", ["meeting.updated", "meeting.cancelled"])
 def test_new_meeting_types_are_valid_patterns(type_):
     assert valid_pattern(type_)
+
+
+def uninvite_event(invited=(20,), uninvited=(21,)):
+    event = meeting_event("meeting.updated", invited=invited)
+    event["data"]["meeting"]["uninvited_agency_ids"] = list(uninvited)
+    return event
+
+
+def test_an_agency_taken_off_the_list_hears_that_event():
+    facts = event_facts(uninvite_event(invited=(20,), uninvited=(21,)))
+    assert facts.involved_agency_ids == frozenset({"20", "21"})
+    assert hears(sub(agency_id=21, event_types=["meeting.*"]), facts)
+    assert hears(sub(agency_id=20, event_types=["meeting.updated"]), facts)
+    assert not hears(sub(agency_id=22, event_types=["meeting.*"]), facts)
+
+
+def test_after_that_event_the_agency_taken_off_hears_nothing_of_the_meeting():
+    uninvited = sub(agency_id=21, event_types=["#"])
+    for type_ in ("meeting.updated", "meeting.cancelled", "meeting.minutes_published"):
+        assert not hears(uninvited, event_facts(meeting_event(type_, invited=(20,))))
+
+
+def test_a_malformed_uninvited_list_is_ignored():
+    event = uninvite_event()
+    event["data"]["meeting"]["uninvited_agency_ids"] = "21"
+    assert not hears(sub(agency_id=21, event_types=["meeting.*"]), event_facts(event))

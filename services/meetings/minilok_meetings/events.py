@@ -134,10 +134,13 @@ def invited_agency_ids(session: Session, meeting_id: int) -> list[int]:
                                 .order_by(models.MeetingInvitation.agency_id)))
 
 
-def meeting_data(session: Session, meeting: models.Meeting) -> dict[str, Any]:
-    """`data.meeting` of a `meeting.*` event, also what the invitation's .ics is made from."""
+def meeting_data(session: Session, meeting: models.Meeting, uninvited: Iterable[int] = ()) -> dict[str, Any]:
+    """`data.meeting` of a `meeting.*` event, also what the invitation's .ics is made from.
+    `uninvited`: agencies just taken off the list (a `meeting.updated` of new invitations), named
+    so that their calendars drop the meeting."""
     invited = invited_agency_ids(session, meeting.id)
-    names = Names().load(session, [meeting.puskesmas_id], invited)
+    uninvited = sorted(set(uninvited))
+    names = Names().load(session, [meeting.puskesmas_id], [*invited, *uninvited])
     puskesmas_name, timezone = names.puskesmas.get(meeting.puskesmas_id, (None, None))
     data = {
         "id": meeting.id,
@@ -154,12 +157,16 @@ def meeting_data(session: Session, meeting: models.Meeting) -> dict[str, Any]:
         "url": f"{public_url()}/meetings/{meeting.id}",
         "sequence": meeting.sequence or 0,
     }
+    if uninvited:
+        data["uninvited_agency_ids"] = uninvited
+        data["uninvited_agencies"] = names.agency_refs(uninvited)
     if meeting.status == "cancelled":
         data["cancel_reason"] = meeting.cancel_reason
     return data
 
 
-def emit_meeting_event(session: Session, type: str, meeting: models.Meeting) -> dict[str, Any]:
+def emit_meeting_event(session: Session, type: str, meeting: models.Meeting,
+                       uninvited: Iterable[int] = ()) -> dict[str, Any]:
     session.flush()  # the invitations just written are part of the event
-    return outbox.add(session, type, meeting.id, {"meeting": meeting_data(session, meeting)},
+    return outbox.add(session, type, meeting.id, {"meeting": meeting_data(session, meeting, uninvited)},
                       puskesmasid=meeting.puskesmas_id)

@@ -126,16 +126,18 @@ def _changeable(session, principal: Principal, meeting_id: int) -> models.Meetin
     return meeting
 
 
-def _changed(session, meeting: models.Meeting, type: str) -> MeetingInvited:
-    """Invitees hear of it: SEQUENCE raised, the event emitted, all in this transaction."""
+def _changed(session, meeting: models.Meeting, type: str, uninvited: set[int] | None = None) -> MeetingInvited:
+    """Invitees hear of it: SEQUENCE raised, the event emitted, all in this transaction (agencies
+    `uninvited` hear it too, to take the meeting out of their calendars)."""
     meeting.sequence = (meeting.sequence or 0) + 1
-    emit_meeting_event(session, type, meeting)
+    emit_meeting_event(session, type, meeting, uninvited or ())
     session.commit()
     return meeting_invited(session, meeting)
 
 
 def set_invitations(session, principal: Principal, meeting_id: int, agency_ids: list[int]) -> MeetingInvited:
-    """Replace the agencies invited (an empty list invites none); `meeting.updated` when it changed."""
+    """Replace the agencies invited (an empty list invites none); `meeting.updated` when it changed,
+    naming the agencies taken off the list (`uninvited_agency_ids`)."""
     meeting = _changeable(session, principal, meeting_id)
     wanted = _checked_invitations(session, meeting.puskesmas_id, agency_ids, ["body"])
     current = set(invited_agency_ids(session, meeting.id))
@@ -147,7 +149,7 @@ def set_invitations(session, principal: Principal, meeting_id: int, agency_ids: 
         session.execute(delete(models.MeetingInvitation).where(models.MeetingInvitation.meeting_id == meeting.id,
                                                                models.MeetingInvitation.agency_id.in_(gone)))
     session.add_all(models.MeetingInvitation(meeting_id=meeting.id, agency_id=a) for a in wanted if a not in current)
-    return _changed(session, meeting, "meeting.updated")
+    return _changed(session, meeting, "meeting.updated", uninvited=gone)
 
 
 def patch_meeting(session, principal: Principal, meeting_id: int, body: MeetingPatch) -> MeetingInvited:

@@ -1,6 +1,7 @@
 """Email over SMTP (`SMTP_URL`: smtp://host:port, smtps:// for TLS, ?starttls=1, user:password@
 optional), a text and an HTML part from the templates in the subscriber's language; an email about
-a meeting also carries its iCalendar invitation (METHOD:REQUEST, METHOD:CANCEL when cancelled)."""
+a meeting also carries its iCalendar invitation (METHOD:REQUEST, METHOD:CANCEL when cancelled or
+when the event takes the reader's agency off the list)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from minilok_shared.ics import meeting_invitation
 
 from minilok_notifications.channels import Message, SendResult
-from minilok_notifications.channels.messages import render_message
+from minilok_notifications.channels.messages import render_message, uninvited_reader
 from minilok_notifications.config import NotificationsSettings
 
 CALENDAR_METHODS = {"meeting.scheduled": "REQUEST", "meeting.updated": "REQUEST", "meeting.cancelled": "CANCEL"}
@@ -37,7 +38,7 @@ class EmailChannel:
         email["Content-Language"] = message.language
         email.set_content(rendered.text)
         email.add_alternative(rendered.html, subtype="html")
-        invitation = self.invitation(message.event)
+        invitation = self.invitation(message.event, message.agency_id)
         if invitation:
             method, ics = invitation
             # As Google and Outlook send one: the calendar as a third alternative (what a mail
@@ -46,12 +47,20 @@ class EmailChannel:
             email.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
         return email
 
-    def invitation(self, event: dict[str, Any]) -> tuple[str, bytes] | None:
-        """(METHOD, the .ics) for an event that puts a meeting in a calendar, moves it or takes it out."""
+    def invitation(self, event: dict[str, Any], agency_id: int | None = None) -> tuple[str, bytes] | None:
+        """(METHOD, the .ics) for an event that puts a meeting in a calendar, moves it or takes it out:
+        for `agency_id` just taken off the list a CANCEL (same UID, the event's SEQUENCE), so its
+        calendar drops the meeting that the others' calendars update."""
         method = CALENDAR_METHODS.get(event.get("type"))
         meeting = (event.get("data") or {}).get("meeting")
         if method is None or not isinstance(meeting, dict):
             return None
+        if uninvited_reader(event, agency_id):
+            # RFC 5546: a CANCEL naming the attendee removed, not the ones still invited.
+            method = "CANCEL"
+            gone = [a for a in meeting.get("uninvited_agencies") or [] if isinstance(a, dict)
+                    and str(a.get("id")) == str(agency_id)]
+            meeting = {**meeting, "invited_agencies": gone}
         # The UID is made from the meeting's page address; an event without one gets the
         # address the meetings service would give it, so both hand out the same UID.
         if not meeting.get("url") and meeting.get("id") is not None:

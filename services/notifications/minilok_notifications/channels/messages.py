@@ -22,6 +22,7 @@ from minilok_notifications.channels.phrases import (
     MEETING_KINDS,
     NEXT_STEPS,
     STATUSES,
+    UNINVITED_HEADLINE,
     UNITS,
     UNITS_EN,
     UNKNOWN_HEADLINE,
@@ -196,8 +197,8 @@ def _named(items: Any, agency_id: str) -> str | None:
 @dataclass(frozen=True)
 class Reader:
     """Who the message is for, as far as the event tells: "owner", "supporter", "escalated"
-    (an agency the follow-up escalated to), "invited" (to a meeting) or "puskesmas" (anyone who
-    follows the puskesmas: its own staff, a dinas)."""
+    (an agency the follow-up escalated to), "invited" (to a meeting), "uninvited" (just taken off a
+    meeting's list) or "puskesmas" (anyone who follows the puskesmas: its own staff, a dinas)."""
 
     role: str
     name: str | None = None
@@ -223,7 +224,16 @@ def reader_of(event: dict[str, Any], agency_id: int | None) -> Reader:
         invited = meeting.get("invited_agencies")
         if me in _ids(meeting.get("invited_agency_ids")) | _ids(invited):
             return Reader("invited", _named(invited, me))
+        uninvited = meeting.get("uninvited_agencies")
+        if me in _ids(meeting.get("uninvited_agency_ids")) | _ids(uninvited):
+            return Reader("uninvited", _named(uninvited, me))
     return Reader("puskesmas")
+
+
+def uninvited_reader(event: dict[str, Any], agency_id: int | None) -> bool:
+    """Whether this message goes to an agency the event takes off the meeting's list: its calendar
+    gets a cancellation, not an update."""
+    return event.get("type") == "meeting.updated" and reader_of(event, agency_id).role == "uninvited"
 
 
 # --- what one message says ---------------------------------------------------------------------
@@ -471,6 +481,13 @@ def _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words) -
         else:
             ctx["intro"] = (f"{puskesmas or 'The puskesmas'} invites you to {title}{at}." if reader.role == "invited"
                             else f"{puskesmas or 'The puskesmas'} scheduled {title}{at}.")
+    elif type_ == "meeting.updated" and reader.role == "uninvited":
+        ctx["headline"] = ctx["subject_headline"] = UNINVITED_HEADLINE[lang]
+        ctx["subject_topic"] = title
+        ctx["intro"] = (f"Undangan {title}{' pada ' + when if when else ''} untuk lembaga Bapak/Ibu dibatalkan"
+                        f"{' oleh ' + puskesmas if puskesmas else ''}." if lang == "id" else
+                        f"{puskesmas or 'The puskesmas'} has withdrawn the invitation of your agency to {title}"
+                        f"{', on ' + when if when else ''}.")
     elif type_ == "meeting.updated":
         ctx["subject_topic"] = f"{title}, {when}" if when else title
         # Sent for a new time or place and for a changed list of invitees alike (the event does
@@ -487,7 +504,11 @@ def _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words) -
         ctx["subject_topic"] = title
         ctx["intro"] = (f"Notulen {title}{host and ' ' + ('di' if lang == 'id' else 'at') + host} telah terbit."
                         if lang == "id" else f"The minutes of {title}{host and ' at' + host} are published.")
-    if type_ == "meeting.cancelled":
+    if reader.role == "uninvited":
+        # The meeting's page is for those invited: the agency taken off the list gets Minilok's home.
+        ctx["link"] = base or "/"
+        ctx["link_label"] = "Buka Minilok" if lang == "id" else "Open Minilok"
+    if type_ == "meeting.cancelled" or reader.role == "uninvited":
         ctx["calendar_note"] = ("Pembatalan untuk kalender terlampir (invite.ics); bukalah agar acara ini "
                                 "terhapus dari kalender Bapak/Ibu." if lang == "id" else
                                 "A calendar cancellation is attached (invite.ics); open it to remove the event from "
@@ -502,7 +523,8 @@ def _meeting_context(ctx, type_, meeting, data, lang, tz, base, reader, words) -
     _row(ctx, "Waktu", "When", when)
     _row(ctx, "Tempat", "Place", place)
     _row(ctx, "Penyelenggara", "Host", puskesmas)
-    if type_ != "meeting.minutes_published":
+    # The list of those still invited is not the business of an agency just taken off it.
+    if type_ != "meeting.minutes_published" and reader.role != "uninvited":
         _row(ctx, "Lembaga yang diundang", "Invited agencies", join_names(invited, lang) if invited else None)
     if type_ == "meeting.cancelled":
         _row(ctx, "Alasan pembatalan", "Reason", one_line(str(reason)) if reason else None)

@@ -1,6 +1,6 @@
 """The words of every message, in Bahasa Indonesia and English: event kinds, statuses, meeting
 kinds, and per event type what happened and what the reader should do next (owner, supporter,
-agency escalated to, invited agency, or the puskesmas that watches)."""
+agency escalated to, invited agency, agency taken off a meeting's list, or the puskesmas that watches)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,8 @@ HEADLINES = {
     "notification.digest": {"id": "Ringkasan harian", "en": "Daily digest"},
 }
 UNKNOWN_HEADLINE = {"id": "Kabar dari Minilok", "en": "News from Minilok"}
+# `meeting.updated` as an agency just taken off the meeting's list reads it.
+UNINVITED_HEADLINE = {"id": "Undangan dibatalkan", "en": "Invitation withdrawn"}
 
 STATUSES = {
     "open": {"id": "Terbuka", "en": "Open"},
@@ -58,6 +60,8 @@ WHY = {
                   "en": "You receive this message because this follow-up was escalated to your agency."},
     "invited": {"id": "Bapak/Ibu menerima pesan ini sebagai lembaga yang diundang.",
                 "en": "You receive this message as an invited agency."},
+    "uninvited": {"id": "Bapak/Ibu menerima pesan ini karena lembaga Bapak/Ibu sebelumnya diundang ke acara ini.",
+                  "en": "You receive this message because your agency was invited to this meeting before."},
     "puskesmas": {"id": "Bapak/Ibu menerima pesan ini karena berlangganan kabar {puskesmas}.",
                   "en": "You receive this message because you follow the news of {puskesmas}."},
 }
@@ -145,6 +149,8 @@ NEXT_STEPS: dict[str, dict[str, dict[str, str]]] = {
     "meeting.updated": {
         "invited": {"id": "Mohon catat jadwal ini; kami mengharapkan kehadiran Bapak/Ibu.",
                     "en": "Please note this time; we look forward to your attendance."},
+        "uninvited": {"id": "Mohon maaf atas perubahan ini; Bapak/Ibu tidak perlu hadir. Terima kasih.",
+                      "en": "We apologise for the change; you need not attend. Thank you."},
         "other": {"id": "Untuk diketahui.", "en": "For your information."},
     },
     "meeting.cancelled": {

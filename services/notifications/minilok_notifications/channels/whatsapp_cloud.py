@@ -6,8 +6,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from minilok_notifications.channels.messages import action_link, format_local, one_line
-from minilok_notifications.channels.phrases import HEADLINES, STATUSES, UNKNOWN_HEADLINE
+from minilok_notifications.channels.messages import action_link, format_local, one_line, uninvited_reader
+from minilok_notifications.channels.phrases import HEADLINES, STATUSES, UNINVITED_HEADLINE, UNKNOWN_HEADLINE
 
 if TYPE_CHECKING:
     from minilok_notifications.channels import Message
@@ -73,7 +73,8 @@ def body_parameters(message: Message, settings: NotificationsSettings, link: str
     """What fills {{1}}, {{2}}... of the event's template, in the message's language and the event's timezone."""
     event, language = message.event, message.language if message.language in ("id", "en") else "id"
     data = event.get("data") or {}
-    headline = HEADLINES.get(event.get("type"), UNKNOWN_HEADLINE)[language]
+    headline = (UNINVITED_HEADLINE if uninvited_reader(event, message.agency_id)
+                else HEADLINES.get(event.get("type"), UNKNOWN_HEADLINE))[language]
     base = settings.public_base_url.rstrip("/")
     followup, meeting = data.get("followup"), data.get("meeting")
     if followup and link is not None:  # to the owner: title, puskesmas, due (the link is its button's)
@@ -90,6 +91,8 @@ def body_parameters(message: Message, settings: NotificationsSettings, link: str
     if meeting:
         tz = meeting.get("timezone") or message.timezone
         page = meeting.get("url") or f"{base}/meetings/{meeting.get('id')}"
+        if uninvited_reader(event, message.agency_id):
+            page = base or page  # the meeting's page is for those still invited
         return [parameter(headline), parameter(meeting.get("title")), parameter(meeting.get("puskesmas_name")),
                 parameter(_time(meeting.get("scheduled_at"), tz, language)), parameter(meeting.get("location")),
                 parameter(page, 1000)]

@@ -57,7 +57,8 @@ class EventFacts:
     owner_agency_id: str | None
     area_code: str | None
     # Agencies an agency-scoped subscription may hear this event as: owner, supporters and
-    # escalated-to of a follow-up; the invited agencies of a meeting.
+    # escalated-to of a follow-up; the invited agencies of a meeting, and those just taken off its
+    # list (`uninvited_agency_ids`, on that one `meeting.updated`: their calendars drop it).
     involved_agency_ids: frozenset[str]
     about_followup: bool
     about_meeting: bool = False
@@ -79,6 +80,7 @@ def event_facts(event: dict[str, Any]) -> EventFacts:
         involved.update(str(a) for a in _listed(data.get("escalated_to_agency_ids")))
     elif meeting is not None:
         involved.update(str(a) for a in _listed(meeting.get("invited_agency_ids")))
+        involved.update(str(a) for a in _listed(meeting.get("uninvited_agency_ids")))
     return EventFacts(type=event["type"], puskesmas_id=puskesmas_id, owner_agency_id=owner, area_code=area_code,
                       involved_agency_ids=frozenset(involved), about_followup=followup is not None,
                       about_meeting=meeting is not None)
@@ -109,8 +111,8 @@ def filters_match(sub: SubscriptionLike, facts: EventFacts) -> bool:
 
 def may_hear(sub: SubscriptionLike, facts: EventFacts) -> bool:
     """An agency hears only about follow-ups it owns, supports, or that escalated to it, and about
-    meetings it is invited to; a puskesmas-scoped subscription hears everything about its puskesmas
-    (its filter, checked above)."""
+    meetings it is invited to (or was, until this very event took it off the list); a
+    puskesmas-scoped subscription hears everything about its puskesmas (its filter, checked above)."""
     if sub.scope == "puskesmas":
         return sub.filter_puskesmas_id is not None
     return (facts.about_followup or facts.about_meeting) and str(sub.agency_id) in facts.involved_agency_ids
