@@ -15,6 +15,8 @@ import pytest
 import yaml
 from aiosmtpd.controller import Controller
 from icalendar import Calendar
+from minilok_notifications.channels.messages import render
+from readable import problems
 from support import free_port
 from test_notifications_channels import SmtpSink, deliver_event
 from test_notifications_support import notifications_client, token
@@ -195,6 +197,10 @@ def test_an_agency_taken_off_the_list_gets_the_cancellation_the_others_the_updat
     text = by_target["camat@example.org"].get_body(("plain",)).get_content()
     assert "Undangan Minilok triwulan I 2026" in text and "untuk lembaga Bapak/Ibu dibatalkan" in text
     assert "Lembaga yang diundang" not in text  # who is still invited is not its business
+    for language in ("id", "en"):  # the real event, as B reads it: words, no ids or ISO times
+        rendered = render(events[1], language, "Asia/Jakarta", BASE, agency_id=b)
+        for part in (rendered.subject, rendered.text, rendered.short, rendered.html):
+            assert problems(part, events[1], language) == [], (language, part)
 
     part, inline, _ = calendar_parts(by_target["lurah@example.org"])
     assert part.get_param("method") == "REQUEST" and inline["METHOD"] == "REQUEST"
