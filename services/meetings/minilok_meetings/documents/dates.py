@@ -3,22 +3,15 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
-from minilok_meetings.domain.calendar import TIMEZONE_ABBREVIATIONS
-
-HARI = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-BULAN = ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-         "November", "Desember")
+from minilok_shared.localtime import format_day, format_local
 
 
 def format_tanggal(day: date) -> str:
     """"Rabu, 18 Februari 2026"."""
-    return f"{HARI[day.weekday()]}, {day.day} {BULAN[day.month - 1]} {day.year}"
+    return format_day(day, "id")
 
 
 def format_waktu(moment: datetime, tz: str) -> str:
     """An aware time in the puskesmas's timezone, Indonesian style (hours.minutes, WIB/WITA/WIT)."""
-    local = moment.astimezone(ZoneInfo(tz))
-    zone = TIMEZONE_ABBREVIATIONS.get(tz) or local.strftime("%Z")
-    return f"{format_tanggal(local.date())} {local:%H.%M} {zone}"
+    return format_local(moment, tz, "id")

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, PackageLoader, select_autoescape
+from minilok_shared import localtime
 from minilok_shared.action_links import mint_action_token
 
 from minilok_notifications.channels.phrases import (
@@ -33,22 +34,9 @@ if TYPE_CHECKING:
     from minilok_notifications.channels import Message
     from minilok_notifications.config import NotificationsSettings
 
-DAYS = {"id": ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"),
-        "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")}
-MONTHS = {"id": ("Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September", "Oktober",
-                 "November", "Desember"),
-          "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
-                 "November", "December")}
-ZONE_NAMES = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
-
-
 def format_local(when: datetime, tz: str, language: str) -> str:
     """"Jumat, 20 Februari 2026 23.59 WIB" / "Friday, 20 February 2026 23:59 WIB"."""
-    local = when.astimezone(ZoneInfo(tz))
-    sep = "." if language == "id" else ":"
-    zone = ZONE_NAMES.get(tz, local.tzname())
-    return (f"{DAYS[language][local.weekday()]}, {local.day} {MONTHS[language][local.month - 1]} {local.year} "
-            f"{local.hour:02d}{sep}{local.minute:02d} {zone}")
+    return localtime.format_local(when, tz, language)
 
 
 def _parse_time(value: Any) -> datetime | None:
@@ -121,7 +109,7 @@ def render_message(message: Message, settings: NotificationsSettings) -> Rendere
 
 def format_date(day: date, language: str) -> str:
     """"Minggu, 15 Maret 2026" / "Sunday, 15 March 2026"."""
-    return f"{DAYS[language][day.weekday()]}, {day.day} {MONTHS[language][day.month - 1]} {day.year}"
+    return localtime.format_day(day, language)
 
 
 def join_names(names: list[str], language: str) -> str:
@@ -146,7 +134,7 @@ def format_period(period: Any, language: str) -> str:
     """"2026-02" as "Februari 2026", "2026Q1" as "Triwulan I 2026" / "Q1 2026", "2026" as is."""
     text = str(period or "")
     if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
-        return f"{MONTHS[language][int(text[5:]) - 1]} {text[:4]}"
+        return f"{localtime.MONTHS[language][int(text[5:]) - 1]} {text[:4]}"
     if len(text) == 6 and text[4] == "Q" and text[5] in "1234":
         return (f"Triwulan {'I II III IV'.split()[int(text[5]) - 1]} {text[:4]}" if language == "id"
                 else f"Q{text[5]} {text[:4]}")
