@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 
 import httpx
+import pika
+from minilok_shared.events.consumer import queue_names
 from sqlalchemy import create_engine, text
 
 RUN_ID = uuid.uuid4().hex[:10]
@@ -129,3 +131,18 @@ class Processes:
 
     def wait_http(self, url: str, timeout: float = 60) -> None:
         wait_for(lambda: httpx.get(url, timeout=1).status_code == 200, timeout, message=url)
+
+
+def purge_queues(rabbitmq_url: str, services) -> None:
+    """Empty the services' main queues in the test run's vhost: events that earlier tests published
+    (or left unacked when their consumers stopped) must not reach this test's databases."""
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    try:
+        for service in services:
+            channel = connection.channel()
+            try:
+                channel.queue_purge(queue_names(service, 5000)[0])  # the retry delay names only the retry queue
+            except pika.exceptions.ChannelClosedByBroker:  # not declared yet: nothing to drop
+                pass
+    finally:
+        connection.close()

@@ -6,9 +6,8 @@ import subprocess
 
 import httpx
 import pytest
-
-from support import BIN, Processes, free_port
 from receivers import WebhookReceiver
+from support import BIN, Processes, free_port, purge_queues
 
 SERVICES = ("meetings", "indicators", "notifications")
 
@@ -37,6 +36,7 @@ class System:
         self.procs.start(name, command, service, extra_env=extra_env or None)
 
     def start_all(self) -> None:
+        purge_queues(self.procs.env["RABBITMQ_URL"], SERVICES)
         for line in open("Procfile"):
             name = line.split(":", 1)[0].strip()
             if name == "beat":

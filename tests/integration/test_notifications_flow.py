@@ -18,7 +18,7 @@ from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps
 from minilok_shared.events.outbox import declare_exchange
 from sqlalchemy import select
-from support import Processes, wait_for
+from support import Processes, purge_queues, wait_for
 from test_notifications_support import Receiver, followup_event, notifications_client, token
 
 ADMIN = token("admin")
@@ -32,6 +32,7 @@ class Stack:
 
     def start(self, consumers=1, workers=1, relay=False, beat=False):
         """Start the processes together (they boot in parallel) and wait until each is ready."""
+        purge_queues(self.rabbitmq_url, ["notifications"])
         ready = {}
         for n in range(1, consumers + 1):
             self.procs.start(f"consumer{n}", "consume", "notifications")
@@ -103,7 +104,9 @@ def test_one_verified_delivery_per_event_and_subscriber(stack):
     wait_for(lambda: stack.receiver.events(), 15, message="the webhook")
     took = time.monotonic() - started
     time.sleep(1.5)  # room for a duplicate to show up, if there were one
-    (delivery,) = stack.deliveries()
+    deliveries = stack.deliveries(event_id=event["id"])
+    assert len(deliveries) == 1, [(d.subscription_id, d.event_type, d.status, d.attempts) for d in deliveries]
+    (delivery,) = deliveries
     assert delivery.subscription_id == owner["id"] and delivery.status == "delivered"
     requests = stack.receiver.requests
     # One delivery, sent by one worker at a time. On a loaded machine the receiver (in this process)
