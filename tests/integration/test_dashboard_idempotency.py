@@ -64,3 +64,21 @@ def test_a_failing_row_is_dropped_and_the_good_rows_stay_under_one_key(meetings_
     assert count(api, models.FollowUp.__table__) == before + 2
     assert sorted(e["data"]["followup"]["title"] for e in outbox_events(api, "followup.created")) == [
         "Fogging fokus RW 05", "Larvasida di sekolah"]
+
+
+def test_no_owner_or_agency_is_chosen_until_someone_chooses_one(meetings_api):
+    """A forgotten choice must not give the follow-up (or the attendee) to the first agency listed."""
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    client = signed_in(api, role="admin")
+    page = client.get(f"/meetings/{ids['meeting']}").text
+    assert '<select id="fu-owner-0" name="owner_agency_id"><option value="" selected>— pilih —</option>' in page
+    assert '<select id="at-agency" name="agency_id" required><option value="" selected>— pilih —</option>' in page
+    action = f"/meetings/{ids['meeting']}/follow-ups"
+    rows = {**form_fields(page, action), "title": ["Fogging fokus RW 05", "Larvasida di sekolah"],
+            "owner_agency_id": ["", str(ids["school"])], "due_in_working_days": ["5", "10"],
+            "due_date": ["", ""], "priority": ["normal", "normal"], "action": ["", ""]}
+    before = count(api, models.FollowUp.__table__)
+    response = client.post(action, data=rows, follow_redirects=True)
+    assert "baris 1: owner_agency_id: pilih penanggung jawab" in response.text.replace("&#39;", "'")
+    assert count(api, models.FollowUp.__table__) == before + 1  # only the row with an owner

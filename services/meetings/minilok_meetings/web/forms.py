@@ -104,9 +104,12 @@ def indicator_agenda_item(form: FormData) -> AgendaItemCreate:
 
 def attendance_with_new_row(attendance: list, form: FormData) -> list[AttendanceIn]:
     """The daftar hadir so far plus the form's row (the service replaces the whole list)."""
+    agency_id = int_or_none(form.get("agency_id"))
+    if agency_id is None:  # the list starts on "— pilih —", never on some agency
+        raise unprocessable("agency_id", "pilih lembaga / choose the agency")
     rows = [AttendanceIn(agency_id=a.agency_id, person_name=a.person_name, role=a.role, present=a.present)
             for a in attendance]
-    rows.append(AttendanceIn(agency_id=int_or_none(form.get("agency_id")) or 0,
+    rows.append(AttendanceIn(agency_id=agency_id,
                              person_name=form.get("person_name") or "",
                              role=blank_to_none(form.get("role")), present=form.get("present") != "0"))
     return rows
@@ -130,6 +133,11 @@ def followup_rows(form: FormData) -> list[tuple[int, str, dict[str, str], list[s
 
 
 def followup_create(title: str, row: dict, supporters: list[str], _) -> FollowUpCreate:
+    # No owner is chosen for a row until someone chooses one: a forgotten choice must not give the
+    # follow-up to whichever agency happens to be first in the list.
+    owner = int_or_none(row["owner_agency_id"])
+    if owner is None:
+        raise unprocessable("owner_agency_id", _("pilih penanggung jawab", "choose the owner"))
     due_date, days = row["due_date"].strip(), row["due_in_working_days"].strip()
     if due_date and days:
         raise unprocessable("due_date", _("isi tanggal atau hari kerja, bukan keduanya",
@@ -139,7 +147,7 @@ def followup_create(title: str, row: dict, supporters: list[str], _) -> FollowUp
     except ValueError:
         raise unprocessable("due_date", _("tanggal tidak valid", "invalid date")) from None
     return FollowUpCreate(
-        title=title, action=blank_to_none(row["action"]), owner_agency_id=int_or_none(row["owner_agency_id"]) or 0,
+        title=title, action=blank_to_none(row["action"]), owner_agency_id=owner,
         supporting_agency_ids=[i for i in (int_or_none(s) for s in supporters) if i is not None],
         due_date=parsed_date, due_in_working_days=int_or_none(days) if days else None,
         priority=row["priority"] or "normal")
