@@ -82,3 +82,14 @@ def test_no_owner_or_agency_is_chosen_until_someone_chooses_one(meetings_api):
     response = client.post(action, data=rows, follow_redirects=True)
     assert "baris 1: owner_agency_id: pilih penanggung jawab" in response.text.replace("&#39;", "'")
     assert count(api, models.FollowUp.__table__) == before + 1  # only the row with an owner
+
+
+def test_pages_name_the_zone_as_people_say_it(meetings_api):
+    """WITA on the overview and the meeting page, never the tz database's "Asia/Makassar"."""
+    api = meetings_api
+    ids = setup_puskesmas(api)  # Puskesmas Baru Tengah, Balikpapan: Asia/Makassar
+    client = signed_in(api, role="puskesmas", puskesmas_id=ids["puskesmas"])
+    for path in ("/", f"/meetings/{ids['meeting']}"):
+        page = client.get(path)
+        assert page.status_code == 200 and "WITA" in page.text, path
+        assert "Asia/Makassar" not in page.text, path

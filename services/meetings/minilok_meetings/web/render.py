@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from minilok_shared.localtime import zone_name
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
@@ -41,6 +42,8 @@ from minilok_meetings.web.session import (
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
 # One Idempotency-Key per rendered form (a hidden field): a double submit changes nothing twice.
 templates.env.globals["idempotency_key"] = lambda: uuid.uuid4().hex
+# "WITA", not "Asia/Makassar", wherever a page names a puskesmas's zone.
+templates.env.globals["zone_name"] = zone_name
 
 # Scripts and styles come from /static only (inline style attributes draw progress bars).
 CSP = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
