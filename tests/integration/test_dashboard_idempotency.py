@@ -93,3 +93,18 @@ def test_pages_name_the_zone_as_people_say_it(meetings_api):
         page = client.get(path)
         assert page.status_code == 200 and "WITA" in page.text, path
         assert "Asia/Makassar" not in page.text, path
+
+
+def test_the_follow_up_page_names_who_did_what(meetings_api):
+    """History says "Kelurahan Baru Tengah (lewat tautan)" and "Petugas puskesmas", never agency:17."""
+    api = meetings_api
+    ids = setup_puskesmas(api)
+    followup = api.post(f"/api/v1/meetings/{ids['meeting']}/follow-ups", json={
+        "title": "Pelacakan kontak erat TB", "owner_agency_id": ids["kelurahan"], "due_date": "2030-01-30"}).json()
+    # As the action link acts: its subject names the agency.
+    owner = api.headers("agency", agency_id=ids["kelurahan"], subject=f"agency:{ids['kelurahan']}:link")
+    assert api.post(f"/api/v1/follow-ups/{followup['id']}/acknowledge", json={}, headers=owner).status_code == 200
+    page = signed_in(api, role="puskesmas", puskesmas_id=ids["puskesmas"]).get(f"/follow-ups/{followup['id']}").text
+    history = page.split('class="history"', 1)[-1]
+    assert "Kelurahan Baru Tengah (lewat tautan)" in history and "Petugas puskesmas" in history
+    assert f"agency:{ids['kelurahan']}" not in page and "admin:" not in page

@@ -4,7 +4,6 @@ and the link is their only credential."""
 
 from __future__ import annotations
 
-import re
 from datetime import date
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
@@ -20,10 +19,11 @@ from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from minilok_meetings.documents.evidence_files import MAX_BYTES, inline_response
+from minilok_meetings.events import Names
 from minilok_meetings.schemas import AcknowledgeIn, CompleteIn, ExtensionRequestIn, ProgressIn
 from minilok_meetings.service_layer import actions
 from minilok_meetings.web.forms import blank_to_none, int_or_none
-from minilok_meetings.web.i18n import HISTORY, lang_of, translator
+from minilok_meetings.web.i18n import HISTORY, actor_label, lang_of, translator
 from minilok_meetings.web.render import describe, render
 
 router = APIRouter(include_in_schema=False)
@@ -40,25 +40,11 @@ DONE = {"acknowledge": ("Terima kasih, tindak lanjut sudah Anda terima.", "Thank
         "complete": ("Tindak lanjut ditandai selesai. Terima kasih.", "The follow-up is marked done. Thank you."),
         "extend": ("Permintaan perpanjangan terkirim ke puskesmas.",
                    "Your request for more time went to the puskesmas.")}
-_AGENCY_ACTOR = re.compile(r"^agency:(\d+)(:link)?$")
 
 
 def long_time(value, tz: str | None, lang: str) -> str:
     """"Rabu, 20 Mei 2026 23.59 WITA" in the puskesmas's own timezone."""
     return format_local(value, tz, lang)
-
-
-def actor_words(actor: str, names: dict[int, str], lang: str) -> str:
-    _ = translator(lang)
-    found = _AGENCY_ACTOR.match(actor)
-    if found:
-        name = names.get(int(found.group(1)), _("lembaga penanggung jawab", "the owning agency"))
-        return f"{name} ({_('lewat tautan', 'through the link')})" if found.group(2) else name
-    if actor.startswith("system"):
-        return _("Pengingat otomatis Minilok", "Minilok's automatic reminder")
-    if actor.startswith(("puskesmas", "admin")):
-        return _("Petugas puskesmas", "Puskesmas staff")
-    return _("Petugas", "Staff")
 
 
 def _answer(response: Response) -> Response:
@@ -79,8 +65,9 @@ def _page(request: Request, db, token: str, claim: ActionClaim, status_code: int
     f, tz = link.followup, link.timezone
     overdue_days = days_late(f.due_at, utcnow(), tz) if f.is_overdue else None
     done = request.query_params.get("ok")
+    actors = Names(agencies=dict(link.agency_names)).load(db, actors=[h.actor for h in link.history])
     history = [{"kind": KINDS.get(h.kind, (h.kind, h.kind))[lang == "en"], "when": long_time(h.at, tz, lang),
-                "who": actor_words(h.actor, link.agency_names, lang), "data": h.data or {}}
+                "who": actor_label(h.actor, actors.actor_name(h.actor), lang), "data": h.data or {}}
                for h in reversed(link.history)]
     return _answer(render(
         request, "action.html", None, status_code, link=link, f=f, token=token, error=error,

@@ -10,12 +10,13 @@ from minilok_shared.deps import SessionDep
 
 from minilok_meetings.domain.calendar import end_of_local_day
 from minilok_meetings.domain.followup import ACTIVE
+from minilok_meetings.events import Names
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer import extensions, followup_reads, followups
 from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.web import forms
 from minilok_meetings.web.forms import FormDep
-from minilok_meetings.web.i18n import lang_of, translator
+from minilok_meetings.web.i18n import actor_label, lang_of, translator
 from minilok_meetings.web.render import action, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -30,6 +31,8 @@ def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     meeting = reads.meeting_by_id(db, followup.meeting_id)
     escalated_to = [a for h in history for a in (h.data or {}).get("escalated_to_agency_ids") or []]
     names = agency_names(db, [followup.owner_agency_id, *followup.supporting_agency_ids, *escalated_to])
+    actors = Names(agencies=dict(names)).load(db, actors=[h.actor for h in history])
+    lang = lang_of(request)
     tz = reads.timezone_of(db, followup.puskesmas_id)
     # A request left pending when the work was finished has nothing left to decide.
     active = followup.status in ACTIVE
@@ -38,7 +41,8 @@ def followup_page(request: Request, followup_id: int, db: SessionDep, user):
                   can_manage=principal.is_admin or principal.puskesmas_id == str(followup.puskesmas_id),
                   is_owner=principal.agency_id == str(followup.owner_agency_id),
                   extension=extension, extension_due=end_of_local_day(extension.due_date, tz) if extension else None,
-                  held=followup.paused_until is not None and followup.paused_until > utcnow())
+                  held=followup.paused_until is not None and followup.paused_until > utcnow(),
+                  actor=lambda a: actor_label(a, actors.actor_name(a), lang))
 
 
 @router.post("/follow-ups/{followup_id}/{verb}")

@@ -59,3 +59,22 @@ def format_time(value: datetime | None, tz: str | None, lang: str, with_time: bo
         if tz:
             text += f" {TZ_LABEL.get(tz, tz)}"
     return text
+
+
+def actor_label(actor: str, name: str | None, lang: str) -> str:
+    """Who did something, as a person reads it: the agency or contact by name ("Kelurahan Baru
+    Tengah (lewat tautan)"), else what kind of user it was; never "agency:17" or "system:scheduler"."""
+    _ = translator(lang)
+    if name:
+        if actor.endswith(":link"):
+            return f"{name} ({_('lewat tautan', 'through the link')})"
+        if actor.endswith(":whatsapp"):
+            return f"{name} ({_('lewat WhatsApp', 'through WhatsApp')})"
+        return name
+    if actor.startswith("system"):
+        return _("Pengingat otomatis Minilok", "Minilok's automatic reminder")
+    if actor.startswith(("puskesmas", "admin")):
+        return _("Petugas puskesmas", "Puskesmas staff")
+    if actor.startswith("dinas"):
+        return _("Dinas kesehatan", "District health office")
+    return _("Petugas", "Staff")
