@@ -125,7 +125,7 @@ def test_redis_unreachable_is_unready_then_stale(procs, process):
     # Celery blocks while it retries the connection (the worker before it consumes, beat when it
     # sends the first due task): the loop no longer ticks and /health turns 503.
     stale = wait_status(f"{base}/health", 503, timeout=60)
-    assert stale["status"] == "stale" and stale["heartbeat_age_seconds"] > 3
+    assert stale["status"] == "stale" and stale["heartbeat_age_seconds"] >= 3  # past 3 s, shown rounded to ms
 
 
 def test_worker_follows_its_broker_going_and_coming_back(procs):
