@@ -42,11 +42,6 @@ DONE = {"acknowledge": ("Terima kasih, tindak lanjut sudah Anda terima.", "Thank
                    "Your request for more time went to the puskesmas.")}
 
 
-def long_time(value, tz: str | None, lang: str) -> str:
-    """"Rabu, 20 Mei 2026 23.59 WITA" in the puskesmas's own timezone."""
-    return format_local(value, tz, lang)
-
-
 def _answer(response: Response) -> Response:
     response.headers.update(LINK_HEADERS)  # after render(): its Referrer-Policy is same-origin
     return response
@@ -66,15 +61,15 @@ def _page(request: Request, db, token: str, claim: ActionClaim, status_code: int
     overdue_days = days_late(f.due_at, utcnow(), tz) if f.is_overdue else None
     done = request.query_params.get("ok")
     actors = Names(agencies=dict(link.agency_names)).load(db, actors=[h.actor for h in link.history])
-    history = [{"kind": KINDS.get(h.kind, (h.kind, h.kind))[lang == "en"], "when": long_time(h.at, tz, lang),
+    history = [{"kind": KINDS.get(h.kind, (h.kind, h.kind))[lang == "en"], "when": format_local(h.at, tz, lang),
                 "who": actor_label(h.actor, actors.actor_name(h.actor), lang), "data": h.data or {}}
                for h in reversed(link.history)]
     return _answer(render(
         request, "action.html", None, status_code, link=link, f=f, token=token, error=error,
         done=DONE[done][lang == "en"] if done in DONE and not error else None,
-        due=long_time(f.due_at, tz, lang), overdue_days=overdue_days, history=history,
-        acknowledged=long_time(f.acknowledged_at, tz, lang) if f.acknowledged_at else None,
-        expires=long_time(link.expires_at, tz, lang), today=utcnow().astimezone(ZoneInfo(tz or "UTC")).date(),
+        due=format_local(f.due_at, tz, lang), overdue_days=overdue_days, history=history,
+        acknowledged=format_local(f.acknowledged_at, tz, lang) if f.acknowledged_at else None,
+        expires=format_local(link.expires_at, tz, lang), today=utcnow().astimezone(ZoneInfo(tz or "UTC")).date(),
     ))
 
 

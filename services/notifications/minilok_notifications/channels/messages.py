@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from jinja2 import Environment, PackageLoader, select_autoescape
 from minilok_shared import localtime
 from minilok_shared.action_links import mint_action_token
+from minilok_shared.localtime import format_local
 
 from minilok_notifications.channels.phrases import (
     CHANNELS,
@@ -33,11 +34,6 @@ from minilok_notifications.channels.phrases import (
 if TYPE_CHECKING:
     from minilok_notifications.channels import Message
     from minilok_notifications.config import NotificationsSettings
-
-def format_local(when: datetime, tz: str, language: str) -> str:
-    """"Jumat, 20 Februari 2026 23.59 WIB" / "Friday, 20 February 2026 23:59 WIB"."""
-    return localtime.format_local(when, tz, language)
-
 
 def _parse_time(value: Any) -> datetime | None:
     try:
