@@ -7,28 +7,17 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from fastapi import Request
+from minilok_shared import labels
 
 from minilok_meetings.web.session import language
 
 MONTHS = {"id": ["Jan", "Feb", "Mar", "Apr", "Mei", "Jun", "Jul", "Agu", "Sep", "Okt", "Nov", "Des"],
           "en": ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]}
-STATUS = {"open": ("Terbuka", "Open"), "in_progress": ("Dikerjakan", "In progress"), "done": ("Selesai", "Done"),
-          "cancelled": ("Dibatalkan", "Cancelled"), "scheduled": ("Dijadwalkan", "Scheduled"),
-          "published": ("Diterbitkan", "Published"), "proposed": ("Diusulkan", "Proposed"),
-          "accepted": ("Diterima", "Accepted"), "dismissed": ("Ditolak", "Dismissed")}
-MEETING_KINDS = {"monthly_internal": ("Lokmin bulanan", "Monthly internal"),
-                 "quarterly_cross_sector": ("Lokmin tribulanan lintas sektor", "Quarterly cross-sector"),
-                 "other": ("Lainnya", "Other")}
-HISTORY = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan", "Started"),
-           "progress": ("Kemajuan", "Progress"), "complete": ("Selesai", "Completed"),
-           "cancel": ("Dibatalkan", "Cancelled"), "reopen": ("Dibuka lagi", "Reopened"),
-           "updated": ("Diubah", "Changed"),
-           "due_soon": ("Segera jatuh tempo", "Due soon"), "overdue": ("Terlambat", "Overdue"),
-           "escalated": ("Dieskalasi", "Escalated"), "acknowledged": ("Diterima", "Acknowledged"),
-           "extension_requested": ("Minta perpanjangan", "Extension asked"),
-           "extension_approved": ("Perpanjangan disetujui", "Extension approved"),
-           "extension_refused": ("Perpanjangan ditolak", "Extension refused"), "note": ("Catatan", "Note")}
-PRIORITIES = {"low": ("Rendah", "Low"), "normal": ("Biasa", "Normal"), "high": ("Tinggi", "High")}
+# The tables live in minilok_shared.labels (one set of words for pages, PDF, XLSX and messages).
+STATUS = labels.STATUSES
+MEETING_KINDS = labels.MEETING_KINDS
+PRIORITIES = labels.PRIORITIES
+HISTORY = labels.HISTORY
 TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 

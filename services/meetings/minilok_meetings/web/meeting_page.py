@@ -7,6 +7,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, HTTPException, Request, Response
+from minilok_shared import labels
 from minilok_shared.deps import SessionDep
 from minilok_shared.errors import unprocessable
 from pydantic import ValidationError
@@ -27,19 +28,7 @@ FOLLOWUP_ROWS = 3
 
 
 # The order agencies are listed in on the invitation form: government first, then the community.
-AGENCY_KINDS = {
-    "puskesmas": ("Puskesmas", "Puskesmas"), "kecamatan": ("Kecamatan", "Sub-district"),
-    "kelurahan": ("Kelurahan", "Urban village"), "desa": ("Desa", "Village"),
-    "dinas_kesehatan": ("Dinas Kesehatan", "Health office"), "dinas_sosial": ("Dinas Sosial", "Social affairs office"),
-    "dinas_pp": ("Dinas PP / KB", "Women's empowerment / family planning office"), "bpjs": ("BPJS", "BPJS"),
-    "koramil": ("Koramil", "Koramil (army)"), "babinsa": ("Babinsa", "Babinsa (army village officer)"),
-    "polsek": ("Polsek", "Polsek (police)"),
-    "bhabinkamtibmas": ("Bhabinkamtibmas", "Bhabinkamtibmas (police village officer)"),
-    "sekolah": ("Sekolah", "Schools"), "pkk": ("PKK", "PKK"), "lpm": ("LPM", "LPM"), "rw": ("RW", "RW"),
-    "rt": ("RT", "RT"), "posyandu": ("Posyandu", "Posyandu"), "kader": ("Kader", "Kader"),
-    "tokoh_masyarakat": ("Tokoh masyarakat", "Community leaders"), "csr": ("CSR", "CSR"),
-    "other": ("Lainnya", "Other"),
-}
+AGENCY_KINDS = labels.AGENCY_KINDS
 
 
 def invitation_groups(agencies, lang: str) -> list[tuple[str, list]]:

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
+from minilok_shared import labels
 from minilok_shared.localtime import zone_name
 from pydantic import ValidationError
 from sqlalchemy.exc import IntegrityError
@@ -89,6 +90,9 @@ def render(request: Request, template: str, user: WebUser | None, status_code: i
         "kind_label": lambda key: label(MEETING_KINDS, key, lang),
         "priority_label": lambda key: label(PRIORITIES, key, lang),
         "history_label": lambda key: label(HISTORY, key, lang),
+        # Any code in words, from the one table: {{ word("agency_kind", a.kind) }}.
+        "word": lambda table, key: labels.label(table, key, lang),
+        "choices": lambda table, codes=None: labels.choices(table, lang, codes),
         "when": lambda value, tz=None, with_time=True: format_time(value, tz, lang, with_time),
         "flash": flash, **context,
     }, status_code=status_code)
