@@ -43,6 +43,61 @@ def followups(session, principal: Principal, *, status: str | None = None, owner
                  overdue=overdue, due_before=None)
 
 
+def by_urgency(items: list[FollowUpOut]) -> list[FollowUpOut]:
+    """Overdue first, then the one due soonest: the order a board column is read in."""
+    return sorted(items, key=lambda f: (not f.is_overdue, f.due_at, f.id))
+
+
+@dataclass(frozen=True)
+class MeetingOfCard:
+    id: int
+    title: str
+    scheduled_at: datetime
+
+
+@dataclass(frozen=True)
+class EscalatedTo:
+    """An agency a follow-up was passed on to, and at which step of the ladder."""
+    name: str
+    level: int
+
+
+@dataclass(frozen=True)
+class CardDetails:
+    """What the cards of a board show beside the follow-up itself: its meeting, and whom it has
+    been escalated to (from `followup_escalations`, which records each level's agencies)."""
+    meetings: dict[int, MeetingOfCard]
+    escalated_to: dict[int, list[EscalatedTo]]
+
+
+CHUNK = 500  # ids per IN (...): well below SQLite's bound-parameter limit
+
+
+def card_details(session, items: list[FollowUpOut]) -> CardDetails:
+    """For all the cards of a page at once: one query for their meetings, one for the agencies
+    they escalated to (never a query per card). The reader already sees these follow-ups."""
+    meeting_ids = sorted({f.meeting_id for f in items})
+    escalated_ids = sorted({f.id for f in items if f.escalation_level})
+    meetings_found: dict[int, MeetingOfCard] = {}
+    escalated: dict[int, list[EscalatedTo]] = {}
+    M, E, A = models.Meeting, models.FollowUpEscalation, models.Agency
+    for start in range(0, len(meeting_ids), CHUNK):
+        rows = session.execute(select(M.id, M.title, M.scheduled_at)
+                               .where(M.id.in_(meeting_ids[start:start + CHUNK]))).all()
+        meetings_found.update({row.id: MeetingOfCard(row.id, row.title, row.scheduled_at) for row in rows})
+    for start in range(0, len(escalated_ids), CHUNK):
+        rows = session.execute(select(E.followup_id, E.level, A.name).join(A, A.id == E.agency_id)
+                               .where(E.followup_id.in_(escalated_ids[start:start + CHUNK]))
+                               .order_by(E.followup_id, E.level, A.name)).all()
+        for row in rows:
+            escalated.setdefault(row.followup_id, []).append(EscalatedTo(row.name, row.level))
+    levels = {f.id: f.escalation_level for f in items}
+    # A reopened or rescheduled follow-up starts its ladder again: agencies of higher steps than
+    # the current one were told about an earlier due time.
+    return CardDetails(meetings_found, {fid: [e for e in agencies_told if e.level <= levels[fid]]
+                                        for fid, agencies_told in escalated.items()})
+
+
 def active_followups(session, principal: Principal, **filters) -> list[FollowUpOut]:
     return [f for status in ("open", "in_progress") for f in followups(session, principal, status=status, **filters)]
 

@@ -1,4 +1,5 @@
-"""The follow-up board (`/board`): the follow-ups in a column per status, filtered by agency,
+"""The follow-up board (`/board`): the follow-ups in a column per status (overdue first, then by
+due time), each card with its meeting and whom it has been escalated to; filtered by agency,
 meeting and overdue."""
 
 from __future__ import annotations
@@ -29,12 +30,13 @@ def board(request: Request, db: SessionDep, user):
     current, choices = reads.puskesmas_choice(db, principal, int_or_none(q.get("puskesmas_id")))
     items = reads.followups(db, principal, owner_agency_id=agency_id, meeting_id=meeting_id, overdue=overdue,
                            puskesmas_id=current.id if current and (principal.is_admin or principal.is_dinas) else None)
-    columns = {status: [f for f in items if f.status == status] for status in COLUMNS}
+    columns = {status: reads.by_urgency([f for f in items if f.status == status]) for status in COLUMNS}
     agencies = reads.agencies_of(db, principal, current.id if current else None) if current else []
     meetings = reads.meetings_of(db, principal, current.id) if current else []
     names = agency_names(db, [f.owner_agency_id for f in items])
     pending = pending_for(db, [f.id for f in items if f.status in ACTIVE])
     return render(request, "board.html", user, columns=columns, names=names, agencies=agencies, meetings=meetings,
-                  pending=pending,
+                  pending=pending, cards=reads.card_details(db, items),
+                  timezone=current.timezone if current else None,
                   current=current, choices=choices, now=utcnow(),
                   filters={"agency_id": agency_id, "meeting_id": meeting_id, "overdue": overdue})
