@@ -52,10 +52,25 @@ def test_email_and_phone():
     assert normalize_target("email", "Kader@Example.org") == "Kader@example.org"
     assert normalize_target("whatsapp", "+62 812-3456-7890") == "+6281234567890"
     assert normalize_target("sms", "+6281234567890") == "+6281234567890"
-    for channel, value in [("email", "not-an-email"), ("sms", "081234567890"), ("whatsapp", "+620000"),
-                           ("sms", "+62abc")]:
+    for channel, value in [("email", "not-an-email"), ("sms", "0812"), ("whatsapp", "+620000"),
+                           ("sms", "+62abc"), ("whatsapp", "0812 abc")]:
         with pytest.raises(InvalidTarget):
             normalize_target(channel, value)
+
+
+@pytest.mark.parametrize("typed", ["0812 5555 1234", "081255551234", "+62 812-5555-1234", "62812 5555 1234",
+                                   "6281255551234", "(0812) 5555-1234", "0062 812 5555 1234", " 0812.5555.1234 "])
+def test_phone_as_people_write_it_is_stored_as_e164(typed):
+    assert normalize_target("whatsapp", typed) == "+6281255551234"
+    assert normalize_target("sms", typed) == "+6281255551234"
+
+
+def test_a_wrong_phone_says_how_to_write_it_in_both_languages():
+    with pytest.raises(InvalidTarget) as caught:
+        normalize_target("whatsapp", "12345")
+    indonesian, english = str(caught.value).split(" / ")
+    assert "0812" in indonesian and "E.164" not in str(caught.value)
+    assert english.startswith("invalid phone number")
 
 
 def _settings(**kw):

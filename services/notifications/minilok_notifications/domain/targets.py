@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import re
 from urllib.parse import urlsplit
 
 import phonenumbers
@@ -75,16 +76,27 @@ def normalize_email(value: str) -> str:
         raise InvalidTarget(f"alamat email tidak valid / invalid email address: {exc}") from exc
 
 
+# Numbers written without a country code ("0812 5555 1234") are Indonesian.
+DEFAULT_REGION = "ID"
+
+
 def normalize_phone(value: str) -> str:
-    """An E.164 number (+62...), as the WhatsApp and SMS gateways want it."""
-    if not value.startswith("+"):
-        raise InvalidTarget("nomor telepon harus format E.164, mis. +6281234567890 / phone must be E.164")
+    """An E.164 number (+62...), as the WhatsApp and SMS gateways want it, from a number as people
+    write it: "0812 5555 1234", "+62 812-5555-1234", "62812 5555 1234" or "(0812) 55551234"."""
+    text = value.strip()
+    digits = re.sub(r"[\s().\-]", "", text)
+    if digits.startswith("00"):  # the international prefix dialled from Indonesia
+        digits = "+" + digits[2:]
+    elif digits.startswith("62") and not digits.startswith("+"):
+        digits = "+" + digits
     try:
-        number = phonenumbers.parse(value, None)
+        number = phonenumbers.parse(digits, DEFAULT_REGION)
     except phonenumbers.NumberParseException as exc:
-        raise InvalidTarget(f"nomor telepon tidak valid / invalid phone number: {exc}") from exc
+        raise InvalidTarget("nomor telepon tidak valid, tulis mis. 0812 3456 7890 / invalid phone number, "
+                            "write e.g. +62 812 3456 7890") from exc
     if not phonenumbers.is_valid_number(number):
-        raise InvalidTarget("nomor telepon tidak valid / invalid phone number")
+        raise InvalidTarget("nomor telepon tidak valid, tulis mis. 0812 3456 7890 / invalid phone number, "
+                            "write e.g. +62 812 3456 7890")
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
