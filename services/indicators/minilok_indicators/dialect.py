@@ -48,15 +48,20 @@ def like_prefix(path: str) -> str:
     return escaped + "%"
 
 
-def descendant_filter(dialect: str, path_column, path: str) -> ColumnElement[bool]:
-    """Rows whose path lies in the subtree at `path` (the area itself included), as one index range.
+def starts_with(dialect: str, column, prefix: str) -> ColumnElement[bool]:
+    """Rows whose `column` starts with `prefix` (non-empty), as one index range.
 
     PostgreSQL: `LIKE 'prefix%'` on a text_pattern_ops index. SQLite: its LIKE is case-insensitive
-    and skips a plain index, so the same subtree is asked for as a range on the binary order.
+    and skips a plain index, so the same rows are asked for as a range on the binary order.
     """
     if dialect == "postgresql":
-        return path_column.like(like_prefix(path))
-    return (path_column >= path) & (path_column < subtree_upper_bound(path))
+        return column.like(like_prefix(prefix))
+    return (column >= prefix) & (column < subtree_upper_bound(prefix))
+
+
+def descendant_filter(dialect: str, path_column, path: str) -> ColumnElement[bool]:
+    """Rows whose path lies in the subtree at `path` (the area itself included)."""
+    return starts_with(dialect, path_column, path)
 
 
 def transaction_lock(session: Session, name: str) -> None:

@@ -40,6 +40,22 @@ class Area(Base):
     path: Mapped[str] = mapped_column(String(1024))
     depth: Mapped[int] = mapped_column(Integer)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # The name's words, normalised and joined by spaces (`domain.names`): how a search ranks a
+    # whole-name or name-prefix match above a match of a later word.
+    search_name: Mapped[str | None] = mapped_column(String(200))
+
+
+class AreaWord(Base):
+    """One word of an area's name (`domain.names.name_words`): a name search is a prefix range on
+    `ix_area_words_word` per word asked, whatever the number of areas (84,000 desa/kelurahan)."""
+
+    __tablename__ = "area_words"
+    # text_pattern_ops: PostgreSQL uses the index for `word LIKE 'bat%'` whatever the collation
+    # (SQLite reads it as a range on the binary order, see `dialect.starts_with`).
+    __table_args__ = (Index("ix_area_words_word", "word", "area_code", postgresql_ops={"word": "text_pattern_ops"}),)
+
+    area_code: Mapped[str] = mapped_column(ForeignKey("areas.code", ondelete="CASCADE"), primary_key=True)
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class Indicator(Base):

@@ -55,6 +55,11 @@ class AreaOut(AreaSummary):
     created_at: datetime
 
 
+class AreaListed(AreaOut):
+    """An area of a list or a search, with its readable place from the root down."""
+    path_name: str = Field(description='ancestors\' names and its own: "Kepulauan Riau › Kota Batam › Batam Kota"')
+
+
 class AreaDetail(AreaOut):
     ancestors: list[AreaSummary]
     children: list[AreaSummary]

@@ -3,10 +3,11 @@
 from fastapi import APIRouter, HTTPException, Query, status
 from minilok_shared.deps import CurrentPrincipal, SessionDep
 from minilok_shared.pagination import LimitQuery, Page
+from minilok_shared.validation import SingleLine
 from pydantic import TypeAdapter, ValidationError
 
 from minilok_indicators.access import require_admin
-from minilok_indicators.schemas import AreaCreate, AreaDetail, AreaOut, BulkAreasOut, Level
+from minilok_indicators.schemas import AreaCreate, AreaDetail, AreaListed, AreaOut, BulkAreasOut, Level
 from minilok_indicators.service_layer import areas
 from minilok_indicators.service_layer.areas import AreaError
 
@@ -63,8 +64,20 @@ def get_area(code: str, session: SessionDep, principal: CurrentPrincipal):
     return {**AreaOut.model_validate(area).model_dump(), "ancestors": ancestors, "children": children}
 
 
-@router.get("", response_model=Page[AreaOut])
-def list_areas(session: SessionDep, principal: CurrentPrincipal, parent_code: str | None = None,
+@router.get("", response_model=Page[AreaListed])
+def list_areas(session: SessionDep, principal: CurrentPrincipal,
+               q: SingleLine | None = Query(None, max_length=100, description="name search: every word starts a word of "
+                                     "the name, case and accents ignored; a query with a digit also matches codes"),
+               parent_code: str | None = Query(None, description="only the direct children of this area"),
+               parent: str | None = Query(None, description="only areas beneath this area, at any depth"),
                level: Level | None = Query(None), limit: int = LimitQuery, cursor: str | None = None):
-    """Areas in code order, optionally the children of one area or one level only."""
-    return areas.list_areas(session, parent_code, level, limit, cursor)
+    """Areas in code order, optionally the children of one area, those beneath one, or one level
+    only; with `q`, the areas whose name matches, best match first (whole name, then name prefix,
+    then a later word; shallower levels first). Each item carries `path_name`, its place in words."""
+    if q and q.strip():
+        page = areas.search_areas(session, q, level, parent, limit, cursor, parent_code=parent_code)
+    else:
+        page = areas.list_areas(session, parent_code, level, limit, cursor, within=parent)
+    named = areas.places(session, page.items)
+    return {"items": [{**AreaOut.model_validate(area).model_dump(), "path_name": named[area.code]}
+                      for area in page.items], "next_cursor": page.next_cursor}

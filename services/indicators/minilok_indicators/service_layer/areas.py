@@ -1,4 +1,5 @@
-"""Areas in the database: adding them (one or a bulk load), reading one, a list, or subtrees by path."""
+"""Areas in the database: adding them (one or a bulk load), reading one, a list, subtrees by path,
+and searching them by name (with the readable place of each: "Kepulauan Riau › Kota Batam")."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ from dataclasses import dataclass
 from minilok_shared.db import utcnow
 from minilok_shared.errors import not_found
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
-from sqlalchemy import insert, select
+from sqlalchemy import and_, case, func, insert, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
+
+from minilok_indicators.dialect import descendant_filter, dialect_name, starts_with
 
 from minilok_indicators.domain.hierarchy import (
     child_path,
@@ -17,7 +20,8 @@ from minilok_indicators.domain.hierarchy import (
     parent_level_error,
     path_codes,
 )
-from minilok_indicators.models import Area
+from minilok_indicators.domain.names import name_words, place, query_words
+from minilok_indicators.models import Area, AreaWord
 
 # Bind parameters per statement stay well below SQLite's limit (32766).
 CHUNK = 500
@@ -94,12 +98,16 @@ def add_areas(session: Session, items: list[dict]) -> tuple[list[dict], list[Are
         path = child_path(parent_path, item["code"])
         placed[item["code"]] = (item["level"], path, depth)
         rows.append({"code": item["code"], "name": item["name"], "level": item["level"],
-                     "parent_code": parent_code, "path": path, "depth": depth, "created_at": now})
+                     "parent_code": parent_code, "path": path, "depth": depth, "created_at": now,
+                     "search_name": " ".join(name_words(item["name"]))[:200]})
     if errors:
         return [], sorted(errors, key=lambda e: e.index)
     # Parents first, so the self-referencing foreign key holds statement by statement.
     for part in chunks(rows, CHUNK // 8):
         session.execute(insert(Area).values(list(part)))
+    words = [{"area_code": row["code"], "word": word} for row in rows for word in name_words(row["name"])]
+    for part in chunks(words, CHUNK // 2):
+        session.execute(insert(AreaWord).values(list(part)))
     return rows, []
 
 
@@ -121,15 +129,67 @@ def area_detail(session: Session, code: str) -> tuple[Area, list[Area], list[Are
     return area, sorted(ancestors.values(), key=lambda a: a.depth), children_of(session, code)
 
 
-def list_areas(session: Session, parent_code: str | None, level: str | None, limit: int,
-               cursor: str | None) -> Page:
-    """Areas in code order, optionally the children of one area or one level only."""
-    query = select(Area).order_by(Area.code)
+def _narrowed(session: Session, query, parent_code: str | None, level: str | None, within: str | None):
     if parent_code is not None:
         query = query.where(Area.parent_code == parent_code)
     if level is not None:
         query = query.where(Area.level == level)
+    if within is not None:
+        ancestor = area_or_404(session, within)
+        query = query.where(descendant_filter(dialect_name(session), Area.path, ancestor.path),
+                            Area.code != ancestor.code)
+    return query
+
+
+def list_areas(session: Session, parent_code: str | None, level: str | None, limit: int,
+               cursor: str | None, within: str | None = None) -> Page:
+    """Areas in code order, optionally the children of one area, those beneath one area
+    (`within`), or one level only."""
+    query = _narrowed(session, select(Area).order_by(Area.code), parent_code, level, within)
     if cursor:
         (after,) = decode_cursor(cursor, (str,))
         query = query.where(Area.code > after)
     return keyset_page(session.scalars(query.limit(limit + 1)).all(), limit, key=lambda row: [row.code])
+
+
+def search_areas(session: Session, q: str, level: str | None, within: str | None, limit: int,
+                 cursor: str | None, parent_code: str | None = None) -> Page:
+    """Areas whose name has, for every word of `q`, a word starting with it (case and accents
+    ignored; a query with a digit also matches codes starting with it). The whole name first,
+    then names starting with the query, then the rest; shallower levels before deeper ones.
+
+    Each word asked is one range on `ix_area_words_word`, so the cost follows the matches, not
+    the number of areas."""
+    dialect = dialect_name(session)
+    words = query_words(q)
+    code_asked = q.strip()
+    matches = []
+    if words:
+        matches.append(and_(*(Area.code.in_(select(AreaWord.area_code).where(starts_with(dialect, AreaWord.word, w)))
+                              for w in words)))
+    if any(ch.isdigit() for ch in code_asked):
+        matches.append(starts_with(dialect, Area.code, code_asked))
+    if not matches:
+        return Page(items=[], next_cursor=None)
+    asked = " ".join(words)
+    search_name = func.coalesce(Area.search_name, "")
+    rank = case((search_name == asked, 0), (starts_with(dialect, search_name, asked), 1), else_=2) if words \
+        else literal(2)
+    order = (rank, Area.depth, search_name, Area.code)
+    query = _narrowed(session, select(Area, rank.label("rank")).where(or_(*matches)).order_by(*order),
+                      parent_code, level, within)
+    if cursor:
+        after = decode_cursor(cursor, (int, int, str, str))
+        query = query.where(tuple_(*order) > tuple_(*after))
+    rows = session.execute(query.limit(limit + 1)).all()
+    page = keyset_page(rows, limit, key=lambda row: [row.rank, row.Area.depth, row.Area.search_name or "",
+                                                     row.Area.code])
+    return Page(items=[row.Area for row in page.items], next_cursor=page.next_cursor)
+
+
+def places(session: Session, areas: list[Area]) -> dict[str, str]:
+    """Each area's readable place, its ancestors' names and its own from the root down ("Kepulauan
+    Riau › Kota Batam › Batam Kota"), from one lookup of all their ancestors."""
+    ancestors = areas_by_code(session, {code for area in areas for code in path_codes(area.path)[:-1]})
+    return {area.code: place([*(ancestors[code].name for code in path_codes(area.path)[:-1] if code in ancestors),
+                              area.name]) for area in areas}
