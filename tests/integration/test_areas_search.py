@@ -13,15 +13,18 @@ from datetime import UTC, datetime
 import pytest
 import sqlalchemy as sa
 from alembic import command
+from fastapi.testclient import TestClient
+from minilok_indicators.app import create_app
+from minilok_indicators.config import get_settings
 from minilok_indicators.dialect import starts_with
 from minilok_indicators.domain.names import name_words
 from minilok_indicators.models import Area, AreaWord
 from minilok_indicators.service_layer.areas import add_areas
 from minilok_indicators.spec import spec
-from minilok_shared.db import alembic_config, make_engine
+from minilok_shared.db import alembic_config, make_engine, upgrade
 from sqlalchemy import insert, select, text
 from sqlalchemy.orm import Session
-from test_indicators_api import ADMIN, AGENCY, BATAM, client  # noqa: F401  (the fixture)
+from test_indicators_api import ADMIN, AGENCY, BATAM
 
 T0 = datetime(2026, 1, 1, tzinfo=UTC)
 BALIKPAPAN = [
@@ -32,6 +35,17 @@ BALIKPAPAN = [
     {"code": "64.71.05.1006", "name": "Margo Mulyo", "level": "kelurahan", "parent_code": "64.71.05"},
     {"code": "21.71.06.1007", "name": "Sungai Pänas", "level": "kelurahan", "parent_code": "21.71.06"},
 ]
+
+
+@pytest.fixture
+def client(database_url, monkeypatch):
+    url = database_url("indicators")
+    monkeypatch.setenv("INDICATORS_DATABASE_URL", url)
+    get_settings.cache_clear()
+    upgrade(spec.migrations, url, "indicators")
+    with TestClient(create_app()) as test_client:
+        yield test_client
+    get_settings.cache_clear()
 
 
 @pytest.fixture
@@ -130,8 +144,9 @@ def test_each_word_is_one_range_on_the_word_index_at_national_scale(client):
     kecamatan = [{"code": f"{a['code']}.{c:02d}", "name": f"Kecamatan Uji {a['code']}.{c}", "level": "kecamatan",
                   "parent_code": a["code"]} for a in kota for c in range(1, 29)]
     pick = random.Random(17)
-    desa = [{"code": f"{c['code']}.{d:04d}", "name": f"{pick.choice(SYLLABLES).title()} {pick.choice(SYLLABLES).title()}",
-             "level": "desa", "parent_code": c["code"]} for c in kecamatan for d in range(1, 31)]
+    desa = [{"code": f"{c['code']}.{d:04d}", "level": "desa", "parent_code": c["code"],
+             "name": f"{pick.choice(SYLLABLES).title()} {pick.choice(SYLLABLES).title()}"}
+            for c in kecamatan for d in range(1, 31)]
     assert len(desa) == 84_000
     with Session(engine) as session, session.begin():
         rows, errors = add_areas(session, provinces + kota + kecamatan[:2])

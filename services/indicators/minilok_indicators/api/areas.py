@@ -66,8 +66,9 @@ def get_area(code: str, session: SessionDep, principal: CurrentPrincipal):
 
 @router.get("", response_model=Page[AreaListed])
 def list_areas(session: SessionDep, principal: CurrentPrincipal,
-               q: SingleLine | None = Query(None, max_length=100, description="name search: every word starts a word of "
-                                     "the name, case and accents ignored; a query with a digit also matches codes"),
+               q: SingleLine | None = Query(None, max_length=100, description=(
+                   "name search: every word starts a word of the name, case and accents ignored; "
+                   "a query with a digit also matches codes")),
                parent_code: str | None = Query(None, description="only the direct children of this area"),
                parent: str | None = Query(None, description="only areas beneath this area, at any depth"),
                level: Level | None = Query(None), limit: int = LimitQuery, cursor: str | None = None):

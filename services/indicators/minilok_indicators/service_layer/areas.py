@@ -13,7 +13,6 @@ from sqlalchemy import and_, case, func, insert, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
 from minilok_indicators.dialect import descendant_filter, dialect_name, starts_with
-
 from minilok_indicators.domain.hierarchy import (
     child_path,
     order_parents_first,
