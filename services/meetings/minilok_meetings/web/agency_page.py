@@ -18,7 +18,15 @@ from minilok_meetings.web.render import action, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-EVENT_CHOICES = ("followup.*", "followup.due_soon", "followup.overdue", "followup.escalated", "followup.completed")
+UNREACHABLE = ("Layanan pemberitahuan sedang tidak terjangkau; coba lagi sebentar lagi.",
+               "The notifications service cannot be reached; try again in a moment.")
+
+# What an agency may want to hear, in the words of minilok_shared.labels.EVENT_TYPES.
+EVENT_CHOICES = ("followup.*", "followup.due_soon", "followup.overdue", "followup.escalated", "followup.completed",
+                 "meeting.*")
+# The target's name on the form, whichever channel is chosen.
+SUBSCRIPTION_FIELDS = {"target": ("Tujuan", "Target"), "event_types": ("Peristiwa", "Events"),
+                       "channel": ("Saluran", "Channel"), "language": ("Bahasa pesan", "Message language")}
 
 
 def _agency_id(request: Request, db, user, form: FormData | None = None) -> int | None:
@@ -39,7 +47,8 @@ def _back(user, agency_id: int | None) -> str:
 @page
 def agency_page(request: Request, db: SessionDep, user):
     principal = user.principal
-    _ = translator(lang_of(request))
+    lang = lang_of(request)
+    _ = translator(lang)
     agency_id = _agency_id(request, db, user)
     if agency_id is None:
         current, _choices = reads.puskesmas_choice(db, principal, int_or_none(request.query_params.get("puskesmas_id")))
@@ -59,10 +68,9 @@ def agency_page(request: Request, db: SessionDep, user):
         if r.status_code == 200:
             subscriptions = r.json()["items"]
         else:
-            sub_error = f"{r.status_code}: {clients.error_detail(r)}"
-    except httpx.HTTPError as exc:
-        sub_error = (_("Layanan notifikasi tidak terjangkau", "The notifications service is unreachable")
-                     + f" ({type(exc).__name__})")
+            sub_error = clients.error_detail(r, lang)
+    except httpx.HTTPError:
+        sub_error = _(*UNREACHABLE)
     names = agency_names(db, [f.owner_agency_id for f in items])
     return render(request, "agency.html", user, agency=agency, owned=owned, supported=supported, names=names,
                   subscriptions=subscriptions, sub_error=sub_error, event_choices=EVENT_CHOICES)
@@ -71,18 +79,19 @@ def agency_page(request: Request, db: SessionDep, user):
 @router.post("/agency/subscriptions")
 @action("/agency")
 def add_subscription(request: Request, form: FormDep, db: SessionDep, user):
-    _ = translator(lang_of(request))
+    lang = lang_of(request)
+    _ = translator(lang)
     agency_id = _agency_id(request, db, user, form)
     body = forms.subscription(form, agency_id)
     back = _back(user, agency_id)
     try:
         with clients.notifications(request, user) as client:
             r = client.post("/subscriptions", json=body)
-    except httpx.HTTPError as exc:
-        return redirect(request, back, _("Layanan notifikasi tidak terjangkau", "Notifications unreachable")
-                        + f" ({type(exc).__name__})", "error")
+    except httpx.HTTPError:
+        return redirect(request, back, _(*UNREACHABLE), "error")
     if r.status_code != 201:
-        return redirect(request, back, f"{r.status_code}: {clients.error_detail(r)}", "error")
+        names = {code: _(*pair) for code, pair in SUBSCRIPTION_FIELDS.items()}
+        return redirect(request, back, clients.error_detail(r, lang, names), "error")
     created = r.json()
     message = _("Langganan ditambahkan.", "Subscription added.")
     if created.get("secret"):
@@ -94,14 +103,15 @@ def add_subscription(request: Request, form: FormDep, db: SessionDep, user):
 @router.post("/agency/subscriptions/{subscription_id}/delete")
 @action("/agency")
 def delete_subscription(request: Request, form: FormDep, subscription_id: int, db: SessionDep, user):
-    _ = translator(lang_of(request))
+    lang = lang_of(request)
+    _ = translator(lang)
     agency_id = _agency_id(request, db, user, form)
     back = _back(user, agency_id)
     try:
         with clients.notifications(request, user) as client:
             r = client.delete(f"/subscriptions/{subscription_id}")
-    except httpx.HTTPError as exc:
-        return redirect(request, back, f"{type(exc).__name__}", "error")
+    except httpx.HTTPError:
+        return redirect(request, back, _(*UNREACHABLE), "error")
     if r.status_code not in (200, 204):
-        return redirect(request, back, f"{r.status_code}: {clients.error_detail(r)}", "error")
+        return redirect(request, back, clients.error_detail(r, lang), "error")
     return redirect(request, back, _("Langganan dihapus.", "Subscription removed."))

@@ -1,11 +1,13 @@
 """HTTP clients to the indicators and notifications services, with the signed-in user's own
-token (the dashboard never reads their databases), and the error text of their answers."""
+token (the dashboard never reads their databases), and their error answers in words."""
 
 from __future__ import annotations
 
 import httpx
 from fastapi import Request
 
+from minilok_meetings.web import errors
+from minilok_meetings.web.i18n import translator
 from minilok_meetings.web.session import WebUser
 
 TIMEOUT_SECONDS = 10
@@ -24,13 +26,17 @@ def notifications(request: Request, user: WebUser) -> httpx.Client:
     return _client(request.app.state.settings.notifications_url, user)
 
 
-def error_detail(response: httpx.Response) -> str:
-    """The `detail` of an error answer (a 422's field errors joined), else the start of its body."""
+def error_detail(response: httpx.Response, lang: str = "id", fields: dict[str, str] | None = None) -> str:
+    """What went wrong, as a sentence in the page's language: the answer's `detail` (a 422's field
+    errors with the fields named in words), else a sentence for its status; never the JSON."""
     try:
         detail = response.json().get("detail")
-    except ValueError:
-        return response.text[:300]
-    if isinstance(detail, list):
-        return "; ".join(f"{'.'.join(str(x) for x in d.get('loc', [])[1:])}: {d.get('msg')}" for d in detail
-                         if isinstance(d, dict))
-    return str(detail)
+    except (ValueError, AttributeError):
+        detail = None
+    if detail:
+        return errors.describe(detail, lang, fields)
+    _ = translator(lang)
+    if response.status_code >= 500:
+        return _("Layanan sedang bermasalah, coba lagi sebentar lagi.",
+                 "The service is having trouble, try again in a moment.")
+    return _("Permintaan ditolak.", "The request was refused.")

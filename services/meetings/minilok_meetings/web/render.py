@@ -14,11 +14,15 @@ from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from minilok_shared import labels
+from minilok_shared.auth import Principal
 from minilok_shared.localtime import zone_name
 from pydantic import ValidationError
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from starlette.datastructures import FormData
 
+from minilok_meetings import models
+from minilok_meetings.web import errors
 from minilok_meetings.web.forms import local_path
 from minilok_meetings.web.i18n import (
     HISTORY,
@@ -51,24 +55,35 @@ CSP = ("default-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' dat
        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'")
 
 
-def describe(exc: Exception) -> str:
-    """A readable message from what the service functions raise."""
-    if isinstance(exc, HTTPException):
-        detail = exc.detail
-    elif isinstance(exc, ValidationError):
-        detail = exc.errors(include_url=False, include_context=False)
-    else:
-        detail = str(exc)
-    if isinstance(detail, list):
-        parts = []
-        for error in detail:
-            if isinstance(error, dict):
-                loc = [str(x) for x in error.get("loc", []) if x not in ("body", "query")]
-                parts.append(f"{'.'.join(loc)}: {error.get('msg')}" if loc else str(error.get("msg")))
-            else:
-                parts.append(str(error))
-        return "; ".join(parts)
-    return str(detail)
+def describe(exc: Exception, lang: str = "id", fields: dict[str, str] | None = None) -> str:
+    """A sentence in the page's language from what the service functions raise (web/errors)."""
+    return errors.describe(exc, lang, fields)
+
+
+# Names the header showed, for pages rendered without the request's session (a form post's error).
+_NAMES: dict[tuple[str, int], str] = {}
+
+
+def who(request: Request, principal: Principal | None, lang: str) -> str:
+    """The signed-in user as the header names them: the role in words and their agency or
+    puskesmas by name ("Petugas puskesmas · Puskesmas Baru Tengah"), never "puskesmas · P2".
+    Read through the request's own session (`page` keeps it on request.state): on SQLite a
+    second connection would wait for the request's write lock."""
+    if principal is None:
+        return ""
+    parts = [labels.label("role", principal.role, lang)]
+    table, ident = ((models.Agency, principal.agency_id) if principal.agency_id
+                    else (models.Puskesmas, principal.puskesmas_id))
+    if ident is not None and str(ident).isdigit():
+        key = (table.__tablename__, int(ident))
+        db = getattr(request.state, "db", None)
+        if db is not None:
+            name = db.execute(select(table.name).where(table.id == key[1])).scalar()
+            if name:
+                _NAMES[key] = name
+        if _NAMES.get(key):
+            parts.append(_NAMES[key])
+    return " · ".join(parts)
 
 
 def render(request: Request, template: str, user: WebUser | None, status_code: int = 200,
@@ -84,6 +99,7 @@ def render(request: Request, template: str, user: WebUser | None, status_code: i
 
     response = templates.TemplateResponse(request, template, {
         "user": user, "principal": user.principal if user else None, "csrf": user.csrf if user else "",
+        "who": who(request, user.principal if user else None, lang),
         "lang": lang, "_": _, "lang_url": lang_url, "path": request.url.path,
         "here": request.url.path + (f"?{request.url.query}" if request.url.query else ""),
         "status_label": lambda key: label(STATUS, key, lang),
@@ -121,18 +137,24 @@ def page(fn):
     @functools.wraps(fn)
     def wrapper(request: Request, *args, **kwargs):
         user = required_user(request)
+        request.state.db = kwargs.get("db")
         try:
             return fn(request, *args, user=user, **kwargs)
         except HTTPException as exc:
-            return render(request, "error.html", user, exc.status_code, message=describe(exc))
+            return render(request, "error.html", user, exc.status_code,
+                          message=describe(exc, lang_of(request)), status=exc.status_code)
+        except ValidationError as exc:
+            return render(request, "error.html", user, 422, message=describe(exc, lang_of(request)), status=422)
 
     wrapper.__signature__ = _without_user(fn)
     return wrapper
 
 
-def action(fallback: str):
+def action(fallback: str, fields: dict[str, tuple[str, str]] | None = None):
     """A form post: checks the CSRF token, runs, and redirects (to the form's `next`, else
-    `fallback` formatted with the path parameters) with a success or error message."""
+    `fallback` formatted with the path parameters) with a success or error message; an error is
+    a sentence in the page's language that names the field as the form does (`fields`: code →
+    (Bahasa Indonesia, English), beyond the common names of web/errors)."""
 
     def decorate(fn):
         @functools.wraps(fn)
@@ -140,11 +162,13 @@ def action(fallback: str):
             user = required_user(request)
             check_csrf(user, form.get("csrf"))
             target = local_path(form.get("next"), fallback.format(**kwargs))
-            _ = translator(lang_of(request))
+            lang = lang_of(request)
+            _ = translator(lang)
             try:
                 result = fn(request, form, *args, user=user, **kwargs)
             except (HTTPException, ValidationError) as exc:
-                return redirect(request, target, describe(exc), "error")
+                names = {code: _(*pair) for code, pair in (fields or {}).items()}
+                return redirect(request, target, describe(exc, lang, names), "error")
             except IntegrityError:
                 return redirect(request, target, _("Data bentrok dengan yang sudah ada.",
                                                    "Conflicts with existing data."), "error")

@@ -1,5 +1,7 @@
 // Minilok dashboard: live refresh of the [data-live] parts of a page (Server-Sent Events from
-// /live), and one more follow-up row on the meeting page. Works without it, only less live.
+// /live), one more follow-up row on the meeting page, and the browser's own checks of a form
+// field said in the page's language ("Wajib diisi", not "Please fill out this field"). Works
+// without it, only less live.
 (function () {
   "use strict";
 
@@ -55,5 +57,60 @@
     });
   }
 
+  var CHECKS = {
+    id: {
+      valueMissing: "Wajib diisi.",
+      url: "Tulis alamat web lengkap, mis. https://contoh.go.id/kabar",
+      email: "Tulis alamat email, mis. nama@contoh.go.id",
+      typeMismatch: "Bentuk isian tidak sesuai.",
+      badInput: "Tulis angka atau tanggal yang valid.",
+      rangeUnderflow: "Paling kecil {min}.",
+      rangeOverflow: "Paling besar {max}.",
+      stepMismatch: "Tulis angka bulat.",
+      tooLong: "Terlalu panjang (paling banyak {maxlength} karakter).",
+      tooShort: "Terlalu pendek (paling sedikit {minlength} karakter).",
+      patternMismatch: "Bentuk isian tidak sesuai."
+    },
+    en: {
+      valueMissing: "This field is required.",
+      url: "Write a full web address, e.g. https://example.org/news",
+      email: "Write an email address, e.g. name@example.org",
+      typeMismatch: "This is not in the expected form.",
+      badInput: "Write a valid number or date.",
+      rangeUnderflow: "At least {min}.",
+      rangeOverflow: "At most {max}.",
+      stepMismatch: "Write a whole number.",
+      tooLong: "Too long (at most {maxlength} characters).",
+      tooShort: "Too short (at least {minlength} characters).",
+      patternMismatch: "This is not in the expected form."
+    }
+  };
+
+  function checkMessage(el) {
+    var words = CHECKS[document.documentElement.lang === "en" ? "en" : "id"], v = el.validity, key = null;
+    ["valueMissing", "typeMismatch", "badInput", "rangeUnderflow", "rangeOverflow", "stepMismatch",
+     "tooLong", "tooShort", "patternMismatch"].some(function (k) { if (v[k]) { key = k; } return key; });
+    if (!key) return "";
+    if (key === "typeMismatch" && (el.type === "url" || el.type === "email")) key = el.type;
+    if (key === "patternMismatch" && el.title) return el.title;
+    return words[key].replace(/\{(\w+)\}/g, function (_, name) { return el.getAttribute(name) || ""; });
+  }
+
+  function sayChecksInPageLanguage() {
+    document.addEventListener("invalid", function (event) {
+      var el = event.target;
+      if (!el.setCustomValidity) return;
+      el.setCustomValidity("");
+      if (!el.validity.valid) el.setCustomValidity(checkMessage(el));
+    }, true);
+    // A custom message keeps a field invalid until it is cleared: clear it whenever the value changes.
+    ["input", "change"].forEach(function (type) {
+      document.addEventListener(type, function (event) {
+        if (event.target.setCustomValidity) event.target.setCustomValidity("");
+      }, true);
+    });
+  }
+
+  sayChecksInPageLanguage();
   document.addEventListener("DOMContentLoaded", function () { listen(); moreRows(); });
 })();
