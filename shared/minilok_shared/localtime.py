@@ -41,6 +41,18 @@ def format_local(when: datetime, tz: str | None, language: str = "id") -> str:
     return f"{format_day(local.date(), lang)} {local.hour:02d}{sep}{local.minute:02d} {zone_name(tz)}".strip()
 
 
+def format_period(period: str, language: str = "id") -> str:
+    """A reporting period in words: "2026-02" → "Februari 2026", "2026Q1" → "Triwulan I 2026"
+    ("Q1 2026"), "2026" as is; anything else unchanged."""
+    lang, text = _lang(language), str(period or "")
+    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
+        return f"{MONTHS[lang][int(text[5:]) - 1]} {text[:4]}"
+    if len(text) == 6 and text[4] == "Q" and text[:4].isdigit() and text[5] in "1234":
+        quarter = int(text[5])
+        return f"Triwulan {'I II III IV'.split()[quarter - 1]} {text[:4]}" if lang == "id" else f"Q{quarter} {text[:4]}"
+    return text
+
+
 def days_late(due_at: datetime, now: datetime, tz: str | None) -> int:
     """Whole local days past the due date: 0 on the due day itself (even after the due time), 1 the
     day after, and so on; 0 before it is due."""

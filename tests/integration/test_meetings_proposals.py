@@ -73,7 +73,8 @@ def test_below_target_becomes_one_proposal_for_the_puskesmas_of_the_area(loop):
     assert proposal["event_id"] == event["id"]
     assert (proposal["indicator_code"], proposal["area_code"], proposal["period"]) == (
         "DS_POSYANDU", "21.71.06.1004", "2026-01")
-    assert proposal["title"] == "Capaian D/S Posyandu di Wilayah 21.71.06.1004 2026-01 di bawah target (61,25 < 80)"
+    assert proposal["title"] == ("Capaian D/S Posyandu di Wilayah 21.71.06.1004 Januari 2026 di bawah target "
+                                 "(61,25 < 80)")
     assert (proposal["value"], proposal["target"], proposal["status"]) == (61.25, 80.0, "proposed")
 
 
@@ -195,7 +196,7 @@ def test_the_consumer_process_makes_one_proposal_from_a_redelivered_event(rabbit
             rows = conn.execute(select(models.Proposal.__table__)).all()
         assert len(rows) == 1
         assert (rows[0].event_id, rows[0].area_code, rows[0].status) == (event["id"], "21.71.06.1004", "proposed")
-        assert rows[0].title.startswith("Capaian D/S Posyandu di Wilayah 21.71.06.1004 2026-01 di bawah target")
+        assert rows[0].title.startswith("Capaian D/S Posyandu di Wilayah 21.71.06.1004 Januari 2026 di bawah target")
     finally:
         processes.stop_all()
         engine.dispose()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from minilok_meetings.domain.area_codes import dotted_prefixes
 from minilok_meetings.domain.proposal import format_angka, proposal_title
 from minilok_meetings.handlers.below_target import read_below_target
@@ -23,19 +22,20 @@ def test_nested_data_as_the_indicators_service_sends_it():
     assert fields["area_code"] == "PY-MAWAR-X"
     assert fields["ancestor_codes"] == ["21", "21.71", "21.71.06", "21.71.06.1004"]
     assert (fields["value"], fields["target"]) == (61.25, 80.0)
-    assert proposal_title(fields) == "Capaian D/S Posyandu di Posyandu Mawar X 2026-01 di bawah target (61,25 < 80)"
+    assert proposal_title(fields) == ("Capaian D/S Posyandu di Posyandu Mawar X Januari 2026 di bawah target "
+                                      "(61,25 < 80)")
 
 
 def test_flat_data_and_names_fall_back_to_codes():
     fields = read_below_target({"indicator_code": "DBD_IR", "area_code": "21.71.06.1004", "period": "2026Q1",
                                 "value": "55.5", "target": 49, "direction": "ignored"})
     assert fields["ancestor_codes"] == []
-    assert proposal_title(fields) == "Capaian DBD_IR di 21.71.06.1004 2026Q1 di bawah target (55,5 < 49)"
+    assert proposal_title(fields) == "Capaian DBD_IR di 21.71.06.1004 Triwulan I 2026 di bawah target (55,5 < 49)"
 
 
 def test_lower_is_better_reads_the_other_way_and_missing_figures_are_left_out():
     fields = read_below_target({**NESTED, "indicator": {**NESTED["indicator"], "direction": "lower_is_better"}})
-    assert proposal_title(fields).endswith("(61,25 > 80)")
+    assert proposal_title(fields).endswith("Januari 2026 di atas batas (61,25 > 80)")
     fields = read_below_target({**NESTED, "value": None})
     assert proposal_title(fields).endswith("di bawah target")
 

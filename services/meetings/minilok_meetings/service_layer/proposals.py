@@ -1,12 +1,18 @@
-"""Agenda items proposed from `indicator.below_target` events: recording them, listing, accepting, dismissing."""
+"""Agenda items proposed from `indicator.below_target` events (or from the indicators page):
+recording them, listing, accepting, dismissing. An indicator, area and period already put on a
+meeting's agenda is not offered again: a later proposal for it joins that agenda at once, and
+accepting one accepts its twins."""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from collections.abc import Iterable
 from typing import Any
 
 from minilok_shared.auth import Principal
 from minilok_shared.errors import conflict, forbidden, not_found, unprocessable
+from minilok_shared.localtime import format_period
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -21,21 +27,78 @@ from minilok_meetings.service_layer.puskesmas import find_puskesmas
 log = logging.getLogger(__name__)
 
 
+def on_agenda(session: Session, puskesmas_id: int, indicator_code: str, period: str,
+              area_codes: Iterable[str]) -> dict[str, models.Meeting]:
+    """The meeting (not cancelled) each of these areas' indicator and period is already on the
+    agenda of, through an accepted proposal: one query for a whole ranking."""
+    codes = sorted(set(area_codes))
+    if not codes:
+        return {}
+    P, M = models.Proposal, models.Meeting
+    rows = session.execute(
+        select(P.area_code, M).join(M, M.id == P.meeting_id)
+        .where(P.puskesmas_id == puskesmas_id, P.indicator_code == indicator_code, P.period == period,
+               P.area_code.in_(codes), P.status == "accepted", M.status != "cancelled")
+        .order_by(P.id)).all()
+    return {area_code: meeting for area_code, meeting in rows}
+
+
+def _already_on(session: Session, proposal: models.Proposal) -> models.Meeting | None:
+    return on_agenda(session, proposal.puskesmas_id, proposal.indicator_code, proposal.period,
+                     [proposal.area_code]).get(proposal.area_code)
+
+
 def propose_for_below_target(session: Session, event_id: str, fields: dict[str, Any]) -> models.Proposal | None:
-    """One proposal per event, for the puskesmas whose working area holds the area (none: nothing)."""
+    """One proposal per event, for the puskesmas whose working area holds the area (none: nothing).
+    Already on an agenda (the indicator fell short again after a recovery): recorded as accepted
+    into that meeting, so it is not offered twice."""
     if session.scalar(select(models.Proposal.id).where(models.Proposal.event_id == event_id)) is not None:
         return None
     puskesmas_id = find_puskesmas(session, [fields["area_code"], *fields["ancestor_codes"]])
     if puskesmas_id is None:
         log.info("no puskesmas holds area %s; no proposal", fields["area_code"])
         return None
-    proposal = models.Proposal(
+    proposal = _new_proposal(puskesmas_id, event_id, fields)
+    meeting = _already_on(session, proposal)
+    if meeting is not None:
+        proposal.status, proposal.meeting_id = "accepted", meeting.id
+    session.add(proposal)
+    return proposal
+
+
+def _new_proposal(puskesmas_id: int, event_id: str, fields: dict[str, Any]) -> models.Proposal:
+    return models.Proposal(
         puskesmas_id=puskesmas_id, event_id=event_id, indicator_code=fields["indicator_code"][:64],
         area_code=fields["area_code"][:64], period=fields["period"][:16], title=proposal_title(fields),
         value=fields["value"], target=fields["target"], status="proposed",
     )
-    session.add(proposal)
-    return proposal
+
+
+def already_on_agenda(meeting: models.Meeting):
+    """409: that indicator, area and period is on this meeting's agenda already."""
+    return conflict(f"Sudah masuk agenda rapat «{meeting.title}» / already on the agenda of «{meeting.title}»")
+
+
+def propose_from_indicators(session: Session, principal: Principal, puskesmas_id: int, meeting_id: int,
+                            fields: dict[str, Any]) -> models.Proposal:
+    """The indicators page's "propose for the agenda": the waiting proposal for that indicator,
+    area and period (from its below_target event) if there is one, else a new one, accepted into
+    `meeting_id`; 409 when it is already on an agenda."""
+    check_puskesmas(principal, puskesmas_id)
+    P = models.Proposal
+    meeting = on_agenda(session, puskesmas_id, fields["indicator_code"], fields["period"],
+                        [fields["area_code"]]).get(fields["area_code"])
+    if meeting is not None:
+        raise already_on_agenda(meeting)
+    waiting = session.scalar(select(P).where(
+        P.puskesmas_id == puskesmas_id, P.indicator_code == fields["indicator_code"],
+        P.area_code == fields["area_code"], P.period == fields["period"], P.status == "proposed",
+    ).order_by(P.id.desc()).limit(1))
+    if waiting is None:
+        waiting = _new_proposal(puskesmas_id, str(uuid.uuid4()), fields)
+        session.add(waiting)
+        session.flush()
+    return accept_proposal(session, principal, waiting.id, ProposalAccept(meeting_id=meeting_id))
 
 
 def _proposal_for(session, principal: Principal, proposal_id: int) -> models.Proposal:
@@ -55,7 +118,14 @@ def _decide(session, proposal: models.Proposal, new_status: str, **values) -> No
     )
     if moved.rowcount != 1:
         session.rollback()
-        raise conflict(f"Usulan {proposal.id} sudah {proposal.status} / proposal is already {proposal.status}")
+        raise decided_already(proposal)
+
+
+def decided_already(proposal: models.Proposal):
+    """409 for a proposal no longer waiting, in words."""
+    if proposal.status == "dismissed":
+        return conflict("Usulan ini sudah ditolak / this proposal was dismissed")
+    return conflict("Usulan ini sudah masuk agenda rapat / this proposal is already on a meeting's agenda")
 
 
 def list_proposals(session, principal: Principal, puskesmas_id: int | None = None, status_: str | None = None,
@@ -94,7 +164,7 @@ def accept_proposal(session, principal: Principal, proposal_id: int, body: Propo
     """Add the proposal to a meeting's agenda (a meeting of the same puskesmas, not yet published)."""
     proposal = _proposal_for(session, principal, proposal_id)
     if proposal.status != "proposed":
-        raise conflict(f"Usulan {proposal.id} sudah {proposal.status} / proposal is already {proposal.status}")
+        raise decided_already(proposal)
     meeting = session.get(models.Meeting, body.meeting_id)
     if meeting is None or meeting.puskesmas_id != proposal.puskesmas_id:
         raise unprocessable("meeting_id", f"rapat {body.meeting_id} tidak ada di puskesmas ini / "
@@ -104,12 +174,20 @@ def accept_proposal(session, principal: Principal, proposal_id: int, body: Propo
                                           "that meeting's minutes are already published")
     if meeting.status == "cancelled":
         raise unprocessable("meeting_id", f"rapat {body.meeting_id} sudah dibatalkan / that meeting is cancelled")
+    already = _already_on(session, proposal)
+    if already is not None:
+        raise already_on_agenda(already)
     _decide(session, proposal, "accepted", meeting_id=meeting.id)
+    # Its twins (the same indicator, area and period from another event) are on this agenda too.
+    P = models.Proposal
+    session.execute(update(P).where(
+        P.puskesmas_id == proposal.puskesmas_id, P.indicator_code == proposal.indicator_code,
+        P.area_code == proposal.area_code, P.period == proposal.period, P.status == "proposed",
+        P.id != proposal.id).values(status="accepted", meeting_id=meeting.id))
     session.add(models.AgendaItem(
         meeting_id=meeting.id, position=next_agenda_position(session, meeting.id), title=proposal.title,
         indicator_code=proposal.indicator_code, proposal_id=proposal.id,
-        notes=f"Diusulkan dari pemantauan indikator {proposal.indicator_code} wilayah {proposal.area_code} "
-              f"periode {proposal.period}.",
+        notes=f"Diusulkan dari pemantauan wilayah setempat (PWS), periode {format_period(proposal.period)}.",
     ))
     session.commit()
     session.refresh(proposal)
