@@ -15,7 +15,7 @@ from test_meetings_proposals import below_target, loop, proposals  # noqa: F401 
 
 
 @pytest.fixture
-def world(loop):
+def world(loop):  # noqa: F811  (the imported fixture, under a name of this file)
     return loop
 
 
