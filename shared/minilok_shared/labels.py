@@ -131,6 +131,28 @@ ZONES: Table = {
     "Asia/Jayapura": ("WIT", "WIT"),
 }
 
+# Levels of the indicators service's area hierarchy ("nasional" is the whole country).
+AREA_LEVELS: Table = {
+    "nasional": ("Nasional", "National"),
+    "provinsi": ("Provinsi", "Province"),
+    "kota": ("Kabupaten/Kota", "Regency/City"),
+    "kecamatan": ("Kecamatan", "Sub-district"),
+    "kelurahan": ("Kelurahan", "Urban village"),
+    "desa": ("Desa", "Village"),
+    "rw": ("RW", "RW (neighbourhood association)"),
+    "rt": ("RT", "RT (neighbourhood unit)"),
+    "posyandu": ("Posyandu", "Posyandu (village health post)"),
+}
+
+# What an indicator's value is counted in, after the number ("72,5 %", "25 per 100.000 penduduk").
+INDICATOR_UNITS: Table = {
+    "percent": ("%", "%"),
+    "per_100k": ("per 100.000 penduduk", "per 100,000 population"),
+    "per_1000": ("per 1.000", "per 1,000"),
+    "count": ("", ""),
+    "ratio": ("", ""),
+}
+
 LANGUAGES: Table = {"id": ("Bahasa Indonesia", "Indonesian"), "en": ("Bahasa Inggris", "English")}
 
 # What happened to a follow-up, as its history lists it.
@@ -150,7 +172,8 @@ TABLES: dict[str, Table] = {
     "meeting_status": MEETING_STATUSES, "proposal_status": PROPOSAL_STATUSES, "priority": PRIORITIES,
     "meeting_kind": MEETING_KINDS, "role": ROLES, "event_type": EVENT_TYPES,
     "escalation_target": ESCALATION_TARGETS, "funding_source": FUNDING_SOURCES, "channel": CHANNELS,
-    "zone": ZONES, "language": LANGUAGES, "history": HISTORY,
+    "zone": ZONES, "language": LANGUAGES, "history": HISTORY, "area_level": AREA_LEVELS,
+    "indicator_unit": INDICATOR_UNITS,
 }
 
 
