@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import RedirectResponse, Response
+from minilok_shared import labels
 from minilok_shared.action_links import ActionClaim
 from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
@@ -23,7 +24,7 @@ from minilok_meetings.events import Names
 from minilok_meetings.schemas import AcknowledgeIn, CompleteIn, ExtensionRequestIn, ProgressIn
 from minilok_meetings.service_layer import actions
 from minilok_meetings.web.forms import blank_to_none, int_or_none
-from minilok_meetings.web.i18n import HISTORY, actor_label, lang_of, translator
+from minilok_meetings.web.i18n import actor_label, lang_of, translator
 from minilok_meetings.web.render import describe, render
 
 router = APIRouter(include_in_schema=False)
@@ -31,10 +32,6 @@ router = APIRouter(include_in_schema=False)
 LINK_HEADERS = {"Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
 VERBS = ("acknowledge", "progress", "complete", "extend")
 # History kinds the dashboard's table does not name (yet), in the page's words.
-KINDS = {"acknowledged": ("Diterima", "Acknowledged"),
-         "extension_requested": ("Minta perpanjangan", "Asked for more time"),
-         "extension_approved": ("Perpanjangan disetujui", "Extension approved"),
-         "extension_refused": ("Perpanjangan ditolak", "Extension refused"), **HISTORY}
 DONE = {"acknowledge": ("Terima kasih, tindak lanjut sudah Anda terima.", "Thank you, the follow-up is acknowledged."),
         "progress": ("Kemajuan tercatat. Terima kasih.", "Progress recorded. Thank you."),
         "complete": ("Tindak lanjut ditandai selesai. Terima kasih.", "The follow-up is marked done. Thank you."),
@@ -50,7 +47,7 @@ def _answer(response: Response) -> Response:
 def _refused(request: Request, exc: HTTPException, token: str | None = None) -> Response:
     """A kind page for a link that opens nothing: tampered (401), expired (410), reassigned (403)."""
     return _answer(render(request, "action.html", None, exc.status_code, refused=exc.status_code,
-                          message=describe(exc), token=token))
+                          message=describe(exc, lang_of(request)), token=token))
 
 
 def _page(request: Request, db, token: str, claim: ActionClaim, status_code: int = 200,
@@ -61,7 +58,7 @@ def _page(request: Request, db, token: str, claim: ActionClaim, status_code: int
     overdue_days = days_late(f.due_at, utcnow(), tz) if f.is_overdue else None
     done = request.query_params.get("ok")
     actors = Names(agencies=dict(link.agency_names)).load(db, actors=[h.actor for h in link.history])
-    history = [{"kind": KINDS.get(h.kind, (h.kind, h.kind))[lang == "en"], "when": format_local(h.at, tz, lang),
+    history = [{"kind": labels.label("history", h.kind, lang), "when": format_local(h.at, tz, lang),
                 "who": actor_label(h.actor, actors.actor_name(h.actor), lang), "data": h.data or {}}
                for h in reversed(link.history)]
     return _answer(render(
@@ -133,10 +130,10 @@ def _act(request: Request, db, token: str, verb: str, form, photo: bytes, filena
         if exc.status_code in (401, 403, 404, 410):
             return _refused(request, exc, token)
         db.rollback()  # the page again, as it stands without the refused change
-        return _page(request, db, token, claim, exc.status_code, error=describe(exc))
+        return _page(request, db, token, claim, exc.status_code, error=describe(exc, lang_of(request)))
     except ValidationError as exc:
         db.rollback()
-        return _page(request, db, token, claim, 422, error=describe(exc))
+        return _page(request, db, token, claim, 422, error=describe(exc, lang_of(request)))
     return _answer(RedirectResponse(f"/a/{token}?ok={verb}", status_code=303))
 
 

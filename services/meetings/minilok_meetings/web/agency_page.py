@@ -72,7 +72,10 @@ def agency_page(request: Request, db: SessionDep, user):
     except httpx.HTTPError:
         sub_error = _(*UNREACHABLE)
     names = agency_names(db, [f.owner_agency_id for f in items])
-    return render(request, "agency.html", user, agency=agency, owned=owned, supported=supported, names=names,
+    # Times in the puskesmas's zone (an agency of none, a dinas, reads its follow-ups' puskesmas's).
+    home = agency.puskesmas_id or (items[0].puskesmas_id if items else None)
+    tz = reads.timezone_of(db, home) if home else None
+    return render(request, "agency.html", user, agency=agency, owned=owned, supported=supported, names=names, tz=tz,
                   subscriptions=subscriptions, sub_error=sub_error, event_choices=EVENT_CHOICES)
 
 

@@ -31,16 +31,20 @@ def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     meeting = reads.meeting_by_id(db, followup.meeting_id)
     escalated_to = [a for h in history for a in (h.data or {}).get("escalated_to_agency_ids") or []]
     names = agency_names(db, [followup.owner_agency_id, *followup.supporting_agency_ids, *escalated_to])
-    actors = Names(agencies=dict(names)).load(db, actors=[h.actor for h in history])
+    # A request left pending when the work was finished has nothing left to decide.
+    extension = extensions.pending_for(db, [followup.id]).get(followup.id) if followup.status in ACTIVE else None
+    actors = Names(agencies=dict(names)).load(
+        db, actors=[h.actor for h in history] + ([extension.requested_by] if extension else []))
     lang = lang_of(request)
     tz = reads.timezone_of(db, followup.puskesmas_id)
-    # A request left pending when the work was finished has nothing left to decide.
-    active = followup.status in ACTIVE
-    extension = extensions.pending_for(db, [followup.id]).get(followup.id) if active else None
+    # Whom the last escalation reached, by name (the badge says "diteruskan (tingkat 2): ...").
+    last = next((h.data["escalated_to_agency_ids"] for h in reversed(history)
+                 if (h.data or {}).get("escalated_to_agency_ids")), [])
     return render(request, "followup.html", user, f=followup, history=history, names=names, meeting=meeting, tz=tz,
                   can_manage=principal.is_admin or principal.puskesmas_id == str(followup.puskesmas_id),
                   is_owner=principal.agency_id == str(followup.owner_agency_id),
                   extension=extension, extension_due=end_of_local_day(extension.due_date, tz) if extension else None,
+                  escalated_names=[names[a] for a in last if a in names],
                   held=followup.paused_until is not None and followup.paused_until > utcnow(),
                   actor=lambda a: actor_label(a, actors.actor_name(a), lang))
 

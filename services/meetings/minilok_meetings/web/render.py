@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import inspect
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.templating import Jinja2Templates
 from minilok_shared import labels
 from minilok_shared.auth import Principal
-from minilok_shared.localtime import zone_name
+from minilok_shared.localtime import format_day, format_period, zone_name
 from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -109,7 +110,12 @@ def render(request: Request, template: str, user: WebUser | None, status_code: i
         # Any code in words, from the one table: {{ word("agency_kind", a.kind) }}.
         "word": lambda table, key: labels.label(table, key, lang),
         "choices": lambda table, codes=None: labels.choices(table, lang, codes),
-        "when": lambda value, tz=None, with_time=True: format_time(value, tz, lang, with_time),
+        # In the puskesmas's zone: the page's `tz` (or `timezone`) unless one is named.
+        "when": lambda value, tz=None, with_time=True: format_time(
+            value, tz or context.get("tz") or context.get("timezone"), lang, with_time),
+        "day": lambda value: format_day(value if isinstance(value, date) else date.fromisoformat(str(value)), lang)
+        if value else "-",
+        "period": lambda value: format_period(value, lang) if value else "",
         "flash": flash, **context,
     }, status_code=status_code)
     if flash:
