@@ -243,7 +243,7 @@ def test_followups_xlsx(baloi):
     assert supporters == "Kecamatan Batam Kota, Dinas Sosial Kota Batam"
     assert due == datetime(2026, 2, 20, 23, 59, 59)  # local WIB wall-clock time, a real Excel date
     assert sheet.cell(2, 7).is_date
-    assert status.startswith("Terbuka") and priority == "Tinggi" and level == 0
+    assert status.startswith("Terbuka") and priority == "Tinggi" and level is None  # never escalated: empty
     assert sheet.freeze_panes == "A2"
 
 

@@ -102,13 +102,41 @@ def test_followups_xlsx_headings_rows_and_local_dates():
                        "Status", "Prioritas", "Eskalasi")
     assert rows[1] == (1, "PSN di RW 05 Hang Tuah", "ABJ rendah", "Kerja bakti dan abatisasi", "Kelurahan Baloi Permai",
                        "PKK, Kecamatan Batam Kota", datetime(2026, 2, 20, 23, 59, 59), "Terbuka (terlambat)", "Tinggi",
-                       1)
+                       "tingkat 1")
+    assert rows[2][-3:] == ("Selesai", "Biasa", None)  # the page's words; no level for one never escalated
     assert rows[2][1] == '=HYPERLINK("http://x")'  # text from a meeting is never a formula
     assert sheet.cell(2, 2).data_type == "s"
     assert sheet.cell(2, 7).is_date
     assert sheet.freeze_panes == "A2"
     assert sheet.column_dimensions["B"].width == dict(COLUMNS)["Judul"]
     assert len(rows) == 3
+
+
+def test_followups_xlsx_leaves_out_masalah_when_no_follow_up_names_a_problem():
+    content = baloi_permai(followups=[
+        FollowUpRow(title="Kunjungan rumah", owner="RT 05", status="in_progress", priority="normal",
+                    due_at=datetime(2026, 2, 1, tzinfo=UTC)),
+        FollowUpRow(title="Penyuluhan", owner="PKK", status="cancelled", priority="low",
+                    due_at=datetime(2026, 2, 2, tzinfo=UTC))])
+    sheet = load_workbook(BytesIO(render_followups_xlsx(content))).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert "Masalah" not in rows[0] and rows[0][:3] == ("No", "Judul", "Tindakan")
+    assert rows[1][rows[0].index("Status")] == "Dikerjakan" and rows[1][rows[0].index("Prioritas")] == "Biasa"
+    assert rows[2][rows[0].index("Status")] == "Dibatalkan" and rows[2][rows[0].index("Prioritas")] == "Rendah"
+    assert sheet.cell(2, rows[0].index("Batas Waktu") + 1).is_date
+    assert sheet.auto_filter.ref == "A1:I3"
+    words = " ".join(str(c) for row in rows for c in row if c is not None)
+    for code in ("in_progress", "normal", "cancelled", "Normal", "Sedang dikerjakan"):
+        assert code not in words
+
+
+def test_minutes_pdf_uses_the_words_of_the_pages():
+    content = baloi_permai(kind="monthly_internal", followups=[
+        FollowUpRow(title="Kunjungan rumah", owner="RT 05", status="in_progress",
+                    due_at=datetime(2026, 2, 1, tzinfo=UTC))])
+    text = pdf_text(render_minutes_pdf(content))
+    assert "Lokakarya Mini Bulanan" in text and "Dikerjakan" in text
+    assert "in_progress" not in text and "monthly_internal" not in text
 
 
 def test_documents_survive_control_and_non_latin_characters():

@@ -5,18 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-KIND_LABELS = {
-    "monthly_internal": "Lokakarya Mini Bulanan",
-    "quarterly_cross_sector": "Lokakarya Mini Tribulanan Lintas Sektor",
-    "other": "Lokakarya Mini",
-}
-STATUS_LABELS = {"open": "Terbuka", "in_progress": "Sedang dikerjakan", "done": "Selesai", "cancelled": "Dibatalkan"}
-PRIORITY_LABELS = {"low": "Rendah", "normal": "Normal", "high": "Tinggi"}
+from minilok_shared import labels
+
+# The documents are in Bahasa Indonesia, in the same words as the pages (minilok_shared.labels).
 
 
 def status_label(status: str, is_overdue: bool) -> str:
-    label = STATUS_LABELS.get(status, status)
+    label = labels.label(labels.FOLLOWUP_STATUSES, status)
     return f"{label} (terlambat)" if is_overdue else label
+
+
+def priority_label(priority: str) -> str:
+    return labels.label(labels.PRIORITIES, priority)
+
+
+def escalation_label(level: int) -> str | None:
+    """"tingkat 2" for a follow-up escalated twice; nothing for one that never was."""
+    return f"tingkat {level}" if level else None
 
 
 @dataclass(frozen=True)
@@ -25,6 +30,7 @@ class AgendaRow:
     presenter: str | None = None
     indicator_code: str | None = None
     notes: str | None = None
+    indicator_name: str | None = None  # from the indicators catalogue, when it could be read
 
 
 @dataclass(frozen=True)
@@ -82,4 +88,4 @@ class MinutesContent:
 
     @property
     def kind_label(self) -> str:
-        return KIND_LABELS.get(self.kind, "Lokakarya Mini")
+        return labels.label(labels.MEETING_KINDS, self.kind if self.kind in labels.MEETING_KINDS else "other")
