@@ -4,45 +4,24 @@ agency escalated to, invited agency, agency taken off a meeting's list, or the p
 
 from __future__ import annotations
 
-# Event kinds in words: the email's headline and the digest's items.
-HEADLINES = {
-    "followup.created": {"id": "Tindak lanjut baru", "en": "New follow-up"},
-    "followup.updated": {"id": "Tindak lanjut diubah", "en": "Follow-up updated"},
-    "followup.due_soon": {"id": "Tindak lanjut segera jatuh tempo", "en": "Follow-up due soon"},
-    "followup.overdue": {"id": "Tindak lanjut terlambat", "en": "Follow-up overdue"},
-    "followup.escalated": {"id": "Tindak lanjut dieskalasi", "en": "Follow-up escalated"},
-    "followup.acknowledged": {"id": "Tindak lanjut diterima", "en": "Follow-up acknowledged"},
-    "followup.progressed": {"id": "Kemajuan tindak lanjut", "en": "Follow-up progress"},
-    "followup.extension_requested": {"id": "Permintaan perpanjangan", "en": "Extension requested"},
-    "followup.completed": {"id": "Tindak lanjut selesai", "en": "Follow-up completed"},
-    "followup.cancelled": {"id": "Tindak lanjut dibatalkan", "en": "Follow-up cancelled"},
-    "followup.reopened": {"id": "Tindak lanjut dibuka kembali", "en": "Follow-up reopened"},
-    "meeting.scheduled": {"id": "Undangan lokakarya mini", "en": "Mini workshop invitation"},
-    "meeting.updated": {"id": "Lokakarya mini diperbarui", "en": "Mini workshop updated"},
-    "meeting.cancelled": {"id": "Lokakarya mini dibatalkan", "en": "Mini workshop cancelled"},
-    "meeting.minutes_published": {"id": "Notulen lokakarya mini terbit", "en": "Mini workshop minutes published"},
-    "indicator.below_target": {"id": "Indikator di bawah target", "en": "Indicator below target"},
-    "indicator.recovered": {"id": "Indikator kembali mencapai target", "en": "Indicator back on target"},
-    "notification.failed": {"id": "Pesan gagal terkirim", "en": "Message not delivered"},
-    "notification.test": {"id": "Uji coba notifikasi", "en": "Test notification"},
-    "notification.digest": {"id": "Ringkasan harian", "en": "Daily digest"},
-}
+from minilok_shared import labels
+
+
+def _by_language(table: labels.Table) -> dict[str, dict[str, str]]:
+    return {code: {"id": indonesian, "en": english} for code, (indonesian, english) in table.items()}
+
+
+# Event kinds in words (the email's headline and the digest's items), statuses and meeting kinds:
+# the words of minilok_shared.labels, as the dashboard, the PDF and the XLSX say them.
+HEADLINES = _by_language({code: pair for code, pair in labels.EVENT_TYPES.items() if not code.endswith("*")})
 UNKNOWN_HEADLINE = {"id": "Kabar dari Minilok", "en": "News from Minilok"}
 # `meeting.updated` as an agency just taken off the meeting's list reads it.
 UNINVITED_HEADLINE = {"id": "Undangan dibatalkan", "en": "Invitation withdrawn"}
 
-STATUSES = {
-    "open": {"id": "Terbuka", "en": "Open"},
-    "in_progress": {"id": "Dikerjakan", "en": "In progress"},
-    "done": {"id": "Selesai", "en": "Done"},
-    "cancelled": {"id": "Dibatalkan", "en": "Cancelled"},
-}
+STATUSES = _by_language(labels.FOLLOWUP_STATUSES)
 
-MEETING_KINDS = {
-    "monthly_internal": {"id": "Lokakarya Mini Bulanan", "en": "Monthly Mini Workshop"},
-    "quarterly_cross_sector": {"id": "Lokakarya Mini Lintas Sektor", "en": "Cross-Sector Mini Workshop"},
-}
-MEETING_KIND_FALLBACK = {"id": "Lokakarya Mini", "en": "Mini Workshop"}
+MEETING_KINDS = _by_language({code: pair for code, pair in labels.MEETING_KINDS.items() if code != "other"})
+MEETING_KIND_FALLBACK = _by_language(labels.MEETING_KINDS)["other"]
 
 CHANNELS = {"email": {"id": "email", "en": "email"}, "whatsapp": {"id": "WhatsApp", "en": "WhatsApp"},
             "sms": {"id": "SMS", "en": "SMS"}, "webhook": {"id": "webhook", "en": "webhook"}}
