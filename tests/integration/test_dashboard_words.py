@@ -101,3 +101,15 @@ def test_an_error_page_for_another_puskesmas(world):
     assert page.status_code == 403
     assert "Bukan untuk akun ini" in page.text and "Tidak diizinkan" in page.text
     assert "not allowed" not in page.text
+
+
+def test_a_dinas_overview_names_its_area_not_its_code(world):
+    api, pid, _ = world
+    client = TestClient(api.client.app)
+    token = api.headers("dinas", area_code="64.71")["Authorization"].removeprefix("Bearer ")
+    assert client.post("/login", data={"token": token, "next": "/"}, follow_redirects=False).status_code == 303
+    page = client.get("/").text
+    heading = re.search(r"<h1>(.*?)</h1>", page, re.S).group(1)
+    # The indicators service (where area names live) is not running here: the puskesmas's kota.
+    assert heading == "Puskesmas di Kota Balikpapan" and "64.71" not in heading
+    assert header(page) == "Dinas kesehatan"

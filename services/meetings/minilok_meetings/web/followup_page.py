@@ -38,8 +38,8 @@ def followup_page(request: Request, followup_id: int, db: SessionDep, user):
     lang = lang_of(request)
     tz = reads.timezone_of(db, followup.puskesmas_id)
     # Whom the last escalation reached, by name (the badge says "diteruskan (tingkat 2): ...").
-    last = next((h.data["escalated_to_agency_ids"] for h in reversed(history)
-                 if (h.data or {}).get("escalated_to_agency_ids")), [])
+    last = next(((h.data or {}).get("escalated_to_agency_ids") or [] for h in reversed(history)
+                 if h.kind == "escalated"), [])
     return render(request, "followup.html", user, f=followup, history=history, names=names, meeting=meeting, tz=tz,
                   can_manage=principal.is_admin or principal.puskesmas_id == str(followup.puskesmas_id),
                   is_owner=principal.agency_id == str(followup.owner_agency_id),

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from fastapi import Request
 from minilok_shared import labels
+from minilok_shared.localtime import zone_name
 
 from minilok_meetings.web.session import language
 
@@ -18,7 +19,6 @@ STATUS = labels.STATUSES
 MEETING_KINDS = labels.MEETING_KINDS
 PRIORITIES = labels.PRIORITIES
 HISTORY = labels.HISTORY
-TZ_LABEL = {"Asia/Jakarta": "WIB", "Asia/Makassar": "WITA", "Asia/Jayapura": "WIT"}
 
 
 def lang_of(request: Request) -> str:
@@ -46,7 +46,7 @@ def format_time(value: datetime | None, tz: str | None, lang: str, with_time: bo
     if with_time:
         text += f" {local:%H:%M}"
         if tz:
-            text += f" {TZ_LABEL.get(tz, tz)}"
+            text += f" {zone_name(tz)}"
     return text
 
 

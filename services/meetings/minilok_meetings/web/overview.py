@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 
+import httpx
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse
 from minilok_shared.db import utcnow
@@ -14,7 +15,7 @@ from minilok_shared.deps import SessionDep
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer import meetings, proposals
 from minilok_meetings.service_layer.agencies import agency_names
-from minilok_meetings.web import forms
+from minilok_meetings.web import clients, forms
 from minilok_meetings.web.forms import FormDep, int_or_none
 from minilok_meetings.web.i18n import lang_of, translator
 from minilok_meetings.web.render import action, page, redirect, render
@@ -58,8 +59,23 @@ def dinas_overview(request: Request, db, user):
     """A dinas's puskesmas side by side (read only): active, overdue and escalated follow-ups each."""
     rows = reads.area_overview(db, user.principal, utcnow())
     totals = {k: sum(getattr(r, k) for r in rows) for k in ("active", "overdue", "escalated")}
-    return render(request, "overview_dinas.html", user, rows=rows, totals=totals, area=user.principal.area_code,
-                  many_kota=len({r.kota for r in rows}) > 1)
+    return render(request, "overview_dinas.html", user, rows=rows, totals=totals,
+                  area=_area_name(request, user, {r.kota for r in rows}), many_kota=len({r.kota for r in rows}) > 1)
+
+
+def _area_name(request: Request, user, kotas: set[str]) -> str:
+    """The dinas's area by name ("Kota Balikpapan", from the indicators service's areas), never its
+    code; the one kota of its puskesmas when the indicators service cannot say; else ""."""
+    code = user.principal.area_code
+    if code:
+        try:
+            with clients.indicators(request, user) as client:
+                r = client.get(f"/areas/{code}")
+            if r.status_code == 200 and r.json().get("name"):
+                return r.json()["name"]
+        except (httpx.HTTPError, ValueError):
+            pass
+    return next(iter(kotas)) if len(kotas) == 1 else ""
 
 
 @router.post("/meetings")
