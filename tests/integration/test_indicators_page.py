@@ -142,6 +142,8 @@ def test_the_area_is_chosen_by_name_and_the_pickers_answer_json(world):
     assert found.status_code == 200 and found.headers["content-type"].startswith("application/json")
     items = found.json()["items"]
     assert [i["name"] for i in items] == ["Baloi Permai", "Taman Baloi"]
+    beneath_first = client.get("/pickers/areas", params={"q": "batam", "parent": "21.71.06"}).json()["items"]
+    assert [i["name"] for i in beneath_first] == ["Batam Kota", "Kota Batam"]  # the home area itself too
     assert items[0]["level_label"] == "Kelurahan"
     assert items[0]["path_name"] == "Kepulauan Riau › Kota Batam › Batam Kota › Baloi Permai"
     assert [i["code"] for i in client.get("/pickers/indicators", params={"q": "dbd"}).json()["items"]] == ["DBD_IR"]

@@ -7,6 +7,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
+from minilok_shared.localtime import days_late
 
 from minilok_meetings.domain.followup import ACTIVE
 from minilok_meetings.service_layer import dashboard_reads as reads
@@ -35,8 +36,9 @@ def board(request: Request, db: SessionDep, user):
     meetings = reads.meetings_of(db, principal, current.id) if current else []
     names = agency_names(db, [f.owner_agency_id for f in items])
     pending = pending_for(db, [f.id for f in items if f.status in ACTIVE])
+    now, timezone = utcnow(), current.timezone if current else None
     return render(request, "board.html", user, columns=columns, names=names, agencies=agencies, meetings=meetings,
-                  pending=pending, cards=reads.card_details(db, items),
-                  timezone=current.timezone if current else None,
-                  current=current, choices=choices, now=utcnow(),
+                  pending=pending, cards=reads.card_details(db, items), timezone=timezone,
+                  late=lambda f: days_late(f.due_at, now, timezone),
+                  current=current, choices=choices, now=now,
                   filters={"agency_id": agency_id, "meeting_id": meeting_id, "overdue": overdue})

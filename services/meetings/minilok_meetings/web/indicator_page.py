@@ -52,6 +52,15 @@ def months_up_to(period: str, count: int = 12) -> list[str]:
     return out[::-1]
 
 
+def month_choices(period: str, today: date, lang: str = "id", count: int = 24) -> list[tuple[str, str]]:
+    """The months a reader picks from, newest first, in words ("Februari 2026"): the last `count`
+    up to last month, and the month asked for if it lies outside them."""
+    months = months_up_to(previous_month(today), count)[::-1]
+    if MONTH.match(period) and period not in months:
+        months = sorted([*months, period], reverse=True)
+    return [(m, format_period(m, lang)) for m in months]
+
+
 def axis_label(period: str, lang: str = "id") -> str:
     """A month on the trend's axis with its year: "Mei '26" ("May '26"); other periods in words."""
     match = MONTH.match(period)
@@ -110,7 +119,7 @@ def trend_chart(points: list[tuple[str, float | None]], target: float | None, la
     low, high = min(values), max(values)
     top, bottom = high + (high - low) * 0.1, max(0.0, low - (high - low) * 0.3 - 1)
     span = (top - bottom) or 1.0
-    pad, plot_w, plot_h = 36, width - 48, height - 40
+    pad, plot_w, plot_h = 36, width - 36 - 28, height - 40  # room for the last month's label
     step = plot_w / max(len(points) - 1, 1)
 
     def y(v: float) -> float:
@@ -177,7 +186,8 @@ def indicators_page(request: Request, db: SessionDep, user):
     context = {"current": current, "choices": choices, "area": None, "others": [], "period": period,
                "period_words": format_period(period, lang), "indicators": [], "ranked": [], "unranked": [],
                "rollup": None, "chart": {"empty": True}, "error": None, "indicator": None, "known_area": True,
-               "no_data": False, "typed": typed, "on_agenda": {}, "home": home}
+               "no_data": False, "typed": typed, "on_agenda": {}, "home": home,
+               "months": month_choices(period, utcnow().date(), lang)}
     try:
         with clients.indicators(request, user) as client:
             listed = client.get("/indicators", params={"limit": 200})
@@ -205,7 +215,9 @@ def indicators_page(request: Request, db: SessionDep, user):
     direction = context["indicator"]["direction"] if context["indicator"] else "higher_is_better"
     unit = context["indicator"]["unit"] if context["indicator"] else None
     context["fmt"] = lambda v: "-" if v is None else format_angka(float(v))
-    context["unit_word"] = labels.label("indicator_unit", unit, lang) if unit else ""
+    # "80%" but "10 per 100.000 penduduk".
+    word = labels.label("indicator_unit", unit, lang) if unit else ""
+    context["unit_word"] = word if word == "%" or not word else f" {word}"
     context["standing"] = lambda meets: target_words(meets, direction, lang)
     context["moved"] = lambda row: trend_words(row.get("trend"), row.get("change"), lang)
     return render(request, "indicators.html", user, **context)

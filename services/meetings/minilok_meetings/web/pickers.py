@@ -28,21 +28,27 @@ def area_item(area: dict, lang: str) -> dict:
             "path_name": area.get("path_name") or area["name"], "parent_code": area.get("parent_code")}
 
 
-def find_areas(client: httpx.Client, q: str, parent: str | None = None, limit: int = MAX_SUGGESTIONS) -> list[dict]:
-    """Areas matching `q` (beneath `parent` when that area is known to the indicators service,
-    else anywhere); raises httpx.HTTPError when the service cannot be reached."""
+def find_areas(client: httpx.Client, q: str, home: str | None = None, limit: int = MAX_SUGGESTIONS) -> list[dict]:
+    """Areas matching `q`, those beneath `home` (the puskesmas's working area) first, then the
+    rest (the home area itself, its kota...); raises httpx.HTTPError when the service cannot be
+    reached."""
     params = {"q": q, "limit": limit}
-    if parent:
-        found = client.get("/areas", params={**params, "parent": parent})
-        if found.status_code == 200:
-            return found.json()["items"]
-    found = client.get("/areas", params=params)
-    return found.json()["items"] if found.status_code == 200 else []
+    found: list[dict] = []
+    if home:
+        beneath = client.get("/areas", params={**params, "parent": home})
+        if beneath.status_code == 200:  # 404: the home area is not loaded there
+            found = beneath.json()["items"]
+    anywhere = client.get("/areas", params=params)
+    if anywhere.status_code == 200:
+        seen = {a["code"] for a in found}
+        found += [a for a in anywhere.json()["items"] if a["code"] not in seen]
+    return found[:limit]
 
 
 @router.get("/pickers/areas")
 def areas(request: Request, q: str = Query("", max_length=100), parent: str | None = Query(None, max_length=64)):
-    """`{items: [{code, name, level, level_label, path_name}]}`, best match first."""
+    """`{items: [{code, name, level, level_label, path_name}]}`, best match first (those beneath
+    `parent` before the others)."""
     user = web_user(request)
     _ = translator(lang_of(request))
     if user is None:
