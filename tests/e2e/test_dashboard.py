@@ -88,19 +88,20 @@ def test_minutes_to_agency_page_to_live_board(system, browser):
         # The puskesmas enters the notulen and two follow-ups in one form.
         head.goto(f"/meetings/{meeting_id}")
         head.fill("#summary", "Koordinasi lintas sektor dengan Koramil 0816/10 dan Polsek.")
-        head.fill("#decisions", "Mekanisme rujukan darurat\nJadwal imunisasi ke seluruh desa")
-        head.click("text=Simpan notulen")
+        head.fill("#decision-0", "Mekanisme rujukan darurat")
+        head.fill("#decision-1", "Jadwal imunisasi ke seluruh desa")
+        head.fill("#rtl-0-title", "Mekanisme rujukan dan logistik kegawatdaruratan bersama Koramil dan Polsek")
+        head.select_option("#rtl-0-owner", str(koramil["id"]))
+        head.click("fieldset[data-index='0'] details.picker summary")
+        head.check(f"input[name='rtl-0-supporting'][value='{polsek['id']}']")
+        head.fill("#rtl-0-due_date", "2030-12-31")
+        head.click("#rtl-more")
+        head.fill("#rtl-1-title", "Pendampingan jadwal posyandu dan imunisasi ke seluruh desa")
+        head.select_option("#rtl-1-owner", str(koramil["id"]))
+        head.fill("#rtl-1-due_date", "2030-06-28")
+        head.click("#notulen-save")  # the notulen and both rows in one post
         head.wait_for_selector(".flash.ok")
-        head.fill("#fu-title-0", "Mekanisme rujukan dan logistik kegawatdaruratan bersama Koramil dan Polsek")
-        head.select_option("#fu-owner-0", str(koramil["id"]))
-        head.select_option("#fu-support-0", [str(polsek["id"])])
-        head.fill("#fu-date-0", "2026-12-31")
-        head.fill("#fu-title-1", "Pendampingan jadwal posyandu dan imunisasi ke seluruh desa")
-        head.select_option("#fu-owner-1", str(koramil["id"]))
-        head.fill("#fu-days-1", "10")
-        head.click("text=Simpan RTL")
-        head.wait_for_selector(".flash.ok")
-        assert "2 tindak lanjut ditambahkan" in head.inner_text(".flash")
+        assert "Notulen disimpan. 2 RTL ditambahkan." in head.inner_text(".flash")
         assert head.locator("#live-meeting-followups tbody tr").count() == 2
         assert unlabelled_fields(head) == []
 
@@ -169,9 +170,10 @@ def test_pages_are_labelled_bilingual_small_and_refuse_bad_input(system, browser
                      "/indicators?area=%27%22&period=2026-99&indicator=NOPE", "/agency?agency_id=abc"]:
             assert page.goto(path).status < 500, path
         page.goto(f"/meetings/{demo['meeting']['id']}")
-        page.fill("#fu-title-0", "Tanpa tenggat")
-        page.click("text=Simpan RTL")
-        assert "baris 1" in page.inner_text(".flash.error")
+        page.fill("#rtl-0-title", "Tanpa tenggat")
+        page.click("#notulen-save")
+        assert page.inner_text("#rtl-0-owner-error") == "pilih penanggung jawab"
+        assert page.input_value("#rtl-0-title") == "Tanpa tenggat"
 
         # A form posted without its CSRF token is refused; so is a page without a session.
         request = context.request

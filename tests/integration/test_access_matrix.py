@@ -131,6 +131,12 @@ class World:
             assert r.status_code == 200, r.text
         return ident
 
+    def agenda_item(self) -> dict:
+        """A fresh meeting with one agenda item: the path parameters of that item."""
+        ident = self.meeting()
+        item = self.post(self.meetings, f"meetings/{ident}/agenda", {"title": "Situasi DBD"})
+        return {"meeting_id": ident, "item_id": item["id"]}
+
     def meeting_with_minutes(self) -> int:
         ident = self.meeting()
         self.post(self.meetings, f"meetings/{ident}/minutes", {"summary": "Ringkasan", "decisions": []}, 200)
@@ -199,6 +205,8 @@ def world(service_api, monkeypatch, tmp_path):
     monkeypatch.setenv("NOTIFICATIONS_ALLOW_PRIVATE_TARGETS", "1")
     monkeypatch.setenv("NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS", "1")
     monkeypatch.setenv("MEETINGS_EVIDENCE_DIR", str(tmp_path / "evidence"))
+    # The admin token sets up every row's fresh objects: well past 600 requests a minute.
+    monkeypatch.setenv("RATE_LIMIT_PER_MINUTE", "0")
     w = World()
     with WebhookReceiver().running() as receiver:
         w.receiver = receiver
@@ -337,6 +345,10 @@ ROWS: list[Row] = [
         lambda w: {"meeting_id": w.meeting(), "json": {"reason": "Bentrok"}}),
     Row("meetings", "POST", "/api/v1/meetings/{meeting_id}/agenda", "OODDDDDDD",
         lambda w: {"meeting_id": w.meeting(), "json": {"title": "Situasi DBD"}}),
+    Row("meetings", "PATCH", "/api/v1/meetings/{meeting_id}/agenda/{item_id}", "OODDDDDDD",
+        lambda w: {**w.agenda_item(), "json": {"title": "Situasi DBD terkini"}}),
+    Row("meetings", "DELETE", "/api/v1/meetings/{meeting_id}/agenda/{item_id}", "OODDDDDDD",
+        lambda w: w.agenda_item()),
     Row("meetings", "PUT", "/api/v1/meetings/{meeting_id}/attendance", "OODDDDDDD",
         lambda w: {"meeting_id": w.meeting(), "json": [{"agency_id": w.ids["X"], "person_name": "Bu Lurah"}]}),
     Row("meetings", "POST", "/api/v1/meetings/{meeting_id}/minutes", "OODDDDDDD",

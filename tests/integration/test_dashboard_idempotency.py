@@ -1,15 +1,14 @@
 """The dashboard's forms carry one Idempotency-Key per render: a double submit creates nothing twice,
-and a form that adds several follow-ups keeps the good rows when one fails."""
+and the notulen form that adds several follow-ups keeps the good rows when one fails."""
 
 from __future__ import annotations
 
 import re
 
+from minilok_meetings import models
 from test_idempotency import count
 from test_meetings_dashboard_access import signed_in
 from test_meetings_followups import outbox_events, setup_puskesmas
-
-from minilok_meetings import models
 
 
 def form_fields(page: str, action: str) -> dict[str, str]:
@@ -20,16 +19,25 @@ def form_fields(page: str, action: str) -> dict[str, str]:
     return hidden
 
 
+def rtl_rows(*rows: dict) -> dict:
+    """The notulen form's RTL rows (`rtl-<n>-<field>`), each given as {title, owner, due_days}."""
+    fields = {}
+    for n, row in enumerate(rows):
+        fields.update({f"rtl-{n}-title": row["title"], f"rtl-{n}-owner": row["owner"],
+                       f"rtl-{n}-due_date": row.get("due_date", ""), f"rtl-{n}-due_days": row.get("due_days", ""),
+                       f"rtl-{n}-priority": "normal", f"rtl-{n}-action": ""})
+    return fields
+
+
 def test_a_double_submitted_follow_up_form_creates_its_follow_ups_once(meetings_api):
     api = meetings_api
     ids = setup_puskesmas(api)
     client = signed_in(api, role="admin")
-    action = f"/meetings/{ids['meeting']}/follow-ups"
+    action = f"/meetings/{ids['meeting']}/notulen"
     hidden = form_fields(client.get(f"/meetings/{ids['meeting']}").text, action)
-    rows = {**hidden, "title": ["Fogging fokus RW 05", "Larvasida di sekolah"],
-            "owner_agency_id": [str(ids["kelurahan"]), str(ids["school"])],
-            "due_in_working_days": ["5", "10"], "due_date": ["", ""], "priority": ["normal", "normal"],
-            "action": ["", ""]}
+    rows = {**hidden, **rtl_rows(
+        {"title": "Fogging fokus RW 05", "owner": str(ids["kelurahan"]), "due_date": "2030-05-31"},
+        {"title": "Larvasida di sekolah", "owner": str(ids["school"]), "due_date": "2030-06-30"})}
     before = count(api, models.FollowUp.__table__)
     first = client.post(action, data=rows, follow_redirects=False)
     second = client.post(action, data=rows, follow_redirects=False)
@@ -40,7 +48,8 @@ def test_a_double_submitted_follow_up_form_creates_its_follow_ups_once(meetings_
 
     fresh = form_fields(client.get(f"/meetings/{ids['meeting']}").text, action)
     assert fresh["idempotency_key"] != hidden["idempotency_key"]  # a new render is a new request
-    assert client.post(action, data={**rows, **fresh}, follow_redirects=False).status_code == 303
+    assert client.post(action, data={**rows, **{k: v for k, v in fresh.items() if not k.startswith("rtl-")}},
+                       follow_redirects=False).status_code == 303
     assert count(api, models.FollowUp.__table__) == before + 4
 
 
@@ -48,15 +57,16 @@ def test_a_failing_row_is_dropped_and_the_good_rows_stay_under_one_key(meetings_
     api = meetings_api
     ids = setup_puskesmas(api)
     client = signed_in(api, role="admin")
-    action = f"/meetings/{ids['meeting']}/follow-ups"
+    action = f"/meetings/{ids['meeting']}/notulen"
     hidden = form_fields(client.get(f"/meetings/{ids['meeting']}").text, action)
-    rows = {**hidden, "title": ["Fogging fokus RW 05", "Pemilik tidak ada", "Larvasida di sekolah"],
-            "owner_agency_id": [str(ids["kelurahan"]), "999999", str(ids["school"])],
-            "due_in_working_days": ["5", "5", "10"], "due_date": ["", "", ""],
-            "priority": ["normal", "normal", "normal"], "action": ["", "", ""]}
+    rows = {**hidden, **rtl_rows(
+        {"title": "Fogging fokus RW 05", "owner": str(ids["kelurahan"]), "due_date": "2030-05-31"},
+        {"title": "Pemilik tidak ada", "owner": "999999", "due_date": "2030-05-31"},
+        {"title": "Larvasida di sekolah", "owner": str(ids["school"]), "due_date": "2030-06-30"})}
     before = count(api, models.FollowUp.__table__)
     response = client.post(action, data=rows, follow_redirects=False)
-    assert response.status_code == 303
+    assert response.status_code == 422  # the page again, the failing row as typed
+    assert "Pemilik tidak ada" in response.text
     with api.client.app.state.sessionmaker() as session:
         titles = set(session.query(models.FollowUp.title).filter(models.FollowUp.meeting_id == ids["meeting"])
                      .all())
@@ -64,6 +74,8 @@ def test_a_failing_row_is_dropped_and_the_good_rows_stay_under_one_key(meetings_
     assert count(api, models.FollowUp.__table__) == before + 2
     assert sorted(e["data"]["followup"]["title"] for e in outbox_events(api, "followup.created")) == [
         "Fogging fokus RW 05", "Larvasida di sekolah"]
+    assert client.post(action, data=rows, follow_redirects=False).status_code == 422  # same key: same answer
+    assert count(api, models.FollowUp.__table__) == before + 2
 
 
 def test_no_owner_or_agency_is_chosen_until_someone_chooses_one(meetings_api):
@@ -72,15 +84,17 @@ def test_no_owner_or_agency_is_chosen_until_someone_chooses_one(meetings_api):
     ids = setup_puskesmas(api)
     client = signed_in(api, role="admin")
     page = client.get(f"/meetings/{ids['meeting']}").text
-    assert '<select id="fu-owner-0" name="owner_agency_id"><option value="" selected>— pilih —</option>' in page
-    assert '<select id="at-agency" name="agency_id" required><option value="" selected>— pilih —</option>' in page
-    action = f"/meetings/{ids['meeting']}/follow-ups"
-    rows = {**form_fields(page, action), "title": ["Fogging fokus RW 05", "Larvasida di sekolah"],
-            "owner_agency_id": ["", str(ids["school"])], "due_in_working_days": ["5", "10"],
-            "due_date": ["", ""], "priority": ["normal", "normal"], "action": ["", ""]}
+    assert '<select id="rtl-0-owner" name="rtl-0-owner" ><option value="" selected>— pilih —</option>' in page
+    # Attendance is a table of every agency: an agency is a row, never a choice that defaults.
+    assert 'name="att-0-agency"' in page and 'name="agency_id" required' not in page
+    action = f"/meetings/{ids['meeting']}/notulen"
+    rows = {**form_fields(page, action), **rtl_rows(
+        {"title": "Fogging fokus RW 05", "owner": "", "due_days": "5"},
+        {"title": "Larvasida di sekolah", "owner": str(ids["school"]), "due_date": "2030-06-30"})}
     before = count(api, models.FollowUp.__table__)
     response = client.post(action, data=rows, follow_redirects=True)
-    assert "baris 1: owner_agency_id: pilih penanggung jawab" in response.text.replace("&#39;", "'")
+    assert 'id="rtl-0-owner-error">pilih penanggung jawab</p>' in response.text
+    assert "owner_agency_id" not in response.text
     assert count(api, models.FollowUp.__table__) == before + 1  # only the row with an owner
 
 

@@ -361,6 +361,9 @@ class FollowUpPatch(Strict):
     owner_agency_id: int | None = None
     priority: Priority | None = None
     title: Text | None = None
+    # The meeting page edits a row whole: its action text and its supporting agencies too.
+    action: LongText | None = None
+    supporting_agency_ids: list[int] | None = Field(None, max_length=50)
 
     @model_validator(mode="after")
     def one_due_at_most(self):
@@ -386,6 +389,14 @@ PROPOSAL_STATUSES = ProposalStatus.__args__
 
 class AgendaItemCreate(Strict):
     title: Text
+    presenter_agency_id: int | None = None
+    indicator_code: Code | None = None
+    notes: LongText | None = None
+
+
+class AgendaItemPatch(Strict):
+    """Changes to an agenda item before the minutes are published; null clears presenter, indicator or notes."""
+    title: Text | None = None
     presenter_agency_id: int | None = None
     indicator_code: Code | None = None
     notes: LongText | None = None

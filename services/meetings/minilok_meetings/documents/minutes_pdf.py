@@ -98,7 +98,7 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
         for item in content.agenda:
             extra = [part for part in (
                 f"penyaji: {item.presenter}" if item.presenter else None,
-                f"indikator: {item.indicator_code}" if item.indicator_code else None,
+                f"indikator: {item.indicator_name or item.indicator_code}" if item.indicator_code else None,
             ) if part]
             line = item.title + (f" ({'; '.join(extra)})" if extra else "")
             if item.notes:

@@ -202,6 +202,12 @@ def patch_followup(session, principal: Principal, followup_id: int, body: Follow
         followup.priority = body.priority
     if "title" in changes:
         followup.title = body.title
+    if "action" in changes:
+        followup.action = body.action or None
+    if "supporting_agency_ids" in changes:
+        supporters = list(dict.fromkeys(body.supporting_agency_ids))
+        check_agencies(session, followup.puskesmas_id, *(("supporting_agency_ids", a) for a in supporters))
+        followup.supporters = [models.FollowUpSupporter(agency_id=a) for a in supporters]
     new_due = body.due_at or (end_of_local_day(body.due_date, ctx.timezone) if body.due_date else None)
     if new_due is not None:
         followup.due_at = new_due

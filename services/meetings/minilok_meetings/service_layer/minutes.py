@@ -4,12 +4,13 @@ The reads take one query per table, whatever the number of rows."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
 from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
-from minilok_shared.errors import conflict
+from minilok_shared.errors import conflict, not_found, unprocessable
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
@@ -18,12 +19,29 @@ from minilok_meetings.documents import PDF, XLSX, Document
 from minilok_meetings.documents.content import AgendaRow, AttendanceRow, FollowUpRow, MinutesContent
 from minilok_meetings.documents.followups_xlsx import render_followups_xlsx
 from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
-from minilok_meetings.domain.followup import is_overdue
+from minilok_meetings.domain.followup import is_overdue, resolve_due_at
 from minilok_meetings.events import emit_meeting_event
-from minilok_meetings.schemas import AgendaItemCreate, AttendanceIn, MinutesIn
+from minilok_meetings.schemas import AgendaItemCreate, AgendaItemPatch, AttendanceIn, FollowUpCreate, MinutesIn
+from minilok_meetings.service_layer import reminders
 from minilok_meetings.service_layer.agencies import agency_names, usable_agency_ids
 from minilok_meetings.service_layer.evidence import evidence_of
 from minilok_meetings.service_layer.meetings import agenda_of, attendance_of, meeting_for, readable_meeting
+
+# A follow-up taken off the notulen before publishing is cancelled with this reason (its owner may
+# have heard of it already, so it must not vanish without a word); it then leaves the meeting's lists.
+REMOVED_REASON = "Dihapus dari notulen sebelum terbit"
+
+
+def removed_from_minutes(session: Session, followups) -> set[int]:
+    """Which of these follow-ups were taken off the notulen (cancelled with REMOVED_REASON)."""
+    cancelled = [f.id for f in followups if f.status == "cancelled"]
+    if not cancelled:
+        return set()
+    rows = session.scalars(select(models.FollowUpHistory).where(
+        models.FollowUpHistory.followup_id.in_(cancelled), models.FollowUpHistory.kind == "cancel")
+        .order_by(models.FollowUpHistory.id))
+    last = {row.followup_id: (row.data or {}).get("reason") for row in rows}
+    return {followup_id for followup_id, reason in last.items() if reason == REMOVED_REASON}
 
 
 def next_agenda_position(session: Session, meeting_id: int) -> int:
@@ -32,12 +50,20 @@ def next_agenda_position(session: Session, meeting_id: int) -> int:
     return 1 if last is None else last + 1
 
 
-def load_minutes_content(session: Session, meeting: models.Meeting) -> MinutesContent:
+IndicatorNames = Callable[[set[str]], dict[str, str]]
+
+
+def load_minutes_content(session: Session, meeting: models.Meeting,
+                         indicator_names: IndicatorNames | None = None) -> MinutesContent:
+    """What the PDF and XLSX show; `indicator_names` (codes → {code: name}, read from the indicators
+    service's catalogue) names the agenda's indicators in words, asked only when there are some."""
     puskesmas = session.get(models.Puskesmas, meeting.puskesmas_id)
     agenda = agenda_of(session, meeting.id)
     attendance = attendance_of(session, meeting.id)
     followups = list(session.scalars(select(models.FollowUp).where(models.FollowUp.meeting_id == meeting.id)
                                      .order_by(models.FollowUp.id)))
+    removed = removed_from_minutes(session, followups)
+    followups = [f for f in followups if f.id not in removed]
     names = agency_names(session, [
         *(a.presenter_agency_id for a in agenda),
         *(a.agency_id for a in attendance),
@@ -45,6 +71,8 @@ def load_minutes_content(session: Session, meeting: models.Meeting) -> MinutesCo
         *(s for f in followups for s in f.supporting_agency_ids),
     ])
     evidence = evidence_of(session, [f.id for f in followups])
+    codes = {a.indicator_code for a in agenda if a.indicator_code}
+    indicators = indicator_names(codes) if codes and indicator_names else {}
     none = ([], 0)
     now = utcnow()
     return MinutesContent(
@@ -53,7 +81,8 @@ def load_minutes_content(session: Session, meeting: models.Meeting) -> MinutesCo
         status=meeting.status, location=meeting.location, published_at=meeting.published_at, summary=meeting.summary,
         decisions=list(meeting.decisions or []),
         agenda=[AgendaRow(title=a.title, presenter=names.get(a.presenter_agency_id), indicator_code=a.indicator_code,
-                          notes=a.notes) for a in agenda],
+                          notes=a.notes, indicator_name=indicators.get(a.indicator_code or ""))
+                for a in agenda],
         attendance=[AttendanceRow(person_name=a.person_name, agency=names.get(a.agency_id, str(a.agency_id)),
                                   role=a.role, present=a.present) for a in attendance],
         followups=[FollowUpRow(
@@ -94,6 +123,51 @@ def add_agenda_item(session: Session, principal: Principal, meeting_id: int,
     session.add(item)
     session.commit()
     return item
+
+
+def _agenda_item(session: Session, meeting: models.Meeting, item_id: int) -> models.AgendaItem:
+    item = session.get(models.AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        raise not_found("Agenda / agenda item", item_id)
+    return item
+
+
+def update_agenda_item(session: Session, principal: Principal, meeting_id: int, item_id: int,
+                       body: AgendaItemPatch) -> models.AgendaItem:
+    """Retitle an agenda item, change its presenter, indicator or notes (null clears one) until publishing."""
+    meeting = writable_meeting(session, principal, meeting_id)
+    item = _agenda_item(session, meeting, item_id)
+    changes = body.model_dump(exclude_unset=True)
+    if "title" in changes and not changes["title"]:
+        raise unprocessable("title", "judul agenda wajib diisi / the agenda item needs a title")
+    presenter = changes.get("presenter_agency_id")
+    if presenter is not None and not usable_agency_ids(session, [presenter], meeting.puskesmas_id):
+        raise HTTPException(422, [_agency_error(["body", "presenter_agency_id"], presenter)])
+    for field, value in changes.items():
+        setattr(item, field, value)
+    session.commit()
+    return item
+
+
+def remove_agenda_item(session: Session, principal: Principal, meeting_id: int, item_id: int) -> None:
+    """Take an item off the agenda until publishing; an item accepted from a proposal puts the
+    proposal back on offer for the next meeting."""
+    meeting = writable_meeting(session, principal, meeting_id)
+    item = _agenda_item(session, meeting, item_id)
+    if item.proposal_id is not None:
+        session.execute(update(models.Proposal).where(models.Proposal.id == item.proposal_id)
+                        .values(status="proposed", meeting_id=None))
+    session.delete(item)
+    session.commit()
+
+
+def planned_due_at(session: Session, principal: Principal, meeting_id: int, body: FollowUpCreate):
+    """When a follow-up of this meeting would fall due (working days count from the meeting's
+    date), without creating it: the meeting page asks before saving a due time already past."""
+    meeting = meeting_for(session, principal, meeting_id)
+    ctx = reminders.load_contexts(session, {meeting.puskesmas_id})[meeting.puskesmas_id]
+    return resolve_due_at(tz=ctx.timezone, counted_from=meeting.scheduled_at, calendar=ctx.calendar,
+                          due_date=body.due_date, due_at=body.due_at, due_in_working_days=body.due_in_working_days)
 
 
 def replace_attendance(session: Session, principal: Principal, meeting_id: int,
@@ -147,9 +221,10 @@ def _file_stem(content: MinutesContent) -> str:
     return f"{content.meeting_id}-{day.isoformat()}"
 
 
-def minutes_pdf(session: Session, principal: Principal, meeting_id: int) -> Document:
+def minutes_pdf(session: Session, principal: Principal, meeting_id: int,
+                indicator_names: IndicatorNames | None = None) -> Document:
     """The notulen as a PDF."""
-    content = load_minutes_content(session, readable_meeting(session, principal, meeting_id))
+    content = load_minutes_content(session, readable_meeting(session, principal, meeting_id), indicator_names)
     return Document(render_minutes_pdf(content), PDF, f"notulen-lokmin-{_file_stem(content)}.pdf")
 
 

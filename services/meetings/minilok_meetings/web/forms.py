@@ -14,14 +14,11 @@ from starlette.datastructures import FormData
 from minilok_meetings.schemas import (
     AcknowledgeIn,
     AgendaItemCreate,
-    AttendanceIn,
     CompleteIn,
     ExtensionDecisionIn,
     ExtensionRequestIn,
-    FollowUpCreate,
     MeetingCreate,
     MeetingPatch,
-    MinutesIn,
     ProgressIn,
     ProposalAccept,
     ReasonIn,
@@ -83,13 +80,6 @@ def invited_agency_ids(form: FormData) -> list[int]:
     return [i for i in (int_or_none(v) for v in form.getlist("agency_id")) if i is not None]
 
 
-def agenda_item(form: FormData) -> AgendaItemCreate:
-    return AgendaItemCreate(title=form.get("title") or "",
-                            presenter_agency_id=int_or_none(form.get("presenter_agency_id")),
-                            indicator_code=blank_to_none(form.get("indicator_code")),
-                            notes=blank_to_none(form.get("notes")))
-
-
 def indicator_agenda_item(form: FormData) -> AgendaItemCreate:
     """"<indicator> in <area> below target", from the indicators page, as an agenda item."""
     name, area, period = form.get("indicator_name") or form.get("indicator"), form.get("area_name"), form.get("period")
@@ -100,57 +90,6 @@ def indicator_agenda_item(form: FormData) -> AgendaItemCreate:
     return AgendaItemCreate(title=title[:300], indicator_code=form.get("indicator") or None,
                             notes=f"Diusulkan dari halaman indikator (PWS) wilayah {form.get('area_code')} "
                                   f"periode {period}.")
-
-
-def attendance_with_new_row(attendance: list, form: FormData) -> list[AttendanceIn]:
-    """The daftar hadir so far plus the form's row (the service replaces the whole list)."""
-    agency_id = int_or_none(form.get("agency_id"))
-    if agency_id is None:  # the list starts on "— pilih —", never on some agency
-        raise unprocessable("agency_id", "pilih lembaga / choose the agency")
-    rows = [AttendanceIn(agency_id=a.agency_id, person_name=a.person_name, role=a.role, present=a.present)
-            for a in attendance]
-    rows.append(AttendanceIn(agency_id=agency_id,
-                             person_name=form.get("person_name") or "",
-                             role=blank_to_none(form.get("role")), present=form.get("present") != "0"))
-    return rows
-
-
-def minutes(form: FormData) -> MinutesIn:
-    decisions = [line.strip() for line in (form.get("decisions") or "").splitlines() if line.strip()]
-    return MinutesIn(summary=form.get("summary") or "", decisions=decisions)
-
-
-def followup_rows(form: FormData) -> list[tuple[int, str, dict[str, str], list[str]]]:
-    """The follow-up rows of the meeting page's form that have a title: (index, title, fields, supporters)."""
-    rows = []
-    for index, title in enumerate(form.getlist("title")):
-        if not title.strip():
-            continue
-        fields = {name: (form.getlist(name)[index] if index < len(form.getlist(name)) else "")
-                  for name in ("owner_agency_id", "due_date", "due_in_working_days", "priority", "action")}
-        rows.append((index, title, fields, form.getlist(f"supporting_agency_ids-{index}")))
-    return rows
-
-
-def followup_create(title: str, row: dict, supporters: list[str], _) -> FollowUpCreate:
-    # No owner is chosen for a row until someone chooses one: a forgotten choice must not give the
-    # follow-up to whichever agency happens to be first in the list.
-    owner = int_or_none(row["owner_agency_id"])
-    if owner is None:
-        raise unprocessable("owner_agency_id", _("pilih penanggung jawab", "choose the owner"))
-    due_date, days = row["due_date"].strip(), row["due_in_working_days"].strip()
-    if due_date and days:
-        raise unprocessable("due_date", _("isi tanggal atau hari kerja, bukan keduanya",
-                                          "give a date or working days, not both"))
-    try:
-        parsed_date = date.fromisoformat(due_date) if due_date else None
-    except ValueError:
-        raise unprocessable("due_date", _("tanggal tidak valid", "invalid date")) from None
-    return FollowUpCreate(
-        title=title, action=blank_to_none(row["action"]), owner_agency_id=owner,
-        supporting_agency_ids=[i for i in (int_or_none(s) for s in supporters) if i is not None],
-        due_date=parsed_date, due_in_working_days=int_or_none(days) if days else None,
-        priority=row["priority"] or "normal")
 
 
 def progress(form: FormData) -> ProgressIn:

@@ -1,52 +1,72 @@
 """The meeting page (`/meetings/{id}`): the undangan (who is invited, who came), moving or cancelling
-the meeting, agenda, daftar hadir, notulen, several follow-ups at once, publishing, and the PDF,
-XLSX and iCalendar documents."""
+the meeting, the agenda (indicators picked by name), the daftar hadir as one table, the notulen and
+its RTL rows in one form that keeps everything typed when a part fails, publishing after a
+confirmation, and the PDF, XLSX and iCalendar documents."""
 
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
+import httpx
 from fastapi import APIRouter, HTTPException, Request, Response
 from minilok_shared import labels
+from minilok_shared.db import utcnow
 from minilok_shared.deps import SessionDep
 from minilok_shared.errors import unprocessable
 from pydantic import ValidationError
 
 from minilok_meetings import models
 from minilok_meetings.documents import download
+from minilok_meetings.schemas import FollowUpPatch, MinutesIn, ReasonIn
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer import followups, meetings, minutes
 from minilok_meetings.service_layer.agencies import agency_names
-from minilok_meetings.web import forms
+from minilok_meetings.web import clients, forms
+from minilok_meetings.web import meeting_forms as mf
+from minilok_meetings.web.errors import describe as sentences
+from minilok_meetings.web.errors import field_errors
 from minilok_meetings.web.forms import FormDep
 from minilok_meetings.web.i18n import lang_of, translator
-from minilok_meetings.web.render import action, describe, page, redirect, render
+from minilok_meetings.web.render import action, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
 
-FOLLOWUP_ROWS = 3
-
-
-# The order agencies are listed in on the invitation form: government first, then the community.
 AGENCY_KINDS = labels.AGENCY_KINDS
+# The service's field names, as the RTL row's inputs are named.
+ROW_FIELDS = {"owner_agency_id": "owner", "supporting_agency_ids": "supporters", "due_in_working_days": "due_days",
+              "due_at": "due_date", "": "row"}
 
 
 def invitation_groups(agencies, lang: str) -> list[tuple[str, list]]:
-    """The agencies by kind, in AGENCY_KINDS order, for the checkbox list."""
+    """The agencies by kind, in AGENCY_KINDS order, for the checkbox lists (invitations, supporters)."""
     order = list(AGENCY_KINDS)
     groups: dict[str, list] = {}
     for agency in sorted(agencies, key=lambda a: (order.index(a.kind) if a.kind in order else len(order), a.name)):
         groups.setdefault(agency.kind, []).append(agency)
-    return [(AGENCY_KINDS.get(kind, (kind, kind))[lang == "en"], rows) for kind, rows in groups.items()]
+    return [(labels.label("agency_kind", kind, lang), rows) for kind, rows in groups.items()]
 
 
-@router.get("/meetings/{meeting_id}")
-@page
-def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
+def indicator_catalogue(request: Request, user) -> list[dict] | None:
+    """The indicators service's catalogue, or None while it cannot be reached."""
+    try:
+        with clients.indicators(request, user) as client:
+            listed = client.get("/indicators", params={"limit": 200})
+    except httpx.HTTPError:
+        return None
+    return listed.json()["items"] if listed.status_code == 200 else None
+
+
+def _page(request: Request, db, user, meeting_id: int, *, notulen: mf.Notulen | None = None,
+          attendees: list[mf.AttendeeRow] | None = None, notice: str | None = None, status_code: int = 200,
+          agenda_errors: dict | None = None):
     principal = user.principal
+    lang = lang_of(request)
     meeting = meetings.get_meeting(db, principal, meeting_id)
     puskesmas = reads.puskesmas_by_id(db, meeting.puskesmas_id)
+    tz = puskesmas.timezone
     agencies = reads.agencies_of(db, principal, meeting.puskesmas_id)
+    removed = minutes.removed_from_minutes(db, meeting.follow_ups)
+    meeting.follow_ups = [f for f in meeting.follow_ups if f.id not in removed]
     names = {a.id: a.name for a in agencies} | agency_names(db, [
         *(f.owner_agency_id for f in meeting.follow_ups), *(a.agency_id for a in meeting.attendance),
         *(a.presenter_agency_id for a in meeting.agenda)])
@@ -58,12 +78,29 @@ def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
         from_previous = bool(ticked)
     present = {a.agency_id for a in meeting.attendance if a.present}
     recorded = {a.agency_id for a in meeting.attendance}
-    local = meeting.scheduled_at.astimezone(ZoneInfo(puskesmas.timezone)).strftime("%Y-%m-%dT%H:%M")
-    return render(request, "meeting.html", user, m=meeting, puskesmas=puskesmas, agencies=agencies, names=names,
-                  rows=range(FOLLOWUP_ROWS), editable=changeable, manages=manages, changeable=changeable,
-                  groups=invitation_groups(agencies, lang_of(request)), ticked=ticked,
-                  from_previous=from_previous, present=present, recorded=recorded, local_start=local,
-                  came_uninvited=sorted(present - set(meeting.invited_agency_ids)))
+    local = meeting.scheduled_at.astimezone(ZoneInfo(tz)).strftime("%Y-%m-%dT%H:%M")
+    catalogue = indicator_catalogue(request, user) if changeable or any(a.indicator_code for a in meeting.agenda) \
+        else []
+    indicator_names = {i["code"]: i["name"] for i in catalogue or []}
+    groups = invitation_groups(agencies, lang)
+    active = [f for f in meeting.follow_ups if f.status in ("open", "in_progress")]
+    return render(
+        request, "meeting.html", user, status_code, m=meeting, puskesmas=puskesmas, agencies=agencies, names=names,
+        editable=changeable, manages=manages, changeable=changeable, groups=groups, ticked=ticked,
+        from_previous=from_previous, present=present, recorded=recorded, local_start=local,
+        came_uninvited=sorted(present - set(meeting.invited_agency_ids)),
+        notulen=(notulen or mf.stored_notulen(meeting, tz)).with_blanks() if changeable else None,
+        attendees=attendees if attendees is not None else mf.attendance_table(
+            agencies, meeting.invited_agency_ids, meeting.attendance),
+        catalogue=catalogue, indicator_names=indicator_names, notice=notice, agenda_errors=agenda_errors or {},
+        owner_count=len({f.owner_agency_id for f in active}), active_count=len(active),
+        agency_kinds={a.id: a.kind for a in agencies}, blank_row=mf.RtlRow(index=0))
+
+
+@router.get("/meetings/{meeting_id}")
+@page
+def meeting_page(request: Request, meeting_id: int, db: SessionDep, user):
+    return _page(request, db, user, meeting_id)
 
 
 @router.post("/meetings/{meeting_id}/invitations")
@@ -102,64 +139,220 @@ def invitation_ics(request: Request, meeting_id: int, db: SessionDep, user):
                     headers={"Content-Disposition": f'attachment; filename="undangan-rapat-{meeting_id}.ics"'})
 
 
+# --- agenda --------------------------------------------------------------------------------------
+
+AGENDA_FIELDS = {"title": ("Judul", "Title"), "presenter_agency_id": ("Pemapar", "Presenter"),
+                 "indicator": ("Indikator", "Indicator"), "indicator_code": ("Indikator", "Indicator"),
+                 "notes": ("Catatan", "Notes")}
+
+
+def _agenda_message(exc: Exception, lang: str) -> str:
+    fields = {code: pair[lang == "en"] for code, pair in AGENDA_FIELDS.items()}
+    return sentences(exc, lang, fields)
+
+
+def _agenda_failed(request, db, user, meeting_id: int, key: str, form, exc: Exception):
+    """The page again (422) with what was typed in that agenda form and the sentence by its field."""
+    lang = lang_of(request)
+    typed = {name: str(form.get(name) or "") for name in ("title", "presenter_agency_id", "indicator", "notes")}
+    errors = {("indicator" if f == "indicator_code" else f or "title"): s for f, s in field_errors(exc, lang).items()}
+    return _page(request, db, user, meeting_id, status_code=422, notice=_agenda_message(exc, lang),
+                 agenda_errors={"key": key, "typed": typed, "errors": errors})
+
+
 @router.post("/meetings/{meeting_id}/agenda")
 @action("/meetings/{meeting_id}")
 def add_agenda(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    minutes.add_agenda_item(db, user.principal, meeting_id, forms.agenda_item(form))
-    return translator(lang_of(request))("Agenda ditambahkan.", "Agenda item added.")
+    _ = translator(lang_of(request))
+    try:
+        body = mf.agenda_create(form, indicator_catalogue(request, user) if form.get("indicator") else [], _)
+        minutes.add_agenda_item(db, user.principal, meeting_id, body)
+    except (HTTPException, ValidationError) as exc:
+        if isinstance(exc, HTTPException) and exc.status_code != 422:
+            raise
+        db.rollback()
+        return _agenda_failed(request, db, user, meeting_id, "new", form, exc)
+    return _("Agenda ditambahkan.", "Agenda item added.")
 
+
+@router.post("/meetings/{meeting_id}/agenda/{item_id}")
+@action("/meetings/{meeting_id}")
+def edit_agenda(request: Request, form: FormDep, meeting_id: int, item_id: int, db: SessionDep, user):
+    _ = translator(lang_of(request))
+    item = next((a for a in meetings.get_meeting(db, user.principal, meeting_id).agenda if a.id == item_id), None)
+    if item is None:
+        raise HTTPException(404, _("Agenda itu sudah tidak ada.", "That agenda item is gone."))
+    try:
+        body = mf.agenda_patch(form, indicator_catalogue(request, user) if form.get("indicator") else [], item, _)
+        minutes.update_agenda_item(db, user.principal, meeting_id, item_id, body)
+    except (HTTPException, ValidationError) as exc:
+        if isinstance(exc, HTTPException) and exc.status_code != 422:
+            raise
+        db.rollback()
+        return _agenda_failed(request, db, user, meeting_id, str(item_id), form, exc)
+    return _("Agenda diperbarui.", "Agenda item updated.")
+
+
+@router.post("/meetings/{meeting_id}/agenda/{item_id}/delete")
+@action("/meetings/{meeting_id}")
+def remove_agenda(request: Request, form: FormDep, meeting_id: int, item_id: int, db: SessionDep, user):
+    minutes.remove_agenda_item(db, user.principal, meeting_id, item_id)
+    return translator(lang_of(request))("Agenda dihapus.", "Agenda item removed.")
+
+
+# --- daftar hadir --------------------------------------------------------------------------------
 
 @router.post("/meetings/{meeting_id}/attendance")
 @action("/meetings/{meeting_id}")
-def add_attendance(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    """Adds one row to the daftar hadir (the API replaces the whole list: the rows so far + this one)."""
-    meeting = meetings.get_meeting(db, user.principal, meeting_id)
-    rows = forms.attendance_with_new_row(meeting.attendance, form)
-    minutes.replace_attendance(db, user.principal, meeting_id, rows)
-    return translator(lang_of(request))("Daftar hadir diperbarui.", "Attendance updated.")
-
-
-@router.post("/meetings/{meeting_id}/minutes")
-@action("/meetings/{meeting_id}")
-def save_minutes(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    minutes.record_minutes(db, user.principal, meeting_id, forms.minutes(form))
-    return translator(lang_of(request))("Notulen disimpan.", "Minutes saved.")
-
-
-@router.post("/meetings/{meeting_id}/follow-ups")
-@action("/meetings/{meeting_id}")
-def add_followups(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
-    """Several follow-ups in one form: each row is created on its own (a bad row does not stop
-    the good ones) and the message names the rows that failed."""
-    _ = translator(lang_of(request))
-    created, failures = 0, []
-    for index, title, row, supporters in forms.followup_rows(form):
+def save_attendance(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
+    """The whole daftar hadir from the table (PUT attendance replaces the list): a row with a name
+    is kept, ticked or not; clearing the name removes it."""
+    lang = lang_of(request)
+    _ = translator(lang)
+    meeting = minutes.writable_meeting(db, user.principal, meeting_id)
+    invited = meetings.get_meeting(db, user.principal, meeting_id).invited_agency_ids
+    rows = mf.typed_attendance(form, invited)
+    body = mf.attendance_body(rows, lang)
+    if body is not None:
         try:
-            followups.add_followup(db, user.principal, meeting_id, forms.followup_create(title, row, supporters, _))
-            created += 1
+            minutes.replace_attendance(db, user.principal, meeting.id, body)
+        except HTTPException as exc:
+            db.rollback()
+            if exc.status_code != 422:
+                raise
+            by_index = {e["loc"][1]: e for e in exc.detail if isinstance(e, dict) and len(e.get("loc", [])) > 2}
+            kept = [row for row in rows if row.person_name.strip()]
+            for index, row in enumerate(kept):
+                if index in by_index:
+                    row.errors["agency"] = _("lembaga ini tidak ada di puskesmas ini",
+                                             "this agency is not one of this puskesmas")
+            body = None
+    if body is None:
+        return _page(request, db, user, meeting_id, attendees=rows, status_code=422,
+                     notice=_("Daftar hadir belum disimpan: perbaiki yang bertanda merah. Semua isian tetap ada.",
+                              "Attendance not saved yet: fix what is marked in red. Everything typed is still here."))
+    came = sum(1 for row in body if row.present)
+    return _(f"Daftar hadir disimpan: {came} hadir, {len(body)} tercatat.",
+             f"Attendance saved: {came} present, {len(body)} recorded.")
+
+
+# --- the notulen and its RTL rows ----------------------------------------------------------------
+
+def _row_errors(exc: Exception, lang: str) -> dict[str, str]:
+    return {ROW_FIELDS.get(field, field): sentence for field, sentence in field_errors(exc, lang).items()}
+
+
+def _ask_past(row: mf.RtlRow, due_at, _) -> bool:
+    """A due time already past is saved only once confirmed (it would escalate at the next scan)."""
+    if due_at >= utcnow() or row.confirm_past:
+        return False
+    row.asks_past = True
+    row.errors["due_date"] = _("Tenggat sudah lewat — tetap simpan? Centang “Ya, tetap simpan” lalu Simpan lagi.",
+                               "The due date has passed — save anyway? Tick “Yes, save anyway” and Save again.")
+    return True
+
+
+@router.post("/meetings/{meeting_id}/notulen")
+@action("/meetings/{meeting_id}")
+def save_notulen(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
+    """The notulen (summary, decisions) and every RTL row in one post. Each part is saved on its
+    own: one that fails does not stop the others, and the page comes back (422) with everything
+    typed and the sentence by the field; rows already saved come back as saved rows."""
+    lang = lang_of(request)
+    _ = translator(lang)
+    principal = user.principal
+    minutes.writable_meeting(db, principal, meeting_id)
+    meeting = meetings.get_meeting(db, principal, meeting_id)
+    tz = reads.puskesmas_by_id(db, meeting.puskesmas_id).timezone
+    saved = {r.followup_id: r for r in mf.stored_notulen(meeting, tz).rows}
+    typed = mf.typed_notulen(form)
+
+    summary, decisions = mf.minutes_fields(typed)
+    if summary.strip() or decisions or meeting.summary:
+        try:
+            minutes.record_minutes(db, principal, meeting_id, MinutesIn(summary=summary, decisions=decisions))
         except (HTTPException, ValidationError) as exc:
             db.rollback()
-            failures.append(f"{_('baris', 'row')} {index + 1}: {describe(exc)}")
-    if not created and not failures:
-        raise unprocessable("title", _("isi judul paling sedikit satu tindak lanjut",
-                                       "give at least one follow-up a title"))
-    message = _(f"{created} tindak lanjut ditambahkan.", f"{created} follow-up(s) added.")
-    if failures:
-        return redirect(request, f"/meetings/{meeting_id}", message + " " + "; ".join(failures), "error")
-    return message
+            typed.errors = field_errors(exc, lang)
+
+    created = changed = dropped = 0
+    kept = []
+    for row in typed.rows:
+        if row.is_blank or (row.followup_id is None and row.remove):
+            continue
+        try:
+            if row.followup_id is not None:
+                before = saved.get(row.followup_id)
+                if before is None:
+                    continue  # no longer on this meeting (removed or finished meanwhile)
+                if row.remove:
+                    followups.cancel_followup(db, principal, row.followup_id, ReasonIn(reason=minutes.REMOVED_REASON))
+                    dropped += 1
+                    continue
+                patch, due = mf.followup_changes(row, before, _)
+                if due is not None:
+                    due_at = minutes.planned_due_at(db, principal, meeting_id, due)
+                    if _ask_past(row, due_at, _):
+                        kept.append(row)
+                        continue
+                    patch = FollowUpPatch(**(patch.model_dump(exclude_unset=True) if patch else {}), due_at=due_at)
+                if patch is not None:
+                    followups.patch_followup(db, principal, row.followup_id, patch)
+                    changed += 1
+            else:
+                body = mf.new_followup(row, _)
+                if _ask_past(row, minutes.planned_due_at(db, principal, meeting_id, body), _):
+                    kept.append(row)
+                    continue
+                row.followup_id = followups.add_followup(db, principal, meeting_id, body).id
+                created += 1
+            row.confirm_past = False
+        except (HTTPException, ValidationError) as exc:
+            if isinstance(exc, HTTPException) and exc.status_code not in (404, 409, 422):
+                raise
+            db.rollback()
+            row.errors.update(_row_errors(exc, lang))
+        kept.append(row)
+    typed.rows = kept
+
+    done = []
+    if not typed.errors and (summary.strip() or decisions):
+        done.append(_("Notulen disimpan.", "Minutes saved."))
+    for count, words in ((created, _("RTL ditambahkan", "follow-up(s) added")),
+                         (changed, _("RTL diubah", "follow-up(s) changed")),
+                         (dropped, _("RTL dihapus dari notulen", "follow-up(s) removed from the minutes"))):
+        if count:
+            done.append(f"{count} {words}.")
+    failed = typed.errors or any(row.errors for row in typed.rows)
+    if failed:
+        notice = " ".join([*done, _("Belum semua tersimpan: perbaiki yang bertanda merah. Semua isian tetap ada.",
+                                    "Not everything is saved yet: fix what is marked in red. "
+                                    "Everything typed is still here.")])
+        return _page(request, db, user, meeting_id, notulen=typed, notice=notice, status_code=422)
+    return " ".join(done) or _("Tidak ada yang berubah.", "Nothing changed.")
 
 
 @router.post("/meetings/{meeting_id}/publish")
 @action("/meetings/{meeting_id}")
 def publish(request: Request, form: FormDep, meeting_id: int, db: SessionDep, user):
+    """Publishing locks the notulen: only after the confirmation box on the form is ticked."""
+    _ = translator(lang_of(request))
+    if form.get("confirm") != "1":
+        return redirect(request, f"/meetings/{meeting_id}#publish",
+                        _("Belum diterbitkan: centang konfirmasi dulu (setelah terbit, notulen tidak bisa diubah).",
+                          "Not published: tick the confirmation first (once published the minutes are final)."),
+                        "error")
     minutes.publish_minutes(db, user.principal, meeting_id)
-    return translator(lang_of(request))("Notulen diterbitkan.", "Minutes published.")
+    return _("Notulen diterbitkan.", "Minutes published.")
 
 
 @router.get("/meetings/{meeting_id}/minutes.pdf")
 @page
 def minutes_pdf(request: Request, meeting_id: int, db: SessionDep, user):
-    return download(minutes.minutes_pdf(db, user.principal, meeting_id))
+    def names(codes: set[str]) -> dict[str, str]:
+        return {i["code"]: i["name"] for i in indicator_catalogue(request, user) or [] if i["code"] in codes}
+
+    return download(minutes.minutes_pdf(db, user.principal, meeting_id, names))
 
 
 @router.get("/meetings/{meeting_id}/follow-ups.xlsx")
