@@ -7,7 +7,7 @@ from typing import Any
 
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.tables import service_tables
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, text
+from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, text, true
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
@@ -79,6 +79,9 @@ class AgencyContact(Base):
     role: Mapped[str | None] = mapped_column(String(120))
     email: Mapped[str | None] = mapped_column(String(254))
     phone: Mapped[str | None] = mapped_column(String(20))
+    # Whether this contact may request a sign-in code ("boleh masuk"); off keeps the contact for
+    # messages only.
+    can_sign_in: Mapped[bool] = mapped_column(default=True, server_default=true())
 
     agency: Mapped[Agency] = relationship(back_populates="contacts")
 

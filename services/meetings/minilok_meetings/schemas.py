@@ -98,6 +98,7 @@ class ContactIn(Strict):
     role: Label | None = None
     email: EmailStr | None = None
     phone: Phone | None = None
+    can_sign_in: bool = Field(True, description="May request a sign-in code with its phone or email (boleh masuk)")
 
 
 class ContactOut(BaseModel):
@@ -107,6 +108,7 @@ class ContactOut(BaseModel):
     role: str | None
     email: str | None
     phone: str | None
+    can_sign_in: bool = True
 
 
 class AgencyCreate(Strict):
@@ -120,6 +122,7 @@ class AgencyCreate(Strict):
 
 class AgencyPatch(Strict):
     name: Name | None = None
+    kind: AgencyKind | None = None
     parent_id: int | None = None
     area_code: Code | None = None
     contacts: list[ContactIn] | None = Field(None, max_length=50)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, object_session
 from minilok_meetings import models
 from minilok_meetings.access import puskesmas_in_area
 from minilok_meetings.domain.area_codes import within
-from minilok_meetings.schemas import AgencyCreate, AgencyPatch
+from minilok_meetings.schemas import AgencyCreate, AgencyPatch, ContactIn
 
 
 def agency_names(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
@@ -119,19 +119,38 @@ def get_agency(session, principal: Principal, agency_id: int) -> models.Agency:
     return agency
 
 
-def patch_agency(session, principal: Principal, agency_id: int, body: AgencyPatch) -> models.Agency:
-    """Rename, move in the escalation chain (never into a cycle), or replace the contacts."""
+def managed_agency(session, principal: Principal, agency_id: int) -> models.Agency:
+    """An agency the user may change: admins any, a puskesmas its own (not the shared ones)."""
     check_manager(principal)
     agency = get_agency(session, principal, agency_id)
     if principal.role == "puskesmas" and agency.puskesmas_id is None:
         raise forbidden()
+    return agency
+
+
+def parent_chain(session, agency: models.Agency) -> list[models.Agency]:
+    """Where escalation goes from `agency`: its parent, the parent's parent, ... (a cycle stops it)."""
+    chain, seen, current = [], {agency.id}, agency
+    while current.parent_id is not None and current.parent_id not in seen:
+        current = session.get(models.Agency, current.parent_id)
+        if current is None:
+            break
+        seen.add(current.id)
+        chain.append(current)
+    return chain
+
+
+def patch_agency(session, principal: Principal, agency_id: int, body: AgencyPatch) -> models.Agency:
+    """Rename, change the kind, move in the escalation chain (never into a cycle), or replace the contacts."""
+    agency = managed_agency(session, principal, agency_id)
     changes = body.model_dump(exclude_unset=True)
-    if "parent_id" in changes and principal.role == "puskesmas" and agency.kind == "puskesmas" \
-            and changes["parent_id"] != agency.parent_id:
-        # The puskesmas's own agency escalates to its supervisor (the dinas kesehatan): a puskesmas
-        # must not be able to take itself out of that oversight.
-        raise forbidden("Induk eskalasi puskesmas hanya diubah oleh admin / only an admin moves a puskesmas's "
-                        "own escalation link")
+    if principal.role == "puskesmas" and agency.kind == "puskesmas" and (
+            ("parent_id" in changes and changes["parent_id"] != agency.parent_id)
+            or (changes.get("kind") or agency.kind) != agency.kind):
+        # The puskesmas's own agency escalates to its supervisor (the dinas kesehatan) and signs its
+        # staff in: a puskesmas must not be able to take itself out of that oversight.
+        raise forbidden("Induk eskalasi dan jenis lembaga puskesmas hanya diubah oleh admin / only an admin "
+                        "changes a puskesmas's own escalation link and kind")
     if "parent_id" in changes and body.parent_id is not None:
         parent = session.get(models.Agency, body.parent_id)
         if parent is None or not visible(principal, parent):
@@ -140,13 +159,17 @@ def patch_agency(session, principal: Principal, agency_id: int, body: AgencyPatc
         seen, current = set(), parent
         while current is not None and current.id not in seen:
             if current.id == agency.id:
-                raise unprocessable("parent_id", "rantai induk akan berputar / the parent chain would form a cycle")
+                raise unprocessable("parent_id", f"{parent.name} sudah berada di bawah {agency.name}: rantai induk "
+                                                 f"akan berputar / {parent.name} is already below {agency.name}: "
+                                                 "the parent chain would form a cycle")
             seen.add(current.id)
             current = session.get(models.Agency, current.parent_id) if current.parent_id else None
     if "area_code" in changes:
         _check_area(session, agency.puskesmas_id, body.area_code)
     if "name" in changes and body.name is not None:
         agency.name = body.name
+    if "kind" in changes and body.kind is not None:
+        agency.kind = body.kind
     if "parent_id" in changes:
         agency.parent_id = body.parent_id
     if "area_code" in changes:
@@ -155,3 +178,35 @@ def patch_agency(session, principal: Principal, agency_id: int, body: AgencyPatc
         agency.contacts = [models.AgencyContact(**c.model_dump()) for c in body.contacts]
     session.commit()
     return agency
+
+
+def add_contact(session, principal: Principal, agency_id: int, body: ContactIn) -> models.AgencyContact:
+    agency = managed_agency(session, principal, agency_id)
+    contact = models.AgencyContact(**body.model_dump())
+    agency.contacts.append(contact)
+    session.commit()
+    return contact
+
+
+def _contact(session, principal: Principal, agency_id: int, contact_id: int) -> models.AgencyContact:
+    agency = managed_agency(session, principal, agency_id)
+    contact = next((c for c in agency.contacts if c.id == contact_id), None)
+    if contact is None:
+        raise not_found("Kontak / contact", contact_id)
+    return contact
+
+
+def remove_contact(session, principal: Principal, agency_id: int, contact_id: int) -> None:
+    """The contact no longer hears from Minilok nor signs in (a code already sent stops working)."""
+    contact = _contact(session, principal, agency_id, contact_id)
+    contact.agency.contacts.remove(contact)
+    session.commit()
+
+
+def set_can_sign_in(session, principal: Principal, agency_id: int, contact_id: int,
+                    allowed: bool) -> models.AgencyContact:
+    """Switch "boleh masuk": off, its phone or email is answered as an unknown one."""
+    contact = _contact(session, principal, agency_id, contact_id)
+    contact.can_sign_in = allowed
+    session.commit()
+    return contact

@@ -47,10 +47,11 @@ def contact_key(body: SignInCodeIn) -> tuple[str, str]:
 
 
 def find_contact(session: Session, channel: str, key: str, agency_id: int | None = None) -> ContactMatch | None:
-    """The contact with this phone or email; of several agencies sharing it, the first (lowest id)."""
+    """The contact with this phone or email that may sign in; of several agencies sharing it, the
+    first (lowest id). One whose "boleh masuk" is off is not found, as if unknown."""
     matches = Contact.phone == key if channel == "phone" else func.lower(Contact.email) == key
     query = (select(Contact.id, Contact.agency_id, Agency.kind, Agency.puskesmas_id, Agency.area_code)
-             .join(Agency, Agency.id == Contact.agency_id).where(matches)
+             .join(Agency, Agency.id == Contact.agency_id).where(matches, Contact.can_sign_in.is_(True))
              .order_by(Agency.id, Contact.id).limit(1))
     if agency_id is not None:
         query = query.where(Contact.agency_id == agency_id)

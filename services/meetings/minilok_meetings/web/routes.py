@@ -13,6 +13,7 @@ from fastapi.staticfiles import StaticFiles
 
 from minilok_meetings.web import (
     action_page,
+    admin_page,
     agency_page,
     board,
     evidence_files,
@@ -31,7 +32,7 @@ from minilok_meetings.web.session import CsrfFailed, SignInRequired, web_user
 router = APIRouter(include_in_schema=False)
 # note_form before followup_page: its POST /follow-ups/{id}/{verb} would take /notes.
 for _page in (login_page, overview, board, note_form, followup_page, evidence_files, agency_page, meeting_page,
-              indicator_page, stream, action_page):
+              indicator_page, stream, action_page, admin_page):
     router.include_router(_page.router)
 
 
