@@ -389,3 +389,18 @@ def test_the_settings_pages_read_in_english_with_lang_en(world):
         page = text_of(client.get(path))
         assert words in page, path
         assert "Simpan" not in page and "Tambah lembaga" not in page
+
+
+def test_a_puskesmas_renames_its_own_agency_but_does_not_move_it_out_of_oversight(world):
+    api, ids = world
+    own = create(api, "agencies", {"name": "Puskesmas Baru Tengah", "kind": "puskesmas",
+                                   "puskesmas_id": ids["P6471010"], "parent_id": ids["dinas"]})["id"]
+    client = puskesmas_client(world)
+    data = {"csrf": csrf_of(client), "name": "UPT Puskesmas Baru Tengah", "kind": "puskesmas",
+            "parent_id": str(ids["dinas"]), "area_code": ""}
+    assert client.post(f"/admin/agencies/{own}", data=data, follow_redirects=False).status_code == 303
+    for change in ({"parent_id": ""}, {"kind": "kelurahan"}):
+        assert client.post(f"/admin/agencies/{own}", data={**data, **change}).status_code == 403
+    stored = api.get(f"/api/v1/agencies/{own}").json()
+    assert (stored["name"], stored["kind"], stored["parent_id"]) == ("UPT Puskesmas Baru Tengah", "puskesmas",
+                                                                     ids["dinas"])
