@@ -275,6 +275,8 @@ def test_an_error_in_one_rtl_row_keeps_the_notulen_and_every_row(system):
             page.goto(f"/meetings/{meeting['id']}")
             page.fill("#summary", SUMMARY)
             page.fill("#decision-0", DECISIONS[0][0])
+            page.press("#decision-0", "Enter")  # the next line, not a submit
+            assert page.evaluate("document.activeElement.id") == "decision-1"
             page.fill("#decision-1", DECISIONS[1][0])
             page.click("#decisions li:nth-child(1) .to-rtl")
             page.click("#decisions li:nth-child(2) .to-rtl")

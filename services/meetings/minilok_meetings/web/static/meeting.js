@@ -108,6 +108,14 @@
       else if (target.id === "decision-more") addDecision();
       else if (target.id === "rtl-more") addRow().querySelector("input[name$='-title']").focus();
     });
+    // Enter on a decision line goes to the next line (a new one at the end), not submit the notulen.
+    form.addEventListener("keydown", function (e) {
+      if (e.key !== "Enter" || e.target.name !== "decision") return;
+      e.preventDefault();
+      var next = e.target.parentNode.nextElementSibling;
+      if (next) next.querySelector("input").focus();
+      else addDecision();
+    });
     picker(form);
   });
 })();
