@@ -146,8 +146,10 @@ class World:
         from minilok_meetings import models
 
         with self.meetings.client.app.state.sessionmaker() as session:
+            # Each its own area: one already on an agenda is not accepted again (409).
             p = models.Proposal(puskesmas_id=self.ids[puskesmas], event_id=str(uuid.uuid4()), indicator_code="DBD_IR",
-                                area_code="21.71", period="2026-01", title="Angka DBD di atas target",
+                                area_code=f"21.71.{uuid.uuid4().hex[:6]}", period="2026-01",
+                                title="Angka DBD di atas target",
                                 value=60.0, target=49.0, status="proposed")
             session.add(p)
             session.commit()
