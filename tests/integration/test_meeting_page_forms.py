@@ -13,6 +13,7 @@ from support import free_port
 from test_dashboard_idempotency import form_fields
 from test_meetings_dashboard_access import signed_in
 from test_meetings_followups import outbox_events, setup_puskesmas
+from test_meetings_proposals import below_target, loop, proposals  # noqa: F401, F811  (loop is a fixture)
 
 
 def page_of(client, ids) -> str:
@@ -278,3 +279,17 @@ def test_publishing_asks_for_the_confirmation_and_says_what_it_does(meetings_api
     client.post(f"/meetings/{ids['meeting']}/publish", data={**hidden, "confirm": "1"})
     assert api.get(f"/api/v1/meetings/{ids['meeting']}").json()["status"] == "published"
     assert f'action="/meetings/{ids["meeting"]}/notulen"' not in page_of(client, ids)
+
+
+def test_an_agenda_item_from_a_proposal_removed_puts_the_proposal_back_on_offer(loop):  # noqa: F811
+    loop["consumer"].handle(below_target("21.71.06.1004"))
+    (proposal,) = proposals(loop)
+    api, token, meeting = loop["api"], loop["baloi_token"], loop["baloi_meeting"]
+    assert api.post(f"/api/v1/proposals/{proposal['id']}/accept", headers=token,
+                    json={"meeting_id": meeting}).status_code == 200
+    (item,) = api.get(f"/api/v1/meetings/{meeting}").json()["agenda"]
+    assert api.delete(f"/api/v1/meetings/{meeting}/agenda/{item['id']}", headers=token).status_code == 204
+    assert [(p["id"], p["status"], p["meeting_id"]) for p in proposals(loop)] == [(proposal["id"], "proposed", None)]
+    # ...and it can go on an agenda again.
+    assert api.post(f"/api/v1/proposals/{proposal['id']}/accept", headers=token,
+                    json={"meeting_id": meeting}).status_code == 200

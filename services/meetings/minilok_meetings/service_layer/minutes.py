@@ -151,12 +151,16 @@ def update_agenda_item(session: Session, principal: Principal, meeting_id: int, 
 
 def remove_agenda_item(session: Session, principal: Principal, meeting_id: int, item_id: int) -> None:
     """Take an item off the agenda until publishing; an item accepted from a proposal puts the
-    proposal back on offer for the next meeting."""
+    proposal (and its twins accepted with it: same indicator, area and period) back on offer."""
     meeting = writable_meeting(session, principal, meeting_id)
     item = _agenda_item(session, meeting, item_id)
-    if item.proposal_id is not None:
-        session.execute(update(models.Proposal).where(models.Proposal.id == item.proposal_id)
-                        .values(status="proposed", meeting_id=None))
+    proposal = session.get(models.Proposal, item.proposal_id) if item.proposal_id is not None else None
+    if proposal is not None:
+        P = models.Proposal
+        session.execute(update(P).where(
+            P.puskesmas_id == proposal.puskesmas_id, P.indicator_code == proposal.indicator_code,
+            P.area_code == proposal.area_code, P.period == proposal.period, P.meeting_id == meeting.id,
+            P.status == "accepted").values(status="proposed", meeting_id=None))
     session.delete(item)
     session.commit()
 
