@@ -13,7 +13,6 @@ from starlette.datastructures import FormData
 
 from minilok_meetings.schemas import (
     AcknowledgeIn,
-    AgendaItemCreate,
     CompleteIn,
     ExtensionDecisionIn,
     ExtensionRequestIn,
@@ -78,18 +77,6 @@ def meeting_patch(form: FormData, tz: str) -> MeetingPatch:
 def invited_agency_ids(form: FormData) -> list[int]:
     """The ticked agencies of the invitation form (one checkbox `agency_id` each)."""
     return [i for i in (int_or_none(v) for v in form.getlist("agency_id")) if i is not None]
-
-
-def indicator_agenda_item(form: FormData) -> AgendaItemCreate:
-    """"<indicator> in <area> below target", from the indicators page, as an agenda item."""
-    name, area, period = form.get("indicator_name") or form.get("indicator"), form.get("area_name"), form.get("period")
-    value, target = form.get("value"), form.get("target")
-    title = f"Capaian {name} di {area or form.get('area_code')} {period} di bawah target"
-    if value and target:
-        title += f" ({value} / target {target})"
-    return AgendaItemCreate(title=title[:300], indicator_code=form.get("indicator") or None,
-                            notes=f"Diusulkan dari halaman indikator (PWS) wilayah {form.get('area_code')} "
-                                  f"periode {period}.")
 
 
 def progress(form: FormData) -> ProgressIn:
