@@ -12,6 +12,7 @@ from minilok_meetings.service_layer import agencies
 from minilok_meetings.service_layer import dashboard_reads as reads
 from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.web import clients, forms
+from minilok_meetings.web.admin_forms import readable_phone
 from minilok_meetings.web.forms import FormDep, int_or_none
 from minilok_meetings.web.i18n import lang_of, translator
 from minilok_meetings.web.render import action, page, redirect, render
@@ -76,6 +77,7 @@ def agency_page(request: Request, db: SessionDep, user):
     home = agency.puskesmas_id or (items[0].puskesmas_id if items else None)
     tz = reads.timezone_of(db, home) if home else None
     return render(request, "agency.html", user, agency=agency, owned=owned, supported=supported, names=names, tz=tz,
+                  cards=reads.card_details(db, supported), phone=readable_phone,
                   subscriptions=subscriptions, sub_error=sub_error, event_choices=EVENT_CHOICES)
 
 

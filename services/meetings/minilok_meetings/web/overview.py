@@ -49,7 +49,8 @@ def overview(request: Request, db: SessionDep, user):
     names = agency_names(db, [*per_agency, *(f.owner_agency_id for f in escalated)])
     rows = sorted(per_agency.items(), key=lambda kv: (-kv[1]["overdue"], -kv[1]["due_soon"], names.get(kv[0], "")))
     return render(request, "overview.html", user, current=current, choices=choices, upcoming=upcoming, recent=recent,
-                  per_agency=rows, names=names, escalated=escalated,
+                  per_agency=rows, names=names, escalated=escalated, cards=reads.card_details(db, escalated),
+                  timezone=current.timezone,
                   proposals=reads.proposals_of(db, principal, current.id),
                   open_meetings=reads.open_meetings(db, principal, current.id, now),
                   totals={k: sum(v[k] for v in per_agency.values()) for k in ("open", "due_soon", "overdue")})
