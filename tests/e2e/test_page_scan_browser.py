@@ -343,3 +343,33 @@ def test_raw_code_patterns():
     assert raw_codes("Terbuka · 5 Jan 2026 09:00 WITA · Petugas puskesmas · RT 12 · 0812 5555 1234", "id") == []
     assert raw_codes("Open · 5 Jan 2026 09:00 WITA · Puskesmas staff", "en") == []
     assert finding_name("ISO date: '2026-01-05'") == "ISO date"
+
+
+APP_JS = Path(__file__).parents[2] / "services/meetings/minilok_meetings/web/static/app.js"
+FIELDS = """<form><input id="req" required><input id="url" type="url" value="nope">
+<input id="mail" type="email" value="nope"><input id="num" type="number" min="0" max="100" value="120">
+<input id="pat" pattern="[0-9]+" title="angka saja" value="x"><button>Kirim</button></form>"""
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("id", {"req": "Wajib diisi.", "url": "Tulis alamat web lengkap, mis. https://contoh.go.id/kabar",
+            "mail": "Tulis alamat email, mis. nama@contoh.go.id", "num": "Paling besar 100.", "pat": "angka saja"}),
+    ("en", {"req": "This field is required.", "url": "Write a full web address, e.g. https://example.org/news",
+            "mail": "Write an email address, e.g. name@example.org", "num": "At most 100.", "pat": "angka saja"}),
+])
+def test_the_browsers_own_checks_speak_the_page_language(lang, expected):
+    """app.js replaces "Please enter a URL" and the like with the page's words, and clears its
+    message once the field is typed in again."""
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(locale="en-US")
+            page.set_content(f'<!doctype html><html lang="{lang}"><body>{FIELDS}</body></html>')
+            page.add_script_tag(path=str(APP_JS))
+            page.evaluate("document.querySelector('form').checkValidity()")
+            got = {field: page.eval_on_selector(f"#{field}", "el => el.validationMessage") for field in expected}
+            assert got == expected
+            page.fill("#url", "https://contoh.go.id/kabar")
+            assert page.eval_on_selector("#url", "el => el.validity.valid")
+        finally:
+            browser.close()
