@@ -66,6 +66,7 @@ def test_overdue_first_then_by_due_time_with_meeting_and_escalated_to(meetings_a
             "Puskesmas Baru Tengah (tingkat 3)") in late
     assert "eskalasi" not in page
     assert "Rapat: Minilok lintas sektor · 3 Des 2025" in late  # the meeting's own date, in its zone
+    assert ">Minilok lintas sektor · 3 Des 2025</option>" in page  # the meeting filter names its date too
     assert "diteruskan" not in card(page, f["soon"])
     assert "terlambat 300 hari" in late and "terlambat 40 hari" in card(page, f["overdue"])
 
