@@ -113,3 +113,32 @@ def test_a_dinas_overview_names_its_area_not_its_code(world):
     # The indicators service (where area names live) is not running here: the puskesmas's kota.
     assert heading == "Puskesmas di Kota Balikpapan" and "64.71" not in heading
     assert header(page) == "Dinas kesehatan"
+
+
+def _followup(api, pid: int, owner: int) -> int:
+    meeting = create(api, "meetings", {"puskesmas_id": pid, "kind": "monthly_internal", "title": "Rapat bulanan",
+                                       "scheduled_at": "2026-01-05T09:00:00+08:00"})
+    return create(api, f"meetings/{meeting}/follow-ups", {"title": "Kunjungan rumah", "owner_agency_id": owner,
+                                                          "due_date": "2026-12-31"})
+
+
+def _csrf(page: str) -> str:
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+@pytest.mark.parametrize("lang,expected", [
+    ("id", ["Persentase: paling besar 100", "Tautan bukti: bukan alamat web yang valid"]),
+    ("en", ["Percent: must be at most 100", "Evidence link: is not a valid web address"]),
+])
+def test_a_refused_form_is_a_sentence_naming_the_field(world, lang, expected):
+    api, pid, kelurahan = world
+    fid = _followup(api, pid, kelurahan)
+    client = signed_in(api, role="puskesmas", puskesmas_id=pid)
+    page = client.get(f"/follow-ups/{fid}?lang={lang}").text
+    answer = client.post(f"/follow-ups/{fid}/progress", data={
+        "csrf": _csrf(page), "note": "x", "percent": "150", "evidence_url": "bukan url"})
+    flash = re.search(r'<p class="flash error" role="status">(.*?)</p>', answer.text, re.S).group(1)
+    for words in expected:
+        assert words in flash, flash
+    for raw in ("percent", "evidence_url", "loc", "Input should", "422"):
+        assert raw not in flash, flash

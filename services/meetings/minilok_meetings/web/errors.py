@@ -94,6 +94,7 @@ FIELDS: dict[str, tuple[str, str]] = {
     "digest": ("Ringkasan", "Digest"),
     "fallback": ("Saluran cadangan", "Fallback channel"),
     "evidence_ids": ("Bukti", "Evidence"),
+    "evidence_url": ("Tautan bukti", "Evidence link"),
     "notulen": ("Notulen", "Minutes"),
     "decisions": ("Keputusan", "Decisions"),
     "funding_source": ("Sumber dana", "Funding source"),
@@ -145,7 +146,10 @@ def in_language(message: str, lang: str) -> str:
 
 
 def _sentence(error: dict[str, Any], lang: str) -> str:
-    pair = MESSAGES.get(str(error.get("type", "")))
+    kind = str(error.get("type", ""))
+    if kind == "string_pattern_mismatch" and _field(error).endswith("url"):
+        kind = "url_parsing"  # a web address checked by a pattern: say what a web address looks like
+    pair = MESSAGES.get(kind)
     message = in_language(str(error.get("msg", "")), lang)
     if pair is None:
         return message
