@@ -80,7 +80,7 @@ EVENT_TYPES: Table = {
     "followup.updated": ("Tindak lanjut diubah", "Follow-up updated"),
     "followup.due_soon": ("Tindak lanjut segera jatuh tempo", "Follow-up due soon"),
     "followup.overdue": ("Tindak lanjut terlambat", "Follow-up overdue"),
-    "followup.escalated": ("Tindak lanjut diteruskan (eskalasi)", "Follow-up escalated"),
+    "followup.escalated": ("Tindak lanjut diteruskan", "Follow-up escalated"),
     "followup.acknowledged": ("Tindak lanjut diterima", "Follow-up acknowledged"),
     "followup.progressed": ("Kemajuan tindak lanjut", "Follow-up progress"),
     "followup.extension_requested": ("Permintaan perpanjangan", "Extension requested"),

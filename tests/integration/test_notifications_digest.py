@@ -73,7 +73,7 @@ def test_a_digest_reads_as_one_message_in_bahasa_indonesia_and_english():
     id_ = messages.render(json.loads(json.dumps(digest)), "id", "Asia/Jakarta", "http://minilok.local")
     assert id_.subject == "[Minilok] Ringkasan harian: 4 kabar tindak lanjut"
     assert all(f"RTL nomor {n}" in id_.text for n in (1, 2, 3, 4))
-    assert "Tindak lanjut diteruskan (eskalasi)" in id_.text and "Jumat, 20 Februari 2026 23.59 WIB" in id_.text
-    assert "Tindak lanjut terlambat (1), Tindak lanjut diteruskan (eskalasi) (1)" in id_.short
+    assert "Tindak lanjut diteruskan" in id_.text and "Jumat, 20 Februari 2026 23.59 WIB" in id_.text
+    assert "Tindak lanjut terlambat (1), Tindak lanjut diteruskan (1)" in id_.short
     en = messages.render(digest, "en", "Asia/Jakarta", "http://minilok.local")
     assert en.subject.startswith("[Minilok] Daily digest: 4") and "Follow-up escalated" in en.html

@@ -52,4 +52,4 @@ def install(app: FastAPI) -> None:
         _ = translator(lang_of(request))
         return render(request, "error.html", web_user(request), 403,
                       message=_("Formulir kedaluwarsa atau tidak sah; muat ulang halaman dan coba lagi.",
-                                "The form expired or is not valid; reload the page and try again."))
+                                "The form expired or is not valid; reload the page and try again."), status=403)
