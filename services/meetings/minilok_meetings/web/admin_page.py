@@ -131,15 +131,21 @@ def new_agency_page(request: Request, db: SessionDep, user):
     return _agency_form(request, db, user, current)
 
 
+def _posted(request: Request, form, db, user):
+    """A settings form's common start: its CSRF token checked, the page's language and translator,
+    and the puskesmas it is about (403 when the user has none)."""
+    check_csrf(user, form.get("csrf"))
+    lang = lang_of(request)
+    current, choices = _puskesmas(db, user, _wanted(request, form))
+    if current is None:
+        raise forbidden()
+    return lang, translator(lang), current, choices
+
+
 @router.post("/admin/agencies")
 @page
 def create_agency(request: Request, form: FormDep, db: SessionDep, user):
-    check_csrf(user, form.get("csrf"))
-    lang = lang_of(request)
-    _ = translator(lang)
-    current, _choices = _puskesmas(db, user, _wanted(request, form))
-    if current is None:
-        raise forbidden()
+    lang, _, current, _choices = _posted(request, form, db, user)
     try:
         agency = agencies.create_agency(db, user.principal, admin_forms.agency_create(form, current.id))
     except (HTTPException, ValidationError) as exc:
@@ -274,12 +280,7 @@ def escalation_page(request: Request, db: SessionDep, user):
 @router.post("/admin/escalation")
 @page
 def save_escalation(request: Request, form: FormDep, db: SessionDep, user):
-    check_csrf(user, form.get("csrf"))
-    lang = lang_of(request)
-    _ = translator(lang)
-    current, choices = _puskesmas(db, user, _wanted(request, form))
-    if current is None:
-        raise forbidden()
+    lang, _, current, choices = _posted(request, form, db, user)
     try:
         escalation.put_policy(db, user.principal, current.id, admin_forms.policy_in(form, _))
     except (HTTPException, ValidationError) as exc:
@@ -328,12 +329,7 @@ def _extra_days(current) -> set[date]:
 @router.post("/admin/days-off")
 @page
 def add_day_off(request: Request, form: FormDep, db: SessionDep, user):
-    check_csrf(user, form.get("csrf"))
-    lang = lang_of(request)
-    _ = translator(lang)
-    current, choices = _puskesmas(db, user, _wanted(request, form))
-    if current is None:
-        raise forbidden()
+    lang, _, current, choices = _posted(request, form, db, user)
     try:
         day = admin_forms.day_off(form, _)
         _save_days(db, user, current, _extra_days(current) | {day})
@@ -350,12 +346,7 @@ def add_day_off(request: Request, form: FormDep, db: SessionDep, user):
 @router.post("/admin/days-off/delete")
 @page
 def remove_day_off(request: Request, form: FormDep, db: SessionDep, user):
-    check_csrf(user, form.get("csrf"))
-    lang = lang_of(request)
-    _ = translator(lang)
-    current, _choices = _puskesmas(db, user, _wanted(request, form))
-    if current is None:
-        raise forbidden()
+    lang, _, current, _choices = _posted(request, form, db, user)
     day = admin_forms.day_off(form, _)
     _save_days(db, user, current, _extra_days(current) - {day})
     return redirect(request, "/admin/days-off" + _suffix(user, current),
