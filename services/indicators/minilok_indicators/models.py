@@ -73,6 +73,9 @@ class Indicator(Base):
     # "mean" for stocks (population, yearly target group), so that a year's incidence rate is
     # the year's cases over the population, not over twelve times the population.
     denominator_aggregation: Mapped[str] = mapped_column(String(8), default="sum")
+    # "period": each period's value against the target; "cumulative": coverage of a yearly
+    # sasaran, January..m summed and compared with target x m / 12 (PWS KIA practice).
+    target_basis: Mapped[str] = mapped_column(String(16), default="period", server_default="period")
     numerator_label: Mapped[str | None] = mapped_column(String(300))
     denominator_label: Mapped[str | None] = mapped_column(String(300))
     source: Mapped[str | None] = mapped_column(Text)
@@ -133,6 +136,22 @@ class TargetStatus(Base):
     below: Mapped[bool] = mapped_column(Boolean)
     value: Mapped[float | None] = mapped_column(Float)
     changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ValueOutlier(Base):
+    """A reported value far from its area's own history (modified z-score over the last 12
+    periods above 3.5, Iglewicz and Hoaglin), flagged on import and listed by GET /outliers."""
+
+    __tablename__ = "value_outliers"
+    __table_args__ = (Index("ix_value_outliers_period", "indicator_code", "period"),)
+
+    indicator_code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    period: Mapped[str] = mapped_column(String(7), primary_key=True)
+    area_code: Mapped[str] = mapped_column(String(64), primary_key=True, index=True)
+    value: Mapped[float] = mapped_column(Float)
+    median: Mapped[float] = mapped_column(Float)
+    score: Mapped[float] = mapped_column(Float)
+    flagged_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class FollowUpCompletion(Base):

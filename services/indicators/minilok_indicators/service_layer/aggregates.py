@@ -23,7 +23,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
 from minilok_indicators.domain.hierarchy import NATIONAL, path_codes
@@ -210,7 +210,10 @@ def _own_contributions_sql(indicator: Indicator) -> str:
 def rebuild(session: Session, indicator_codes: Iterable[str] | None = None) -> int:
     """Recompute `area_rollups` from the values, deepest areas first: an area's row is its own
     contribution plus its children's rows. Returns the number of rows written."""
-    query = select(Indicator).order_by(Indicator.code)
+    # Only the columns a rebuild needs: migration 0003 runs it on a database that does not have the
+    # indicator columns added later (target_basis, ...), so it must not select them.
+    query = select(Indicator).options(load_only(Indicator.code, Indicator.period_type,
+                                                Indicator.denominator_aggregation)).order_by(Indicator.code)
     if indicator_codes is not None:
         query = query.where(Indicator.code.in_(list(indicator_codes)))
     max_depth = session.scalar(select(Area.depth).order_by(Area.depth.desc()).limit(1))
