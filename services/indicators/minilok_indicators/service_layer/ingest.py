@@ -20,7 +20,7 @@ from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_typ
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
 from minilok_indicators.models import Area, Indicator, IndicatorValue
 from minilok_indicators.schemas import ValueIn
-from minilok_indicators.service_layer import aggregates
+from minilok_indicators.service_layer import aggregates, quality
 from minilok_indicators.service_layer.areas import areas_by_code
 from minilok_indicators.service_layer.rollups import targets_for
 from minilok_indicators.service_layer.targets import check_targets
@@ -117,6 +117,7 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         bulk_upsert(session, IndicatorValue.__table__, rows, ["indicator_code", "period", "area_code"],
                     lambda excluded: {c: excluded[c] for c in ("numerator", "denominator", "value", "updated_at")})
         aggregates.apply(session, deltas)
+        quality.flag_outliers(session, indicators, rows)
 
     affected: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:

@@ -1,0 +1,134 @@
+"""Data quality of reported values: completeness (which reporting areas beneath an area reported
+a period) and outliers (values far from their area's own history, flagged on import).
+
+A reporting area is a leaf of the hierarchy: an area with no area beneath it (in a kota loaded to
+kelurahan level, its kelurahan; where posyandu are loaded, the posyandu). Those are the places that
+report; a kecamatan's figure is theirs added up. A leaf reported a period when it has a value of
+the indicator for any of the period's parts (a quarter of a monthly indicator: any of its months).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from minilok_shared.db import utcnow
+from minilok_shared.pagination import Page, decode_cursor, keyset_page
+from sqlalchemy import and_, delete, exists, func, or_, select, tuple_
+from sqlalchemy.orm import Session, aliased
+
+from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name
+from minilok_indicators.domain.outliers import HISTORY, outlier
+from minilok_indicators.domain.periods import Period, parse_period_of_type
+from minilok_indicators.models import Area, Indicator, IndicatorValue, ValueOutlier
+from minilok_indicators.service_layer.areas import chunks
+
+MISSING_LIMIT = 200  # names listed on a page; the count says how many more there are
+
+
+@dataclass
+class Completeness:
+    level: str | None  # the leaves' level when they share one ("kelurahan")
+    expected: int
+    reported: int
+    percent: float | None
+    missing: list[dict]  # {"code", "name"}, in code order, at most `limit`
+    missing_count: int
+
+
+def completeness(session: Session, indicator: Indicator, area: Area, period: Period,
+                 limit: int = MISSING_LIMIT) -> Completeness:
+    """Reporting areas beneath `area` (itself, when it is one) expected and reported for `period`:
+    one counting statement over the subtree's leaves (a range on ix_areas_path, a probe of
+    ix_areas_parent_code and of the values' primary key per leaf), one for the missing ones."""
+    dialect = dialect_name(session)
+    child = aliased(Area)
+    parts = [str(p) for p in period.parts(indicator.period_type)]
+    is_leaf = ~exists().where(child.parent_code == Area.code)
+    reported = exists().where(IndicatorValue.indicator_code == indicator.code, IndicatorValue.period.in_(parts),
+                              IndicatorValue.area_code == Area.code)
+    in_subtree = descendant_filter(dialect, Area.path, area.path)
+    expected, done, lowest, highest = session.execute(
+        select(func.count(), func.count().filter(reported), func.min(Area.level), func.max(Area.level))
+        .select_from(Area).where(in_subtree, is_leaf)).one()
+    missing = session.execute(select(Area.code, Area.name).where(in_subtree, is_leaf, ~reported)
+                              .order_by(Area.code).limit(limit)).all()
+    return Completeness(
+        level=lowest if lowest == highest else None, expected=expected, reported=done,
+        percent=round(100.0 * done / expected, 1) if expected else None,
+        missing=[{"code": code, "name": name} for code, name in missing],
+        missing_count=expected - done,
+    )
+
+
+def _history_periods(period: Period) -> list[str]:
+    out, current = [], period
+    for _ in range(HISTORY):
+        current = current.previous()
+        out.append(str(current))
+    return out
+
+
+def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list[dict]) -> int:
+    """Compare each upserted row with its area's last 12 periods; flag or clear it in
+    `value_outliers`. Called after the upsert, so that history within the same import counts.
+    One history query per chunk of rows (per indicator within it). Returns how many are flagged."""
+    flagged = 0
+    for chunk in chunks(rows):
+        by_indicator: dict[str, list[dict]] = {}
+        for row in chunk:
+            by_indicator.setdefault(row["indicator_code"], []).append(row)
+        found, cleared = [], []
+        now = utcnow()
+        for code, items in by_indicator.items():
+            period_type = indicators[code].period_type
+            wanted = {(row["period"], row["area_code"]): _history_periods(parse_period_of_type(row["period"], period_type))
+                      for row in items}
+            periods = sorted({p for ps in wanted.values() for p in ps})
+            area_codes = sorted({row["area_code"] for row in items})
+            history: dict[str, dict[str, float]] = {}
+            for period_text, area_code, value in session.execute(
+                    select(IndicatorValue.period, IndicatorValue.area_code, IndicatorValue.value)
+                    .where(IndicatorValue.indicator_code == code, IndicatorValue.period.in_(periods),
+                           IndicatorValue.area_code.in_(area_codes), IndicatorValue.value.is_not(None))):
+                history.setdefault(area_code, {})[period_text] = value
+            for row in items:
+                key = (code, row["period"], row["area_code"])
+                past = history.get(row["area_code"], {})
+                values = [past[p] for p in wanted[(row["period"], row["area_code"])] if p in past]
+                hit = outlier(row["value"], values) if row["value"] is not None else None
+                if hit is None:
+                    cleared.append(key)
+                    continue
+                found.append({"indicator_code": code, "period": row["period"], "area_code": row["area_code"],
+                              "value": hit.value, "median": hit.median,
+                              # JSON and both databases keep a finite float: MAD = 0 scores as +/-1e9
+                              "score": max(-1e9, min(1e9, hit.score)), "flagged_at": now})
+        if cleared:
+            session.execute(delete(ValueOutlier).where(
+                tuple_(ValueOutlier.indicator_code, ValueOutlier.period, ValueOutlier.area_code).in_(cleared)))
+        # A re-import of the same flagged value keeps its first flagged_at.
+        bulk_upsert(session, ValueOutlier.__table__, found, ["indicator_code", "period", "area_code"],
+                    lambda excluded: {c: excluded[c] for c in ("value", "median", "score")})
+        flagged += len(found)
+    return flagged
+
+
+def list_outliers(session: Session, indicator: Indicator, area: Area, period: Period | None, limit: int,
+                  cursor: str | None) -> Page:
+    """Flagged values of `indicator` beneath `area` (the area itself included), newest period
+    first, then by area code; with the area's name."""
+    dialect = dialect_name(session)
+    query = (select(ValueOutlier, Area.name).join(Area, Area.code == ValueOutlier.area_code)
+             .where(ValueOutlier.indicator_code == indicator.code, descendant_filter(dialect, Area.path, area.path)))
+    if period is not None:
+        query = query.where(ValueOutlier.period.in_([str(p) for p in period.parts(indicator.period_type)]))
+    if cursor:
+        after_period, after_area = decode_cursor(cursor, (str, str))
+        query = query.where(or_(ValueOutlier.period < after_period,
+                                and_(ValueOutlier.period == after_period, ValueOutlier.area_code > after_area)))
+    rows = session.execute(query.order_by(ValueOutlier.period.desc(), ValueOutlier.area_code).limit(limit + 1)).all()
+    page = keyset_page(rows, limit, key=lambda row: [row[0].period, row[0].area_code])
+    page.items = [{"indicator_code": o.indicator_code, "period": o.period, "area_code": o.area_code,
+                   "area_name": name, "value": o.value, "median": o.median, "score": o.score,
+                   "flagged_at": o.flagged_at} for o, name in page.items]
+    return page
