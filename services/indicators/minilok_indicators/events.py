@@ -24,6 +24,10 @@ def _target_event_data(indicator: Indicator, area: Area, period: Period, figures
         "numerator": figures["numerator"],
         "denominator": figures["denominator"],
         "target": figures["target"],
+        "target_for_period": figures.get("target_for_period", figures["target"]),
+        "target_basis": getattr(indicator, "target_basis", None) or "period",
+        "period_value": figures.get("period_value", figures["value"]),
+        "pws_status": figures.get("pws_status"),
         "meets_target": figures["meets_target"],
     }
 

@@ -16,6 +16,7 @@ Unit = Literal["percent", "per_100k", "per_1000", "count", "ratio"]
 Direction = Literal["higher_is_better", "lower_is_better"]
 PeriodType = Literal["monthly", "quarterly", "yearly"]
 DenominatorAggregation = Literal["sum", "mean"]
+TargetBasis = Literal["period", "cumulative"]
 
 Code = Annotated[SingleLine, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._\-]+$")]
 Name = Annotated[SingleLine, Field(min_length=1, max_length=200)]
@@ -80,6 +81,9 @@ class IndicatorCreate(Strict):
     direction: Direction
     period_type: PeriodType
     denominator_aggregation: DenominatorAggregation = "sum"
+    target_basis: TargetBasis = Field("period", description=(
+        '"period": each period\'s value against the target; "cumulative": the coverage of a yearly sasaran '
+        'from January to the period\'s end against target × m/12 (PWS)'))
     numerator_label: Annotated[SingleLine, Field(max_length=300)] | None = None
     denominator_label: Annotated[SingleLine, Field(max_length=300)] | None = None
     source: Annotated[MultiLine, Field(max_length=2000)] | None = None
@@ -102,6 +106,7 @@ class IndicatorOut(BaseModel):
     direction: str
     period_type: str
     denominator_aggregation: str
+    target_basis: str
     numerator_label: str | None
     denominator_label: str | None
     source: str | None

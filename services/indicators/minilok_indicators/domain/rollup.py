@@ -58,11 +58,14 @@ def combine_areas(parts: Iterable[Totals]) -> Totals:
 
 
 def meets_target(value: float | None, target: float | None, direction: str) -> bool | None:
+    """At or above the target (at or under it when lower is better), with a hair of tolerance: 10
+    of a yearly 120 in January is 8.33 % and meets 100 × 1/12 whatever the floating point says."""
     if value is None or target is None:
         return None
+    slack = 1e-9 * max(1.0, abs(target))
     if direction == "lower_is_better":
-        return value <= target
-    return value >= target
+        return value <= target + slack
+    return value >= target - slack
 
 
 def worst_first_key(value: float | None, direction: str) -> tuple[int, float]:
@@ -102,3 +105,74 @@ def trend(current: float | None, previous: float | None, direction: str) -> str 
         return "unchanged"
     better = current > previous if direction == "higher_is_better" else current < previous
     return "improving" if better else "worsening"
+
+
+# --- PWS: cumulative coverage, pro-rated targets, status -----------------------------------------
+
+TARGET_BASES = ("period", "cumulative")
+PWS_STATUSES = ("baik", "kurang", "cukup", "jelek")
+# Worst first: the order of the proposals for the next minilok.
+PWS_SEVERITY = {"jelek": 0, "cukup": 1, "kurang": 2, "baik": 3}
+
+
+def year_fraction(period_type: str, index: int) -> float:
+    """How much of the year a period ends at: month m → m/12, quarter q → q/4, the year → 1."""
+    if period_type == "monthly":
+        return index / 12
+    if period_type == "quarterly":
+        return index / 4
+    return 1.0
+
+
+def target_for_period(target: float | None, target_basis: str, period_type: str, index: int) -> float | None:
+    """The target a period is measured against: a cumulative indicator's yearly target pro-rated
+    to the end of the period (target × m/12 for month m, × q/4 for quarter q, the target for the
+    year); a period indicator's target as it is. Pro-rated whatever the direction: a yearly ceiling
+    (e.g. an incidence) reached by the month is pro-rated the same way."""
+    if target is None:
+        return None
+    if target_basis != "cumulative":
+        return target
+    return target * year_fraction(period_type, index)
+
+
+def cumulative_totals(rows: Iterable[Totals], denominator_aggregation: str) -> Totals:
+    """One area's year to date from its period rows (January..m, each the subtree's totals):
+    numerators add up; the sasaran of a "mean" indicator is the yearly target group, so the
+    rows' denominators are averaged over the periods that reported one (a "sum" indicator adds
+    them). Periods with no report are skipped: their numerator counts as nothing served."""
+    numerator, dens, reports = 0.0, [], 0
+    for row in rows:
+        if not row.reports:
+            continue
+        numerator += row.numerator
+        reports += row.reports
+        if row.denominator is not None:
+            dens.append(row.denominator)
+    if not dens:
+        denominator = None
+    elif denominator_aggregation == "mean":
+        denominator = sum(dens) / len(dens)
+    else:
+        denominator = sum(dens)
+    return Totals(numerator, denominator, reports)
+
+
+def pws_status(meets: bool | None, current: float | None, previous: float | None, direction: str) -> str | None:
+    """PWS status from the target and the trend against the previous period:
+
+    baik   at or above target, not lower than the previous period
+    kurang at or above target, lower than the previous period
+    cukup  below target, higher than the previous period
+    jelek  below target, not higher than the previous period
+
+    "At or above target" is `meets` (for a lower-is-better indicator: at or under the limit) and
+    "higher" is better, by the indicator's direction: for a lower-is-better indicator a falling
+    value is the "higher" of the rule. No previous value: no trend to hold against it (baik when
+    the target is met, jelek when not). None when there is no value or no target."""
+    if meets is None or current is None:
+        return None
+    moved = trend(current, previous, direction)
+    if meets:
+        return "kurang" if moved == "worsening" else "baik"
+    return "cukup" if moved == "improving" else "jelek"

@@ -28,20 +28,29 @@ def read_catalogue(path: Path = CATALOGUE_FILE) -> list[IndicatorCreate]:
 
 def upsert_indicators(session: Session, indicators: list[IndicatorCreate]) -> int:
     """Insert new indicators and update existing ones by code; running it twice changes nothing.
-    An indicator whose denominator rule changed has its rollups recomputed."""
+    An indicator whose denominator rule changed has its rollups recomputed; one whose rule or
+    target basis changed has its below-target state re-evaluated quietly."""
     now = utcnow()
     rows = [{**item.model_dump(), "created_at": now, "updated_at": now} for item in indicators]
     if not rows:
         return 0
-    rules = dict(session.execute(select(Indicator.code, Indicator.denominator_aggregation)
-                                 .where(Indicator.code.in_([row["code"] for row in rows]))).all())
+    stored = {code: (rule, basis) for code, rule, basis in session.execute(
+        select(Indicator.code, Indicator.denominator_aggregation, Indicator.target_basis)
+        .where(Indicator.code.in_([row["code"] for row in rows]))).all()}
     changed = [row["code"] for row in rows
-               if row["code"] in rules and rules[row["code"]] != row["denominator_aggregation"]]
+               if row["code"] in stored and stored[row["code"]][0] != row["denominator_aggregation"]]
+    rebased = [row["code"] for row in rows
+               if row["code"] in stored and stored[row["code"]][1] != row["target_basis"]]
     statement = insert_on_conflict(session, Indicator.__table__).values(rows)
     updated = {c: statement.excluded[c] for c in rows[0] if c not in ("code", "created_at")}
     session.execute(statement.on_conflict_do_update(index_elements=["code"], set_=updated))
     if changed:
         rebuild(session, changed)
+    if changed or rebased:
+        # The verdicts against the new rule, without events: an import over the same values
+        # afterwards emits nothing that already went out.
+        from minilok_indicators.service_layer.targets import reevaluate_quietly
+        reevaluate_quietly(session, sorted({*changed, *rebased}))
     return len(rows)
 
 

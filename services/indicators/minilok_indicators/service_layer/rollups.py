@@ -16,8 +16,17 @@ from sqlalchemy.orm import Session
 from minilok_indicators.dialect import descendant_filter, dialect_name
 from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
-from minilok_indicators.domain.rollup import Totals, meets_target, rollup_value, trend, worst_first_key
-from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue
+from minilok_indicators.domain.rollup import (
+    Totals,
+    cumulative_totals,
+    meets_target,
+    pws_status,
+    rollup_value,
+    target_for_period,
+    trend,
+    worst_first_key,
+)
+from minilok_indicators.models import Area, AreaRollup, AreaTarget, Indicator, IndicatorValue
 from minilok_indicators.service_layer.aggregates import NATIONAL, stored_totals
 from minilok_indicators.service_layer.areas import area_or_404, children_of, chunks
 from minilok_indicators.service_layer.catalogue import indicator_or_404
@@ -117,55 +126,117 @@ def targets_for(session: Session, indicator: Indicator, areas: list[Area]) -> di
     return targets
 
 
-def figures(indicator: Indicator, totals: Totals, target: float | None) -> dict:
-    value = rollup_value(totals, indicator.factor, indicator.unit)
+def figures(indicator: Indicator, totals: Totals, target: float | None, period: Period | None = None,
+            cumulative: Totals | None = None) -> dict:
+    """An area's figures for a period. A cumulative indicator's `value` is the coverage from
+    January to the period's end (`cumulative`), its `numerator`/`denominator` those of that
+    coverage; `period_value` is the period's own. `meets_target` holds `value` against
+    `target_for_period` (the yearly target pro-rated for a cumulative indicator)."""
+    period_value = rollup_value(totals, indicator.factor, indicator.unit)
+    shown = totals if cumulative is None else cumulative
+    value = period_value if cumulative is None else rollup_value(cumulative, indicator.factor, indicator.unit)
+    basis = getattr(indicator, "target_basis", None) or "period"
+    for_period = (target if period is None
+                  else target_for_period(target, basis, period.type, period.index))
     return {
         "value": value,
-        "numerator": totals.numerator if totals.reports else None,
-        "denominator": totals.denominator,
+        "period_value": period_value,
+        "numerator": shown.numerator if shown.reports else None,
+        "denominator": shown.denominator,
         "reports": totals.reports,
         "target": target,
-        "meets_target": meets_target(value, target, indicator.direction),
+        "target_for_period": for_period,
+        "meets_target": meets_target(value, for_period, indicator.direction),
     }
+
+
+def is_cumulative(indicator: Indicator) -> bool:
+    return (getattr(indicator, "target_basis", None) or "period") == "cumulative"
+
+
+def year_to_date(indicator: Indicator, period: Period) -> list[Period]:
+    """The stored periods (of the indicator's type) from the year's start to the period's end."""
+    last = period.parts(indicator.period_type)[-1]
+    return [p for p in Period(period.year, "yearly", 1).parts(indicator.period_type) if p <= last]
+
+
+def _rollup_rows(session: Session, indicator: Indicator, periods: list[str], codes: list[str]) -> dict:
+    """(period, area) → Totals of the stored rollup rows: one range query on the primary key
+    (indicator = ? AND period IN (...) AND area_code IN (...)) per chunk of areas."""
+    table = AreaRollup.__table__
+    found: dict[tuple[str, str], Totals] = {}
+    for part in chunks(sorted(set(codes))):
+        for period, area_code, numerator, denominator, denominator_reports, reports in session.execute(
+                select(table.c.period, table.c.area_code, table.c.numerator, table.c.denominator,
+                       table.c.denominator_reports, table.c.reports).where(
+                    table.c.indicator_code == indicator.code, table.c.period.in_(sorted(set(periods))),
+                    table.c.area_code.in_(list(part)))):
+            found[(period, area_code)] = _as_totals((numerator, denominator, denominator_reports, reports))
+    return found
+
+
+def pws_figures(session: Session, indicator: Indicator, period: Period, codes: list[str],
+                targets: dict[str, float | None]) -> dict[str, dict]:
+    """Each area's figures for the period with the PWS status, read from `area_rollups` in one
+    range query: the period, the previous period and, for a cumulative indicator, the year to
+    date (at most 12 rows of the same year per area).
+
+    The trend (`previous_value`, `change`, `trend`, and so the status) compares the period's own
+    value with the previous period's own value: for a cumulative indicator this month's coverage
+    against last month's, as PWS KIA does (the cumulative coverage only ever rises in a year)."""
+    previous = period.previous()
+    cumulative = is_cumulative(indicator)
+    wanted = [str(period), str(previous)]
+    ytd = [str(p) for p in year_to_date(indicator, period)] if cumulative else []
+    rows = _rollup_rows(session, indicator, [*wanted, *ytd], codes)
+    result: dict[str, dict] = {}
+    for code in codes:
+        totals = rows.get((str(period), code), EMPTY)
+        running = (cumulative_totals((rows.get((p, code), EMPTY) for p in ytd), indicator.denominator_aggregation)
+                   if cumulative else None)
+        item = figures(indicator, totals, targets.get(code), period, running)
+        previous_value = rollup_value(rows.get((str(previous), code), EMPTY), indicator.factor, indicator.unit)
+        current = item["period_value"]
+        item["previous_value"] = previous_value
+        item["change"] = None if current is None or previous_value is None else current - previous_value
+        item["trend"] = trend(current, previous_value, indicator.direction)
+        item["pws_status"] = pws_status(item["meets_target"], current, previous_value, indicator.direction)
+        result[code] = item
+    return result
 
 
 def rollup(session: Session, indicator: Indicator, area: Area, period: Period) -> dict:
     children = area_children(session, area)
-    subtree = subtree_totals(session, indicator, area, period, children)
     targets = targets_for(session, indicator, [area, *children])
+    found = pws_figures(session, indicator, period, [area.code, *(child.code for child in children)], targets)
     return {
         "indicator": indicator.code,
         "area": area.code,
         "period": str(period),
         "unit": indicator.unit,
         "direction": indicator.direction,
+        "target_basis": indicator.target_basis or "period",
         "periods_included": [str(p) for p in period.parts(indicator.period_type)],
-        **figures(indicator, subtree.total, targets[area.code]),
+        **found[area.code],
         "children": [
-            {"area_code": child.code, "name": child.name, "level": child.level,
-             **figures(indicator, subtree.by_child[child.code], targets[child.code])}
+            {"area_code": child.code, "name": child.name, "level": child.level, **found[child.code]}
             for child in children
         ],
     }
 
 
 def ranking(session: Session, indicator: Indicator, area: Area, period: Period) -> dict:
-    """PWS: the children of an area, worst first, with the change since the previous period."""
+    """PWS: the children of an area, worst first (by `value` against the target), with the change
+    since the previous period and the PWS status."""
     previous = period.previous()
     children = area_children(session, area)
-    now = subtree_totals(session, indicator, area, period, children)
-    before = subtree_totals(session, indicator, area, previous, children)
     targets = targets_for(session, indicator, children)
-    items = []
-    for child in children:
-        current = figures(indicator, now.by_child[child.code], targets[child.code])
-        previous_value = rollup_value(before.by_child[child.code], indicator.factor, indicator.unit)
-        change = None if current["value"] is None or previous_value is None else current["value"] - previous_value
-        items.append({"area_code": child.code, "name": child.name, "level": child.level, **current,
-                      "previous_value": previous_value, "change": change,
-                      "trend": trend(current["value"], previous_value, indicator.direction)})
+    found = pws_figures(session, indicator, period, [child.code for child in children], targets)
+    items = [{"area_code": child.code, "name": child.name, "level": child.level, **found[child.code]}
+             for child in children]
     items.sort(key=lambda item: (worst_first_key(item["value"], indicator.direction), item["area_code"]))
     for rank, item in enumerate(items, start=1):
         item["rank"] = rank
     return {"indicator": indicator.code, "area": area.code, "period": str(period), "previous_period": str(previous),
-            "direction": indicator.direction, "unit": indicator.unit, "items": items, "next_cursor": None}
+            "direction": indicator.direction, "unit": indicator.unit,
+            "target_basis": indicator.target_basis or "period", "items": items, "next_cursor": None}

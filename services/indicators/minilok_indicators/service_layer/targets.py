@@ -1,13 +1,15 @@
 """Targets: an area's own target in place of the indicator's, and below target and back:
 `indicator.below_target` once when an (indicator, area, period) rollup falls short,
 `indicator.recovered` once when it meets the target again. The state lives in `target_status`,
-written in the same transaction as the values and the outbox rows."""
+written in the same transaction as the values and the outbox rows: importing the same values
+again finds the same verdict and emits nothing. "Meets" is against `target_for_period` (for a
+cumulative indicator, the cumulative coverage against the target pro-rated to the period)."""
 
 from __future__ import annotations
 
 from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, load_only
 
 from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, transaction_lock
 from minilok_indicators.domain.periods import Period, parse_period
@@ -15,7 +17,7 @@ from minilok_indicators.events import emit_below_target, emit_recovered
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue, TargetStatus
 from minilok_indicators.service_layer.areas import area_or_404, chunks
 from minilok_indicators.service_layer.catalogue import indicator_or_404
-from minilok_indicators.service_layer.rollups import figures, targets_for, totals_of
+from minilok_indicators.service_layer.rollups import pws_figures, targets_for
 
 
 def set_area_target(session: Session, indicator_code: str, area_code: str, target: float) -> None:
@@ -55,11 +57,11 @@ def check_targets(session: Session, indicator: Indicator, period: Period, areas:
                 status.c.area_code.in_(part))))
     if targets is None:
         targets = targets_for(session, indicator, areas)
-    totals = totals_of(session, indicator, period, codes)
+    found = pws_figures(session, indicator, period, codes, targets)
     events, changed, refreshed = [], [], []
     now = utcnow()
     for area in areas:
-        result = figures(indicator, totals[area.code], targets[area.code])
+        result = found[area.code]
         if result["meets_target"] is None:
             continue
         below = not result["meets_target"]
@@ -104,3 +106,37 @@ def recheck_area_targets(session: Session, indicator_code: str, area_code: str,
     for period in sorted(periods):
         events += check_targets(session, indicator, parse_period(period), scope)
     return events
+
+
+def reevaluate_quietly(session: Session, indicator_codes: list[str]) -> int:
+    """After a change of rule (an indicator became cumulative): re-evaluate the stored
+    `target_status` rows of these indicators against the new rule WITHOUT emitting events, so
+    that the next import over the same values finds nothing changed. A row still below target
+    stays below (its below_target already went out, none again); a row that meets the new
+    pro-rated target becomes "not below" (a later real shortfall is news again). Returns the
+    number of rows changed."""
+    status = TargetStatus.__table__
+    query = select(Indicator).options(load_only(
+        Indicator.code, Indicator.unit, Indicator.factor, Indicator.target, Indicator.direction,
+        Indicator.period_type, Indicator.denominator_aggregation, Indicator.target_basis)).where(
+        Indicator.code.in_(indicator_codes)).execution_options(populate_existing=True)
+    changed = 0
+    for indicator in session.scalars(query).all():
+        periods = session.scalars(select(status.c.period).distinct()
+                                  .where(status.c.indicator_code == indicator.code)).all()
+        for period_text in sorted(periods):
+            codes = list(session.scalars(select(status.c.area_code).where(
+                status.c.indicator_code == indicator.code, status.c.period == period_text)))
+            areas = []
+            for part in chunks(codes):
+                areas += list(session.scalars(select(Area).where(Area.code.in_(part))))
+            targets = targets_for(session, indicator, areas)
+            found = pws_figures(session, indicator, parse_period(period_text), [a.code for a in areas], targets)
+            rows = [{"a": code, "b": not item["meets_target"], "v": item["value"]}
+                    for code, item in found.items() if item["meets_target"] is not None]
+            if rows:
+                changed += session.execute(update(status).where(
+                    status.c.indicator_code == indicator.code, status.c.period == period_text,
+                    status.c.area_code == bindparam("a")).values(below=bindparam("b"), value=bindparam("v")),
+                    rows).rowcount or 0
+    return changed
