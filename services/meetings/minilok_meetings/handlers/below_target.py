@@ -4,7 +4,10 @@ The `data` accepted, nested (as the indicators service sends it) or flat:
 
     {"indicator": {"code", "name"?, "direction"?} | "indicator_code", "indicator_name"?,
      "area": {"code", "name"?, "ancestor_codes"?} | "area_code", "area_name"?,
-     "period", "value"?, "target"?}
+     "period", "value"?, "target"?, "target_for_period"?, "pws_status"?}
+
+`target` of the proposal is the one the value was measured against: `target_for_period` when the
+event carries it (a cumulative indicator's yearly target pro-rated to the month), else `target`.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ from __future__ import annotations
 from typing import Any
 
 from minilok_shared.events.envelope import InvalidEvent
+
+PWS_STATUSES = ("baik", "kurang", "cukup", "jelek")
 
 
 def _nested(data: dict[str, Any], key: str, field: str) -> Any:
@@ -48,5 +53,7 @@ def read_below_target(data: dict[str, Any]) -> dict[str, Any]:
         "ancestor_codes": [str(code) for code in ancestors if code] if isinstance(ancestors, list) else [],
         "period": str(period),
         "value": _number(data.get("value")),
-        "target": _number(data.get("target")),
+        "target": _number(data.get("target_for_period", data.get("target"))),
+        "yearly_target": _number(data.get("target")),
+        "pws_status": data.get("pws_status") if data.get("pws_status") in PWS_STATUSES else None,
     }

@@ -1,4 +1,5 @@
-"""Agenda items proposed from `indicator.below_target` events (or from the indicators page):
+"""Agenda items proposed from `indicator.below_target` events (or from the indicators page), a few
+per indicator and period from the areas falling behind (PWS jelek and cukup), worst first:
 recording them, listing, accepting, dismissing. An indicator, area and period already put on a
 meeting's agenda is not offered again: a later proposal for it joins that agenda at once, and
 accepting one accepts its twins."""
@@ -48,11 +49,33 @@ def _already_on(session: Session, proposal: models.Proposal) -> models.Meeting |
                      [proposal.area_code]).get(proposal.area_code)
 
 
+# A few per indicator and period for a puskesmas, not one per area per month: the worst areas.
+MAX_PER_INDICATOR_PERIOD = 3
+# PWS statuses a proposal comes from: below target (baik and kurang meet it).
+PROPOSED_FROM = ("jelek", "cukup")
+
+
+def shortfall(value: float | None, target: float | None, direction: str | None) -> float:
+    """How far an area is from its target, larger is worse: 1 - value/target (higher is better),
+    value/target - 1 (lower is better). Unknown: 0 (the mildest)."""
+    if value is None or not target:
+        return 0.0
+    if direction == "lower_is_better":
+        return value / target - 1
+    return 1 - value / target
+
+
 def propose_for_below_target(session: Session, event_id: str, fields: dict[str, Any]) -> models.Proposal | None:
-    """One proposal per event, for the puskesmas whose working area holds the area (none: nothing).
-    Already on an agenda (the indicator fell short again after a recovery): recorded as accepted
-    into that meeting, so it is not offered twice."""
-    if session.scalar(select(models.Proposal.id).where(models.Proposal.event_id == event_id)) is not None:
+    """A proposal from a `jelek` or `cukup` area, for the puskesmas whose working area holds the
+    area (none: nothing). At most MAX_PER_INDICATOR_PERIOD per (puskesmas, indicator, period),
+    worst first (largest shortfall against the period's target): a worse area takes the place
+    of the mildest one still waiting, a milder one is not proposed. Already on an agenda (the
+    indicator fell short again after a recovery): recorded as accepted into that meeting, so it
+    is not offered twice."""
+    P = models.Proposal
+    if session.scalar(select(P.id).where(P.event_id == event_id)) is not None:
+        return None
+    if fields.get("pws_status") is not None and fields["pws_status"] not in PROPOSED_FROM:
         return None
     puskesmas_id = find_puskesmas(session, [fields["area_code"], *fields["ancestor_codes"]])
     if puskesmas_id is None:
@@ -62,6 +85,25 @@ def propose_for_below_target(session: Session, event_id: str, fields: dict[str, 
     meeting = _already_on(session, proposal)
     if meeting is not None:
         proposal.status, proposal.meeting_id = "accepted", meeting.id
+        session.add(proposal)
+        return proposal
+    others = session.scalars(select(P).where(
+        P.puskesmas_id == puskesmas_id, P.indicator_code == proposal.indicator_code, P.period == proposal.period,
+        P.status.in_(("proposed", "accepted")), P.area_code != proposal.area_code)).all()
+    if len({other.area_code for other in others}) >= MAX_PER_INDICATOR_PERIOD:
+        direction = fields.get("direction")
+        waiting = sorted((o for o in others if o.status == "proposed"),
+                         key=lambda o: (shortfall(o.value, o.target, direction), -o.id))
+        mine = shortfall(proposal.value, proposal.target, direction)
+        if not waiting or shortfall(waiting[0].value, waiting[0].target, direction) >= mine:
+            log.info("area %s not among the %d worst for %s %s; no proposal", proposal.area_code,
+                     MAX_PER_INDICATOR_PERIOD, proposal.indicator_code, proposal.period)
+            return None
+        # The mildest waiting one (and its twins for the same area) gives way.
+        mildest = waiting[0].area_code
+        for other in waiting:
+            if other.area_code == mildest:
+                session.delete(other)
     session.add(proposal)
     return proposal
 
