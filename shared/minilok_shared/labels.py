@@ -166,6 +166,15 @@ HISTORY: Table = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan"
            "extension_approved": ("Perpanjangan disetujui", "Extension approved"),
            "extension_refused": ("Perpanjangan ditolak", "Extension refused"), "note": ("Catatan", "Note")}
 
+# PWS (pemantauan wilayah setempat) status of an area for an indicator and period, from the
+# target and the trend: the familiar legend, green, yellow, orange and red.
+PWS_STATUSES: Table = {
+    "baik": ("Baik", "Good"),
+    "kurang": ("Kurang", "Slipping"),
+    "cukup": ("Cukup", "Catching up"),
+    "jelek": ("Jelek", "Poor"),
+}
+
 # By name, for templates: `label("agency_kind", a.kind, lang)`.
 TABLES: dict[str, Table] = {
     "agency_kind": AGENCY_KINDS, "status": STATUSES, "followup_status": FOLLOWUP_STATUSES,
@@ -173,7 +182,7 @@ TABLES: dict[str, Table] = {
     "meeting_kind": MEETING_KINDS, "role": ROLES, "event_type": EVENT_TYPES,
     "escalation_target": ESCALATION_TARGETS, "funding_source": FUNDING_SOURCES, "channel": CHANNELS,
     "zone": ZONES, "language": LANGUAGES, "history": HISTORY, "area_level": AREA_LEVELS,
-    "indicator_unit": INDICATOR_UNITS,
+    "indicator_unit": INDICATOR_UNITS, "pws_status": PWS_STATUSES,
 }
 
 
