@@ -272,8 +272,9 @@ def test_every_page_in_words_and_accessible(system, tmp_path):
         "meeting (published)": f"/meetings/{world['published']['id']}",
         "meeting (scheduled)": f"/meetings/{world['upcoming']['id']}",
         "indicators": "/indicators",
+        "scorecard": "/scorecard?from=2020-01-01&to=2020-12-31", "scorecard (this quarter)": "/scorecard",
     }
-    agency_pages = {"agency (as the agency)": "/agency",
+    agency_pages = {"agency (as the agency)": "/agency", "scorecard (as the agency)": "/scorecard",
                     "follow-up (as the agency)": f"/follow-ups/{f['late']['id']}"}
     public_pages = {"login": "/login", "action link": f"/a/{world['link']}", "action link (tampered)": "/a/x.y.z"}
     shots = Path(os.environ.get("MINILOK_SCREENSHOTS_DIR") or tmp_path / "shots")

@@ -121,3 +121,48 @@ def test_rights_follow_the_follow_ups(world):
     assert other["items"] == []  # its own row only, and it owns nothing at A
     bad = api.get("/api/v1/scorecard", params={"from": "2026-03-01", "to": "2026-01-01"})
     assert bad.status_code == 422
+
+
+def _text(page: str) -> str:
+    import html
+    import re
+
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def signed_in(api, **scope):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api.client.app)
+    token = api.headers(**scope)["Authorization"].removeprefix("Bearer ")
+    assert client.post("/login", data={"token": token, "next": "/scorecard"}, follow_redirects=False).status_code == 303
+    return client
+
+
+def test_the_page_for_a_puskesmas_and_a_dinas(world):
+    api, ids = world
+    rtl(api, ids, "A", "kec", "2026-02-10T16:00", "done", "2026-02-14T09:00")
+    rtl(api, ids, "A", "kel", "2026-02-10T16:00", "done", "2026-02-12T09:00")
+    rtl(api, ids, "A", "kel", "2026-02-11T16:00", "done", "2026-02-15T09:00")
+    rtl(api, ids, "B", "kelB", "2026-01-20T16:00", "done", "2026-01-20T10:00")
+    own = signed_in(api, role="puskesmas", puskesmas_id=ids["A"])
+    page = own.get("/scorecard", params={"from": "2026-01-01", "to": "2026-03-31"})
+    assert page.status_code == 200
+    text = _text(page.text)
+    assert "Rapor lintas sektor" in text and "Puskesmas A" in text and "1 Januari 2026 – Selasa, 31 Maret 2026" in text
+    assert "Kelurahan Belian 2 0 2 0 3" in text  # median of 2 and 4 days
+    assert "Jumlah 3 0 3 0 4" in text and "Kelurahan Tiban" not in text
+    assert 'name="puskesmas_id"' not in page.text  # nothing to switch to
+    english = _text(own.get("/scorecard", params={"from": "2026-02-10", "to": "2026-02-11", "lang": "en"}).text)
+    assert "Cross-sector scorecard" in english and "Median days late" in english
+    dinas = signed_in(api, role="dinas", area_code="21.71")
+    across = dinas.get("/scorecard", params={"from": "2026-01-01", "to": "2026-03-31"})
+    text = _text(across.text)
+    assert "Semua puskesmas (2)" in text and "Kelurahan Tiban 1 1 0 0 -" in text and "Jumlah 4 1 3 0 4" in text
+    one = _text(dinas.get("/scorecard", params={"from": "2026-01-01", "to": "2026-03-31",
+                                               "puskesmas_id": ids["B"]}).text)
+    assert "Kelurahan Belian" not in one and "Kelurahan Tiban" in one
+    refused = dinas.get("/scorecard", params={"puskesmas_id": ids["Z"]})
+    assert refused.status_code == 403
+    wrong = dinas.get("/scorecard", params={"from": "kemarin"})
+    assert wrong.status_code == 422 and "tanggal" in wrong.text

@@ -25,6 +25,7 @@ from minilok_meetings.service_layer import proposals
 from minilok_meetings.web import clients, pickers
 from minilok_meetings.web.forms import FormDep, int_or_none
 from minilok_meetings.web.i18n import lang_of, translator
+from minilok_meetings.web.indicator_quality import quality_figures
 from minilok_meetings.web.render import action, page, redirect, render
 
 router = APIRouter(include_in_schema=False)
@@ -203,6 +204,7 @@ def indicators_page(request: Request, db: SessionDep, user):
             context["area"] = area
             if context["indicator"] and area and context["known_area"]:
                 fill_figures(client, context, context["indicator"], area, period, lang)
+                context["quality"] = quality_figures(client, context["indicator"]["code"], area["code"], period)
     except (httpx.HTTPError, IndicatorsUnavailable):
         context["error"] = _("Layanan indikator tidak terjangkau; coba lagi sebentar lagi.",
                              "The indicators service cannot be reached; try again shortly.")

@@ -23,6 +23,7 @@ from minilok_meetings.web import (
     meeting_page,
     note_form,
     overview,
+    scorecard_page,
     stream,
 )
 from minilok_meetings.web.i18n import lang_of, translator
@@ -32,7 +33,7 @@ from minilok_meetings.web.session import CsrfFailed, SignInRequired, web_user
 router = APIRouter(include_in_schema=False)
 # note_form before followup_page: its POST /follow-ups/{id}/{verb} would take /notes.
 for _page in (login_page, overview, board, note_form, followup_page, evidence_files, agency_page, meeting_page,
-              indicator_page, stream, action_page, admin_page):
+              indicator_page, scorecard_page, stream, action_page, admin_page):
     router.include_router(_page.router)
 
 
