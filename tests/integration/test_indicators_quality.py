@@ -15,6 +15,8 @@ AREAS = [
       for i in range(1, 5)),
     *({"code": f"21.71.07.10{i:02d}", "name": f"Kelurahan B{i}", "level": "kelurahan", "parent_code": "21.71.07"}
       for i in range(1, 3)),
+    # loaded beneath a kelurahan, but D/S is reported by the kelurahan: not a reporting area
+    {"code": "PY-1", "name": "Posyandu Mawar", "level": "posyandu", "parent_code": "21.71.06.1001"},
 ]
 
 
@@ -29,7 +31,7 @@ def loaded(client):
     return client
 
 
-def test_completeness_counts_the_leaves_beneath(client):
+def test_completeness_counts_the_areas_at_the_reporting_level(client):
     loaded(client)
     post_values(client, [ds("21.71.06.1001", "2026-03", 80), ds("21.71.06.1002", "2026-03", 70),
                          ds("21.71.07.1001", "2026-03", 90), ds("21.71.06.1003", "2026-02", 60)])
@@ -48,6 +50,10 @@ def test_completeness_counts_the_leaves_beneath(client):
     leaf = client.get("/api/v1/completeness", params={"indicator": "POSYANDU_DS", "area": "21.71.06.1004",
                                                       "period": "2026-03"}, headers=AGENCY).json()
     assert (leaf["expected"], leaf["reported"], leaf["missing"]) == (1, 0, ["21.71.06.1004"])
+    nothing = client.get("/api/v1/completeness", params={"indicator": "POSYANDU_DS", "area": "21.71.06",
+                                                         "period": "2027-06"}, headers=AGENCY).json()
+    assert (nothing["expected"], nothing["reported"], nothing["level"]) == (4, 0, None)  # the leaves: 3 kelurahan, 1 posyandu
+    assert nothing["missing"] == ["21.71.06.1002", "21.71.06.1003", "21.71.06.1004", "PY-1"]
     bad = client.get("/api/v1/completeness", params={"indicator": "POSYANDU_DS", "area": "21.71", "period": "2026-13"},
                      headers=AGENCY)
     assert bad.status_code == 422

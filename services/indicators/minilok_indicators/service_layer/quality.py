@@ -1,10 +1,13 @@
 """Data quality of reported values: completeness (which reporting areas beneath an area reported
 a period) and outliers (values far from their area's own history, flagged on import).
 
-A reporting area is a leaf of the hierarchy: an area with no area beneath it (in a kota loaded to
-kelurahan level, its kelurahan; where posyandu are loaded, the posyandu). Those are the places that
-report; a kecamatan's figure is theirs added up. A leaf reported a period when it has a value of
-the indicator for any of the period's parts (a quarter of a monthly indicator: any of its months).
+Reporting areas: the areas beneath the one asked about at the level where the indicator is
+reported, i.e. the deepest depth of the hierarchy at which any area beneath holds a value of the
+indicator for the period or the one before it (a kota whose kelurahan report D/S: its kelurahan,
+even where posyandu are loaded beneath some of them; desa and kelurahan, at the same depth,
+count together). When nothing beneath reported either period, the leaves (areas with nothing
+beneath them) are expected. An area reported a period when it has a value of the indicator for
+any of the period's parts (a quarter of a monthly indicator: any of its months).
 """
 
 from __future__ import annotations
@@ -37,20 +40,27 @@ class Completeness:
 
 def completeness(session: Session, indicator: Indicator, area: Area, period: Period,
                  limit: int = MISSING_LIMIT) -> Completeness:
-    """Reporting areas beneath `area` (itself, when it is one) expected and reported for `period`:
-    one counting statement over the subtree's leaves (a range on ix_areas_path, a probe of
-    ix_areas_parent_code and of the values' primary key per leaf), one for the missing ones."""
+    """Reporting areas beneath `area` (itself, when it is one) expected and reported for `period`.
+    Three statements, each driven by the subtree's range on ix_areas_path and primary-key probes
+    of the values: the reporting depth, the counts, the first `limit` missing ones."""
     dialect = dialect_name(session)
-    child = aliased(Area)
     parts = [str(p) for p in period.parts(indicator.period_type)]
-    is_leaf = ~exists().where(child.parent_code == Area.code)
+    in_subtree = descendant_filter(dialect, Area.path, area.path)
+    recent = [*parts, *(str(p) for p in period.previous().parts(indicator.period_type))]
+    depth = session.scalar(select(func.max(Area.depth)).join(IndicatorValue, IndicatorValue.area_code == Area.code)
+                           .where(in_subtree, IndicatorValue.indicator_code == indicator.code,
+                                  IndicatorValue.period.in_(recent)))
+    if depth is None:
+        child = aliased(Area)
+        at_level = ~exists().where(child.parent_code == Area.code)
+    else:
+        at_level = Area.depth == depth
     reported = exists().where(IndicatorValue.indicator_code == indicator.code, IndicatorValue.period.in_(parts),
                               IndicatorValue.area_code == Area.code)
-    in_subtree = descendant_filter(dialect, Area.path, area.path)
     expected, done, lowest, highest = session.execute(
         select(func.count(), func.count().filter(reported), func.min(Area.level), func.max(Area.level))
-        .select_from(Area).where(in_subtree, is_leaf)).one()
-    missing = session.execute(select(Area.code, Area.name).where(in_subtree, is_leaf, ~reported)
+        .select_from(Area).where(in_subtree, at_level)).one()
+    missing = session.execute(select(Area.code, Area.name).where(in_subtree, at_level, ~reported)
                               .order_by(Area.code).limit(limit)).all()
     return Completeness(
         level=lowest if lowest == highest else None, expected=expected, reported=done,
