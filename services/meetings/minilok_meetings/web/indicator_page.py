@@ -111,9 +111,14 @@ def split_ranking(items: list[dict]) -> tuple[list[dict], list[dict]]:
 
 
 def trend_chart(points: list[tuple[str, float | None]], target: float | None, lang: str = "id", width: int = 640,
-                height: int = 180) -> dict:
-    """Coordinates for an inline SVG line chart (the template draws it); months read "Mei '26"."""
+                height: int = 180, targets: list[float | None] | None = None) -> dict:
+    """Coordinates for an inline SVG line chart (the template draws it); months read "Mei '26".
+    `targets` (one per point): a target that moves with the period (a cumulative indicator's
+    target pro-rated to each month) drawn as a line of its own instead of a flat `target`."""
+    moving = targets is not None and len({t for t in targets if t is not None}) > 1
     values = [v for _, v in points if v is not None] + ([target] if target is not None else [])
+    if moving:
+        values += [t for t in targets if t is not None]
     if not [v for _, v in points if v is not None]:
         return {"empty": True}
     # The axis starts near the lowest value (not at zero) so that a month-to-month change shows.
@@ -130,10 +135,66 @@ def trend_chart(points: list[tuple[str, float | None]], target: float | None, la
             for i, (label, v) in enumerate(points) if v is not None]
     return {"empty": False, "width": width, "height": height, "dots": dots,
             "line": " ".join(f"{d['x']},{d['y']}" for d in dots),
-            "target_y": y(target) if target is not None else None,
+            "target_y": y(target) if target is not None and not moving else None,
+            "target_line": " ".join(f"{round(pad + i * step, 1)},{y(t)}" for i, t in enumerate(targets)
+                                    if t is not None) if moving else None,
             "labels": [{"x": round(pad + i * step, 1), "text": axis_label(label, lang)}
                        for i, (label, _) in enumerate(points)],
             "top": format_angka(top), "top_y": y(top), "bottom": format_angka(bottom), "bottom_y": y(bottom)}
+
+
+PWS_ORDER = ("baik", "kurang", "cukup", "jelek")
+
+
+def bar_chart(items: list[dict], target: float | None, lang: str = "id", width: int = 360,
+              row: int = 36) -> dict:
+    """Coordinates for a server-rendered horizontal bar chart of the child areas (worst first)
+    against the period's target line, each bar in its PWS colour and labelled with its value,
+    the month's trend arrow and the status in words (so it reads in black and white on paper).
+    360 units wide: at 390 px on a phone a unit is a pixel, wider screens scale it up."""
+    shown = [i for i in items if i.get("value") is not None]
+    if not shown:
+        return {"empty": True}
+    values = [i["value"] for i in shown] + [t for t in (target,) if t is not None]
+    high = max(values) * 1.08 or 1.0
+    plot = width - 96  # the rest holds "100 ▲ Baik"
+
+    def x(v: float) -> float:
+        return round(plot * max(v, 0.0) / high, 1)
+
+    bars = []
+    for n, item in enumerate(shown):
+        change = item.get("change")
+        arrow = "▲" if change and change > 0 else "▼" if change and change < 0 else "–" if change is not None else ""
+        status = item.get("pws_status")
+        bars.append({"name": item["name"], "y": n * row + 14, "bar_y": n * row + 18, "w": max(x(item["value"]), 1.5),
+                     "status": status or "none", "value": format_angka(item["value"]),
+                     "label_x": max(x(item["value"]), 1.5) + 4, "arrow": arrow,
+                     "word": labels.label("pws_status", status, lang) if status else ""})
+    height = len(shown) * row + 6
+    return {"empty": False, "width": width, "height": height, "bars": bars,
+            "target_x": x(target) if target is not None else None, "target": format_angka(target) if target is not None else None}
+
+
+def pws_legend(lang: str = "id", direction: str = "higher_is_better") -> list[tuple[str, str, str]]:
+    """(status, word, what it means) in the PWS legend's order, in the indicator's direction: for a
+    lower-is-better indicator "mencapai target" is under the limit and "naik" (better) is a fall."""
+    _ = translator(lang)
+    if direction == LOWER_IS_BETTER:
+        meaning = {
+            "baik": _("di bawah batas, tidak naik dari periode lalu", "under the limit, not up on last period"),
+            "kurang": _("di bawah batas, tetapi naik", "under the limit, but up"),
+            "cukup": _("di atas batas, tetapi turun", "over the limit, but down"),
+            "jelek": _("di atas batas, tidak turun", "over the limit, not down"),
+        }
+        return [(code, labels.label("pws_status", code, lang), meaning[code]) for code in PWS_ORDER]
+    meaning = {
+        "baik": _("mencapai target, tidak turun dari periode lalu", "on target, not down on last period"),
+        "kurang": _("mencapai target, tetapi turun", "on target, but down"),
+        "cukup": _("di bawah target, tetapi naik", "below target, but up"),
+        "jelek": _("di bawah target, tidak naik", "below target, not up"),
+    }
+    return [(code, labels.label("pws_status", code, lang), meaning[code]) for code in PWS_ORDER]
 
 
 class IndicatorsUnavailable(Exception):
@@ -186,7 +247,7 @@ def indicators_page(request: Request, db: SessionDep, user):
     period = (q.get("period") or previous_month(utcnow().date())).strip()
     context = {"current": current, "choices": choices, "area": None, "others": [], "period": period,
                "period_words": format_period(period, lang), "indicators": [], "ranked": [], "unranked": [],
-               "rollup": None, "chart": {"empty": True}, "error": None, "indicator": None, "known_area": True,
+               "rollup": None, "chart": {"empty": True}, "bars": {"empty": True}, "error": None, "indicator": None, "known_area": True,
                "no_data": False, "typed": typed, "on_agenda": {}, "home": home,
                "months": month_choices(period, utcnow().date(), lang)}
     try:
@@ -222,6 +283,8 @@ def indicators_page(request: Request, db: SessionDep, user):
     context["unit_word"] = word if word == "%" or not word else f" {word}"
     context["standing"] = lambda meets: target_words(meets, direction, lang)
     context["moved"] = lambda row: trend_words(row.get("trend"), row.get("change"), lang)
+    context["legend"] = pws_legend(lang, direction)
+    context["cumulative"] = bool(context["indicator"]) and context["indicator"].get("target_basis") == "cumulative"
     return render(request, "indicators.html", user, **context)
 
 
@@ -239,8 +302,16 @@ def fill_figures(client: httpx.Client, context: dict, indicator: dict, area: dic
     rollups = [(p, client.get("/rollup", params={**params, "period": p})) for p in months_up_to(period)]
     found = [(p, r.json()) for p, r in rollups if r.status_code == 200]
     if found and any(r.get("value") is not None for _, r in found):
-        context["rollup"] = found[-1][1]
-        context["chart"] = trend_chart([(p, r.get("value")) for p, r in found], found[-1][1].get("target"), lang)
+        context["rollup"] = latest = found[-1][1]
+        context["chart"] = trend_chart([(p, r.get("value")) for p, r in found], latest.get("target_for_period",
+                                       latest.get("target")), lang,
+                                       targets=[r.get("target_for_period", r.get("target")) for _, r in found])
+    if context["ranked"]:
+        # The children against the period's target (the area's own; a child's own target, if it
+        # has one, is in its row).
+        line = context["rollup"].get("target_for_period") if context["rollup"] else \
+            context["ranked"][0].get("target_for_period", context["ranked"][0].get("target"))
+        context["bars"] = bar_chart(context["ranked"], line, lang)
 
 
 @router.post("/indicators/propose")
