@@ -234,15 +234,19 @@ def test_followups_xlsx(baloi):
         f'attachment; filename="rtl-lokmin-{baloi["meeting"]}-2026-02-18.xlsx"')
     sheet = load_workbook(BytesIO(response.content)).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert rows[0] == ("No", "Judul", "Masalah", "Tindakan", "Penanggung Jawab", "Lembaga Pendukung", "Batas Waktu",
-                       "Status", "Prioritas", "Eskalasi")
+    assert rows[0] == ("No", "Kegiatan", "Rincian", "Tujuan", "Sasaran", "Lokasi", "Indikator Keberhasilan", "Biaya",
+                       "Sumber Dana", "Penanggung Jawab", "Waktu", "Status", "Lembaga Pendukung", "Masalah",
+                       "Prioritas", "Eskalasi")
     assert len(rows) == 3
-    number, title, problem, action, owner, supporters, due, status, priority, level = rows[1]
+    row = dict(zip(rows[0], rows[1], strict=True))
+    number, title, problem, action, owner = (row[k] for k in ("No", "Kegiatan", "Masalah", "Rincian",
+                                                              "Penanggung Jawab"))
     assert (number, title, problem, action, owner) == (1, "PSN di RW 01 Hang Tuah", "ABJ rendah", "Kerja bakti",
                                                        "Kelurahan Baloi Permai")
-    assert supporters == "Kecamatan Batam Kota, Dinas Sosial Kota Batam"
-    assert due == datetime(2026, 2, 20, 23, 59, 59)  # local WIB wall-clock time, a real Excel date
-    assert sheet.cell(2, 7).is_date
+    assert row["Lembaga Pendukung"] == "Kecamatan Batam Kota, Dinas Sosial Kota Batam"
+    assert row["Waktu"] == datetime(2026, 2, 20, 23, 59, 59)  # local WIB wall-clock time, a real Excel date
+    assert sheet.cell(2, rows[0].index("Waktu") + 1).is_date
+    status, priority, level = row["Status"], row["Prioritas"], row["Eskalasi"]
     assert status.startswith("Terbuka") and priority == "Tinggi" and level is None  # never escalated: empty
     assert sheet.freeze_panes == "A2"
 

@@ -70,7 +70,9 @@ def test_the_spreadsheet_keeps_long_text_and_cuts_only_past_excels_limit():
         FollowUpRow(title=long_title.strip(), owner="O" * 5000, due_at=DUE, status="open", problem=too_long,
                     action="baris\n" * 3000, supporters=["Lembaga " * 30] * 50),
     ])))).active
-    title, problem, action = (sheet.cell(2, column).value for column in (2, 3, 4))
+    headings = [cell.value for cell in sheet[1]]
+    title, problem, action = (sheet.cell(2, headings.index(name) + 1).value
+                              for name in ("Kegiatan", "Masalah", "Rincian"))
     assert title == long_title.strip() and action == "baris\n" * 3000
     assert len(problem) == EXCEL_CELL_MAX and problem.endswith("…")
     assert all(len(str(cell.value or "")) <= EXCEL_CELL_MAX for cell in sheet[2])

@@ -100,6 +100,13 @@ def followup_data(followup: models.FollowUp, names: Names) -> dict[str, Any]:
         "escalation_level": followup.escalation_level,
         "area_code": followup.area_code,
         "indicator_code": followup.indicator_code,
+        # The RTL matrix's columns (null when not filled in).
+        "objective": followup.objective,
+        "target_group": followup.target_group,
+        "location": followup.location,
+        "success_indicator": followup.success_indicator,
+        "cost_estimate": followup.cost_estimate,
+        "funding_source": followup.funding_source,
         "puskesmas_name": puskesmas_name,
         "owner_agency_name": names.agencies.get(followup.owner_agency_id),
         "supporting_agencies": names.agency_refs(supporters),

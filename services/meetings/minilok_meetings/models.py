@@ -7,7 +7,21 @@ from typing import Any
 
 from minilok_shared.db import BigId, UTCDateTime, new_metadata, utcnow
 from minilok_shared.tables import service_tables
-from sqlalchemy import JSON, Column, Date, ForeignKey, Index, String, Table, Text, UniqueConstraint, func, text, true
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    ForeignKey,
+    Index,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+    func,
+    text,
+    true,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 metadata = new_metadata()
@@ -144,6 +158,14 @@ class FollowUp(Base):
     indicator_code: Mapped[str | None] = mapped_column(String(64))
     priority: Mapped[str] = mapped_column(String(8), default="normal")
     status: Mapped[str] = mapped_column(String(16), default="open")
+    # The RTL matrix's columns (Permenkes 44/2016): tujuan, sasaran, lokasi, indikator keberhasilan,
+    # biaya (whole rupiah) and sumber dana (labels.FUNDING_SOURCES).
+    objective: Mapped[str | None] = mapped_column(Text)
+    target_group: Mapped[str | None] = mapped_column(String(300))
+    location: Mapped[str | None] = mapped_column(String(300))
+    success_indicator: Mapped[str | None] = mapped_column(Text)
+    cost_estimate: Mapped[int | None] = mapped_column(BigInteger)
+    funding_source: Mapped[str | None] = mapped_column(String(16))
     escalation_level: Mapped[int] = mapped_column(default=0)
     percent: Mapped[int] = mapped_column(default=0)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta
 from typing import Annotated, Literal
 
 import phonenumbers
+from minilok_shared.validation import Day, Instant, MultiLine, SingleLine
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -19,7 +20,6 @@ from pydantic import (
 
 from minilok_meetings.domain.calendar import TIMEZONES
 from minilok_meetings.domain.escalation import NOTIFY_PATTERN
-from minilok_shared.validation import Day, Instant, MultiLine, SingleLine
 
 Timezone = Literal["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"]
 assert set(Timezone.__args__) == set(TIMEZONES)
@@ -36,6 +36,9 @@ AgencyKind = Literal[
 ]
 MeetingKind = Literal["monthly_internal", "quarterly_cross_sector", "other"]
 Priority = Literal["low", "normal", "high"]
+# Sumber dana of an RTL row (labels.FUNDING_SOURCES has the words).
+FundingSource = Literal["BOK", "APBD", "APBN", "dana_desa", "CSR", "swadaya", "other"]
+FUNDING_SOURCE_CODES = FundingSource.__args__
 
 Text = Annotated[SingleLine, Field(min_length=1, max_length=300)]
 # Lengths of the columns they are stored in (a longer value would be a database error, not a 422).
@@ -191,9 +194,23 @@ class MeetingInvited(MeetingOut):
 
 
 DUE_FIELDS = ("due_date", "due_at", "due_in_working_days")
+# The RTL matrix's columns (Permenkes 44/2016), in the matrix's order after kegiatan.
+RTL_FIELDS = ("objective", "target_group", "location", "success_indicator", "cost_estimate", "funding_source")
+Rupiah = Annotated[int, Field(ge=0, le=10**15, description="Biaya in whole rupiah")]
 
 
-class FollowUpCreate(Strict):
+class RtlFields(Strict):
+    """Tujuan, sasaran, lokasi, indikator keberhasilan, biaya (rupiah) and sumber dana; all optional."""
+
+    objective: LongText | None = Field(None, description="Tujuan")
+    target_group: Text | None = Field(None, description="Sasaran")
+    location: Text | None = Field(None, description="Lokasi")
+    success_indicator: LongText | None = Field(None, description="Indikator keberhasilan")
+    cost_estimate: Rupiah | None = Field(None, description="Biaya in whole rupiah")
+    funding_source: FundingSource | None = Field(None, description="Sumber dana")
+
+
+class FollowUpCreate(RtlFields):
     title: Text
     action: LongText | None = None
     problem: LongText | None = None
@@ -238,6 +255,12 @@ class FollowUpOut(BaseModel):
     created_at: datetime
     updated_at: datetime
     completed_at: datetime | None
+    objective: str | None = None
+    target_group: str | None = None
+    location: str | None = None
+    success_indicator: str | None = None
+    cost_estimate: int | None = None
+    funding_source: str | None = None
     # Escalation that listens: when the owner acknowledged, until when progress holds escalation
     # back, and when the next reminder or escalation step is due (None: nothing more will fire).
     acknowledged_at: datetime | None = None
@@ -358,7 +381,9 @@ class ReasonIn(Strict):
     reason: Annotated[SingleLine, Field(min_length=1, max_length=2000)]
 
 
-class FollowUpPatch(Strict):
+class FollowUpPatch(RtlFields):
+    """Changes to a follow-up; for the RTL columns null clears (they are optional), absent keeps."""
+
     due_at: Instant | None = None
     due_date: Day | None = None
     owner_agency_id: int | None = None
@@ -462,10 +487,30 @@ class ProposalAccept(Strict):
     meeting_id: int
 
 
+class CarriedOverOut(BaseModel):
+    """An unfinished follow-up (open or in progress) of an earlier meeting of the same puskesmas."""
+
+    id: int
+    meeting_id: int
+    meeting_title: str
+    meeting_scheduled_at: datetime
+    title: str
+    owner_agency_id: int
+    owner_name: str | None
+    due_at: datetime
+    status: str
+    percent: int
+    is_overdue: bool
+    days_late: int = Field(description="Whole days past due (0 when not yet due)")
+
+
 class MeetingDetail(MeetingInvited):
     agenda: list[AgendaItemOut]
     attendance: list[AttendanceOut]
     follow_ups: list[FollowUpOut]
+    carried_over: list[CarriedOverOut] = Field(
+        default_factory=list, description="Unfinished follow-ups of this puskesmas's earlier meetings, "
+                                          "newest meeting first (at most 200)")
 
 
 # --- escalation policies ----------------------------------------------------------------------

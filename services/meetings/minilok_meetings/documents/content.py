@@ -15,6 +15,15 @@ def status_label(status: str, is_overdue: bool) -> str:
     return f"{label} (terlambat)" if is_overdue else label
 
 
+def funding_label(code: str | None) -> str | None:
+    return labels.label(labels.FUNDING_SOURCES, code) or None
+
+
+def rupiah(value: int | None) -> str | None:
+    """1500000 → "Rp 1.500.000" (dots between thousands, as Indonesia writes money)."""
+    return None if value is None else "Rp " + f"{value:,}".replace(",", ".")
+
+
 def priority_label(priority: str) -> str:
     return labels.label(labels.PRIORITIES, priority)
 
@@ -65,6 +74,26 @@ class FollowUpRow:
     escalation_level: int = 0
     evidence: list[EvidenceItem] = field(default_factory=list)
     more_evidence: int = 0  # beyond those in `evidence`, not shown
+    # The RTL matrix's columns (Permenkes 44/2016).
+    objective: str | None = None
+    target_group: str | None = None
+    location: str | None = None
+    success_indicator: str | None = None
+    cost_estimate: int | None = None
+    funding_source: str | None = None
+
+
+@dataclass(frozen=True)
+class CarriedOverRow:
+    """An unfinished RTL of an earlier meeting ("Tindak lanjut minilok sebelumnya")."""
+
+    title: str
+    owner: str
+    meeting_title: str
+    due_at: datetime
+    status: str
+    is_overdue: bool = False
+    days_late: int = 0
 
 
 @dataclass(frozen=True)
@@ -85,6 +114,13 @@ class MinutesContent:
     agenda: list[AgendaRow] = field(default_factory=list)
     attendance: list[AttendanceRow] = field(default_factory=list)
     followups: list[FollowUpRow] = field(default_factory=list)
+    carried_over: list[CarriedOverRow] = field(default_factory=list)
+    head_name: str | None = None  # the kepala puskesmas, who signs
+    camat: str | None = None  # the kecamatan invited to a cross-sector minilok, whose camat signs
+
+    @property
+    def camat_signs(self) -> bool:
+        return self.kind == "quarterly_cross_sector"
 
     @property
     def kind_label(self) -> str:

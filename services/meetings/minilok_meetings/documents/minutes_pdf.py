@@ -1,28 +1,35 @@
-"""The notulen as a PDF (ReportLab), headings in Bahasa Indonesia."""
+"""The notulen as a PDF (ReportLab), headings in Bahasa Indonesia: the meeting, daftar hadir, agenda,
+summary and decisions on A4 portrait; the RTL matrix (Permenkes 44/2016 column order), the earlier
+meetings' unfinished RTL and the signatures on A4 landscape pages, ready to sign."""
 
 from __future__ import annotations
 
 from io import BytesIO
 from xml.sax.saxutils import escape
+from zoneinfo import ZoneInfo
 
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER
-from reportlab.lib.pagesizes import A4
+from reportlab.lib.pagesizes import A4, landscape
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import cm
 from reportlab.platypus import (
+    BaseDocTemplate,
+    Frame,
     Image,
     KeepTogether,
     ListFlowable,
+    NextPageTemplate,
+    PageBreak,
+    PageTemplate,
     Paragraph,
-    SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
 
-from minilok_meetings.documents.content import EvidenceItem, MinutesContent, status_label
-from minilok_meetings.documents.dates import format_waktu
+from minilok_meetings.documents.content import EvidenceItem, MinutesContent, funding_label, rupiah, status_label
+from minilok_meetings.documents.dates import format_tanggal, format_waktu
 
 TITLE = "Notulen Lokakarya Mini"
 _STYLES = getSampleStyleSheet()
@@ -32,7 +39,21 @@ _HEADING = ParagraphStyle("heading", parent=_STYLES["Heading2"], fontSize=12, sp
 _BODY = ParagraphStyle("body", parent=_STYLES["Normal"], fontSize=9.5, leading=12)
 _CELL = ParagraphStyle("cell", parent=_BODY, fontSize=8.5, leading=10.5)
 _HEAD_CELL = ParagraphStyle("head-cell", parent=_CELL, fontName="Helvetica-Bold")
+_SMALL_CELL = ParagraphStyle("small-cell", parent=_CELL, fontSize=7.5, leading=9, textColor=colors.HexColor("#444444"))
+_SIGN = ParagraphStyle("sign", parent=_BODY, alignment=TA_CENTER)
 _LINES_PER_PARAGRAPH = 20
+# The RTL matrix on A4 landscape (26.7 cm between the margins): heading, width in cm.
+MATRIX_COLUMNS = (
+    ("No", 0.8), ("Kegiatan", 4.0), ("Tujuan", 3.0), ("Sasaran", 2.4), ("Lokasi", 2.2),
+    ("Indikator Keberhasilan", 3.0), ("Biaya", 2.2), ("Sumber Dana", 1.9), ("Penanggung Jawab", 2.8),
+    ("Waktu", 2.5), ("Status", 1.8),
+)
+CARRIED_COLUMNS = (
+    ("No", 0.8), ("Kegiatan", 7.6), ("Dari rapat", 5.0), ("Penanggung Jawab", 4.2), ("Tenggat", 3.6),
+    ("Status", 2.6), ("Keterlambatan", 2.8),
+)
+CARRIED_HEADING = "Tindak lanjut minilok sebelumnya"
+_MARGIN = 1.5 * cm
 _TABLE_STYLE = TableStyle([
     ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
     ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e6eef5")),
@@ -117,16 +138,28 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
     else:
         story.extend(_text("Belum ada keputusan."))
 
+    # The RTL matrix, the earlier meetings' unfinished RTL and the signatures: landscape pages.
+    story += [NextPageTemplate("landscape"), PageBreak()]
     story.append(Paragraph("Rencana Tindak Lanjut", _HEADING))
     if content.followups:
-        story.append(_table(
-            ["No", "Judul", "Penanggung Jawab", "Batas Waktu", "Status"],
-            [[i, f.title, f.owner, format_waktu(f.due_at, tz), status_label(f.status, f.is_overdue)]
-             for i, f in enumerate(content.followups, 1)],
-            [1, 6, 4, 3.5, 2.5],
-        ))
+        story.append(_matrix(content))
     else:
         story.extend(_text("Belum ada rencana tindak lanjut."))
+
+    story.append(Paragraph(CARRIED_HEADING, _HEADING))
+    if content.carried_over:
+        story.append(_table(
+            [h for h, _ in CARRIED_COLUMNS],
+            [[i, c.title, c.meeting_title, c.owner, format_waktu(c.due_at, tz), status_label(c.status, False),
+              f"{c.days_late} hari" if c.days_late else ("terlambat" if c.is_overdue else "belum jatuh tempo")]
+             for i, c in enumerate(content.carried_over, 1)],
+            [w for _, w in CARRIED_COLUMNS],
+        ))
+    else:
+        story.extend(_text("Tidak ada RTL minilok sebelumnya yang belum selesai."))
+
+    story.append(_signatures(content))
+
     with_evidence = [(i, f) for i, f in enumerate(content.followups, 1) if f.evidence]
     if with_evidence:
         story.append(Paragraph("Bukti Tindak Lanjut", _HEADING))
@@ -134,12 +167,56 @@ def render_minutes_pdf(content: MinutesContent) -> bytes:
             story.append(_evidence_block(number, followup.title, followup.evidence, followup.more_evidence))
 
     buffer = BytesIO()
-    document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=2 * cm, rightMargin=2 * cm, topMargin=1.8 * cm, bottomMargin=1.8 * cm,
-        title=f"{TITLE}: {content.title}", author=content.puskesmas, subject=content.kind_label,
+    document = BaseDocTemplate(
+        buffer, pagesize=A4, title=f"{TITLE}: {content.title}", author=content.puskesmas, subject=content.kind_label,
     )
-    document.build(story, onFirstPage=_footer, onLaterPages=_footer)
+    document.addPageTemplates([_page_template("portrait", A4, 2 * cm),
+                               _page_template("landscape", landscape(A4), _MARGIN)])
+    document.build(story)
     return buffer.getvalue()
+
+
+def _page_template(name: str, size: tuple[float, float], margin: float) -> PageTemplate:
+    frame = Frame(margin, 1.8 * cm, size[0] - 2 * margin, size[1] - 3.6 * cm, id=name, leftPadding=0,
+                  rightPadding=0, topPadding=0, bottomPadding=0)
+    return PageTemplate(id=name, frames=[frame], pagesize=size, onPage=_footer)
+
+
+def _matrix(content: MinutesContent) -> Table:
+    """The RTL matrix: kegiatan (its rincian beneath), tujuan, sasaran, lokasi, indikator
+    keberhasilan, biaya, sumber dana, penanggung jawab, waktu, status."""
+    tz = content.timezone
+    data = [[_text(h, _HEAD_CELL) for h, _ in MATRIX_COLUMNS]]
+    for i, f in enumerate(content.followups, 1):
+        kegiatan = _text(f.title, _CELL) + (_text(f.action, _SMALL_CELL) if f.action else [])
+        cells = [i, None, f.objective, f.target_group, f.location, f.success_indicator, rupiah(f.cost_estimate),
+                 funding_label(f.funding_source), f.owner, format_waktu(f.due_at, tz),
+                 status_label(f.status, f.is_overdue)]
+        data.append([kegiatan if n == 1 else _text(cell, _CELL) for n, cell in enumerate(cells)])
+    table = Table(data, colWidths=[w * cm for _, w in MATRIX_COLUMNS], repeatRows=1, splitInRow=1)
+    table.setStyle(_TABLE_STYLE)
+    table.setStyle(TableStyle([("ALIGN", (6, 1), (6, -1), "RIGHT")]))
+    return table
+
+
+def _signatures(content: MinutesContent) -> KeepTogether:
+    """Where the meeting's place and day are written, and a name line for each who signs: the
+    kepala puskesmas and, for a cross-sector minilok, the camat (mengetahui)."""
+    day = content.scheduled_at.astimezone(ZoneInfo(content.timezone)).date()
+    blank = "(................................................)"
+    head = [f"{content.kota}, {format_tanggal(day).split(', ', 1)[-1]}", f"Kepala {content.puskesmas}",
+            None, f"({content.head_name})" if content.head_name else blank]
+    columns = [head]
+    if content.camat_signs:
+        where = content.camat.removeprefix("Kecamatan ").strip() if content.camat else ""
+        columns.insert(0, ["Mengetahui,", f"Camat {where}".strip(), None, blank])
+    cells = [[_text(line, _SIGN) if line else Spacer(1, 1.8 * cm) for line in column] for column in columns]
+    rows = [[c[n] for c in cells] for n in range(4)]
+    # One signer stands on the right, as a letter is signed; two share the width, camat on the left.
+    table = Table(rows, colWidths=[8 * cm if len(columns) == 1 else 12 * cm] * len(columns),
+                  hAlign="RIGHT" if len(columns) == 1 else "CENTER",
+                  style=TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"), ("ALIGN", (0, 0), (-1, -1), "CENTER")]))
+    return KeepTogether([Spacer(1, 0.6 * cm), table])
 
 
 _THUMB_WIDTH, _THUMB_HEIGHT, _PER_ROW = 3.1 * cm, 2.3 * cm, 5
@@ -172,5 +249,5 @@ def _footer(canvas, document) -> None:
     canvas.saveState()
     canvas.setFont("Helvetica", 7.5)
     canvas.setFillColor(colors.grey)
-    canvas.drawRightString(A4[0] - 2 * cm, 1 * cm, f"Halaman {document.page}")
+    canvas.drawRightString(canvas._pagesize[0] - _MARGIN, 1 * cm, f"Halaman {document.page}")
     canvas.restoreState()

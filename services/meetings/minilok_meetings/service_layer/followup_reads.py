@@ -14,7 +14,7 @@ from sqlalchemy import CompoundSelect, Integer, Select, String, bindparam, cast,
 from minilok_meetings import models
 from minilok_meetings.access import check_read_followup, puskesmas_in_area
 from minilok_meetings.domain.followup import ACTIVE, STATUSES, is_overdue
-from minilok_meetings.schemas import FollowUpOut
+from minilok_meetings.schemas import RTL_FIELDS, FollowUpOut
 
 
 def followups_out(session, followups: list[models.FollowUp],
@@ -34,7 +34,8 @@ def followups_out(session, followups: list[models.FollowUp],
             due_at=f.due_at.astimezone(tz), status=f.status, is_overdue=is_overdue(f.status, f.due_at, now),
             escalation_level=f.escalation_level, percent=f.percent, priority=f.priority, area_code=f.area_code,
             indicator_code=f.indicator_code, created_at=f.created_at, updated_at=f.updated_at,
-            completed_at=f.completed_at, **_local_times(f.acknowledged_at, f.paused_until, f.next_reminder_at, tz),
+            completed_at=f.completed_at, **{name: getattr(f, name) for name in RTL_FIELDS},
+            **_local_times(f.acknowledged_at, f.paused_until, f.next_reminder_at, tz),
         ))
     return out
 

@@ -13,6 +13,7 @@ from minilok_meetings.domain.calendar import end_of_local_day
 from minilok_meetings.domain.followup import ACTIVE, IllegalTransition, next_status, resolve_due_at
 from minilok_meetings.events import emit_followup_event
 from minilok_meetings.schemas import (
+    RTL_FIELDS,
     AcknowledgeIn,
     CompleteIn,
     FollowUpCreate,
@@ -58,15 +59,22 @@ def add_followup(session, principal: Principal, meeting_id: int, body: FollowUpC
         area_code=body.area_code or None, indicator_code=body.indicator_code, priority=body.priority,
         status="open", escalation_level=0, reminder_stage=0, percent=0,
         supporters=[models.FollowUpSupporter(agency_id=a) for a in supporters],
+        **{name: _blank_as_none(getattr(body, name)) for name in RTL_FIELDS},
     )
     reminders.schedule(followup, ctx)
     session.add(followup)
     session.flush()
     session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="created",
-                                       data={"status": "open", "due_at": due_at.isoformat()}))
+                                       data={"status": "open", "due_at": due_at.isoformat(),
+                                             **{name: getattr(followup, name) for name in RTL_FIELDS
+                                                if getattr(followup, name) is not None}}))
     emit_followup_event(session, "followup.created", followup, actor=principal.subject)
     session.commit()
     return followups_out(session, [followup], {puskesmas_id: ctx.timezone})[0]
+
+
+def _blank_as_none(value):
+    return None if value == "" else value
 
 
 EVENT_FOR_ACTION = {"start": "followup.updated", "complete": "followup.completed", "cancel": "followup.cancelled",
@@ -190,11 +198,17 @@ def patch_followup(session, principal: Principal, followup_id: int, body: Follow
     followup = load_followup(session, followup_id, for_update=True)
     check_puskesmas(principal, followup.puskesmas_id)
     changes = body.model_dump(exclude_unset=True, exclude_none=True)
+    # The RTL columns are optional: given as null (or blank) they are cleared.
+    rtl = {name: _blank_as_none(getattr(body, name)) for name in RTL_FIELDS if name in body.model_fields_set}
+    changes.update(rtl)
     if not changes:
         raise unprocessable("body", "tidak ada perubahan / nothing to change")
     ctx = reminders.load_contexts(session, {followup.puskesmas_id})[followup.puskesmas_id]
     before = {"due_at": followup.due_at.isoformat(), "owner_agency_id": followup.owner_agency_id,
-              "priority": followup.priority, "title": followup.title}
+              "priority": followup.priority, "title": followup.title,
+              **{name: getattr(followup, name) for name in RTL_FIELDS}}
+    for name, value in rtl.items():
+        setattr(followup, name, value)
     if "owner_agency_id" in changes:
         check_agencies(session, followup.puskesmas_id, ("owner_agency_id", body.owner_agency_id))
         followup.owner_agency_id = body.owner_agency_id
@@ -214,7 +228,8 @@ def patch_followup(session, principal: Principal, followup_id: int, body: Follow
         reminders.reset(followup, ctx)
     followup.updated_at = utcnow()
     after = {"due_at": followup.due_at.isoformat(), "owner_agency_id": followup.owner_agency_id,
-             "priority": followup.priority, "title": followup.title}
+             "priority": followup.priority, "title": followup.title,
+             **{name: getattr(followup, name) for name in RTL_FIELDS}}
     session.add(models.FollowUpHistory(followup_id=followup.id, actor=principal.subject, kind="updated",
                                        data={"before": {k: v for k, v in before.items() if after[k] != v},
                                              "after": {k: v for k, v in after.items() if before[k] != v}}))

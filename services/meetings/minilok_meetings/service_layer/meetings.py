@@ -4,14 +4,16 @@ daftar hadir and follow-ups, and its iCalendar invitation."""
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from fastapi import HTTPException
 from minilok_shared import ics
 from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import conflict, not_found, unprocessable
+from minilok_shared.localtime import days_late
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, or_, select
 
 from minilok_meetings import models
 from minilok_meetings.access import (
@@ -21,10 +23,12 @@ from minilok_meetings.access import (
     check_read_puskesmas,
     puskesmas_in_area,
 )
+from minilok_meetings.domain.followup import ACTIVE, is_overdue
 from minilok_meetings.events import emit_meeting_event, invited_agency_ids, meeting_data
 from minilok_meetings.schemas import (
     AgendaItemOut,
     AttendanceOut,
+    CarriedOverOut,
     MeetingCreate,
     MeetingDetail,
     MeetingInvited,
@@ -235,4 +239,39 @@ def get_meeting(session, principal: Principal, meeting_id: int) -> MeetingDetail
         agenda=[AgendaItemOut.model_validate(item) for item in agenda_of(session, meeting_id)],
         attendance=[AttendanceOut.model_validate(row) for row in attendance_of(session, meeting_id)],
         follow_ups=followups_out(session, followups),
+        carried_over=carried_over(session, principal, meeting),
     )
+
+
+CARRIED_OVER_LIMIT = 200
+
+
+def carried_over(session, principal: Principal, meeting: models.Meeting,
+                 limit: int = CARRIED_OVER_LIMIT) -> list[CarriedOverOut]:
+    """The puskesmas's unfinished follow-ups (open, in progress) of meetings scheduled before this
+    one, newest meeting first, with how late each is: one query, at most `limit` rows. An invited
+    agency sees only those it owns or supports."""
+    f, m, a = models.FollowUp, models.Meeting, models.Agency
+    query = (select(f.id, f.meeting_id, m.title.label("meeting_title"), m.scheduled_at, f.title, f.owner_agency_id,
+                    a.name.label("owner_name"), f.due_at, f.status, f.percent, models.Puskesmas.timezone)
+             .join(m, m.id == f.meeting_id).join(a, a.id == f.owner_agency_id)
+             .join(models.Puskesmas, models.Puskesmas.id == f.puskesmas_id)
+             .where(f.puskesmas_id == meeting.puskesmas_id, f.status.in_(ACTIVE), f.meeting_id != meeting.id,
+                    m.scheduled_at < meeting.scheduled_at)
+             .order_by(m.scheduled_at.desc(), m.id.desc(), f.due_at, f.id).limit(limit))
+    if principal.role in AGENCY_ROLES and not principal.is_dinas and not principal.is_admin:
+        agency = int(principal.agency_id) if principal.agency_id else -1
+        query = query.where(or_(f.owner_agency_id == agency, exists().where(
+            models.FollowUpSupporter.followup_id == f.id, models.FollowUpSupporter.agency_id == agency)))
+    now = utcnow()
+    out = []
+    for row in session.execute(query):
+        tz = ZoneInfo(row.timezone)
+        overdue = is_overdue(row.status, row.due_at, now)
+        out.append(CarriedOverOut(
+            id=row.id, meeting_id=row.meeting_id, meeting_title=row.meeting_title,
+            meeting_scheduled_at=row.scheduled_at.astimezone(tz), title=row.title,
+            owner_agency_id=row.owner_agency_id, owner_name=row.owner_name, due_at=row.due_at.astimezone(tz),
+            status=row.status, percent=row.percent, is_overdue=overdue,
+            days_late=days_late(row.due_at, now, row.timezone) if overdue else 0))
+    return out

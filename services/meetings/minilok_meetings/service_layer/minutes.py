@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from minilok_meetings import models
 from minilok_meetings.documents import PDF, XLSX, Document
-from minilok_meetings.documents.content import AgendaRow, AttendanceRow, FollowUpRow, MinutesContent
+from minilok_meetings.documents.content import AgendaRow, AttendanceRow, CarriedOverRow, FollowUpRow, MinutesContent
 from minilok_meetings.documents.followups_xlsx import render_followups_xlsx
 from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
 from minilok_meetings.domain.followup import is_overdue, resolve_due_at
@@ -25,7 +25,13 @@ from minilok_meetings.schemas import AgendaItemCreate, AgendaItemPatch, Attendan
 from minilok_meetings.service_layer import reminders
 from minilok_meetings.service_layer.agencies import agency_names, usable_agency_ids
 from minilok_meetings.service_layer.evidence import evidence_of
-from minilok_meetings.service_layer.meetings import agenda_of, attendance_of, meeting_for, readable_meeting
+from minilok_meetings.service_layer.meetings import (
+    agenda_of,
+    attendance_of,
+    carried_over,
+    meeting_for,
+    readable_meeting,
+)
 
 # A follow-up taken off the notulen before publishing is cancelled with this reason (its owner may
 # have heard of it already, so it must not vanish without a word); it then leaves the meeting's lists.
@@ -54,7 +60,8 @@ IndicatorNames = Callable[[set[str]], dict[str, str]]
 
 
 def load_minutes_content(session: Session, meeting: models.Meeting,
-                         indicator_names: IndicatorNames | None = None) -> MinutesContent:
+                         indicator_names: IndicatorNames | None = None,
+                         principal: Principal | None = None) -> MinutesContent:
     """What the PDF and XLSX show; `indicator_names` (codes → {code: name}, read from the indicators
     service's catalogue) names the agenda's indicators in words, asked only when there are some."""
     puskesmas = session.get(models.Puskesmas, meeting.puskesmas_id)
@@ -75,6 +82,12 @@ def load_minutes_content(session: Session, meeting: models.Meeting,
     indicators = indicator_names(codes) if codes and indicator_names else {}
     none = ([], 0)
     now = utcnow()
+    earlier = carried_over(session, principal, meeting) if principal is not None else []
+    invited = set(session.scalars(select(models.MeetingInvitation.agency_id)
+                                  .where(models.MeetingInvitation.meeting_id == meeting.id)))
+    camat = session.scalar(select(models.Agency.name).where(
+        models.Agency.kind == "kecamatan", models.Agency.id.in_(invited | {a.agency_id for a in attendance}))
+        .order_by(models.Agency.id).limit(1)) if meeting.kind == "quarterly_cross_sector" else None
     return MinutesContent(
         meeting_id=meeting.id, title=meeting.title, kind=meeting.kind, puskesmas=puskesmas.name, kota=puskesmas.kota,
         provinsi=puskesmas.provinsi, timezone=puskesmas.timezone, scheduled_at=meeting.scheduled_at,
@@ -90,8 +103,14 @@ def load_minutes_content(session: Session, meeting: models.Meeting,
             status=f.status, is_overdue=is_overdue(f.status, f.due_at, now), problem=f.problem, action=f.action,
             supporters=[names.get(s, str(s)) for s in f.supporting_agency_ids], priority=f.priority,
             escalation_level=f.escalation_level, evidence=evidence.get(f.id, none)[0],
-            more_evidence=evidence.get(f.id, none)[1],
+            more_evidence=evidence.get(f.id, none)[1], objective=f.objective, target_group=f.target_group,
+            location=f.location, success_indicator=f.success_indicator, cost_estimate=f.cost_estimate,
+            funding_source=f.funding_source,
         ) for f in followups],
+        carried_over=[CarriedOverRow(title=c.title, owner=c.owner_name or str(c.owner_agency_id),
+                                     meeting_title=c.meeting_title, due_at=c.due_at, status=c.status,
+                                     is_overdue=c.is_overdue, days_late=c.days_late) for c in earlier],
+        head_name=puskesmas.head_name, camat=camat,
     )
 
 
@@ -228,7 +247,8 @@ def _file_stem(content: MinutesContent) -> str:
 def minutes_pdf(session: Session, principal: Principal, meeting_id: int,
                 indicator_names: IndicatorNames | None = None) -> Document:
     """The notulen as a PDF."""
-    content = load_minutes_content(session, readable_meeting(session, principal, meeting_id), indicator_names)
+    content = load_minutes_content(session, readable_meeting(session, principal, meeting_id), indicator_names,
+                                   principal)
     return Document(render_minutes_pdf(content), PDF, f"notulen-lokmin-{_file_stem(content)}.pdf")
 
 
