@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import update
-
 from minilok_meetings import models
+from sqlalchemy import update
 
 WIB = "+07:00"
 

@@ -3,7 +3,6 @@
 import math
 
 import pytest
-
 from minilok_indicators.domain.outliers import modified_z, outlier
 
 HISTORY = [80.0, 82.0, 78.0, 81.0, 79.0, 80.0, 83.0, 77.0, 80.0, 81.0, 79.0, 80.0]

@@ -91,8 +91,8 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
         now = utcnow()
         for code, items in by_indicator.items():
             period_type = indicators[code].period_type
-            wanted = {(row["period"], row["area_code"]): _history_periods(parse_period_of_type(row["period"], period_type))
-                      for row in items}
+            wanted = {(row["period"], row["area_code"]):
+                      _history_periods(parse_period_of_type(row["period"], period_type)) for row in items}
             periods = sorted({p for ps in wanted.values() for p in ps})
             area_codes = sorted({row["area_code"] for row in items})
             history: dict[str, dict[str, float]] = {}
