@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from minilok_shared.db import utcnow
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
-from sqlalchemy import and_, delete, exists, func, or_, select, tuple_
+from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name
@@ -78,44 +78,50 @@ def _history_periods(period: Period) -> list[str]:
     return out
 
 
+HISTORY_CHUNK = 5000  # rows judged per history query: 12 periods x 5000 areas read by primary key
+
+
 def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list[dict]) -> int:
     """Compare each upserted row with its area's last 12 periods; flag or clear it in
     `value_outliers`. Called after the upsert, so that history within the same import counts.
-    One history query per chunk of rows (per indicator within it). Returns how many are flagged."""
+    One history query per chunk of rows and indicator, one delete per period. Returns how many
+    are flagged."""
+    values = IndicatorValue.__table__
     flagged = 0
-    for chunk in chunks(rows):
+    for chunk in chunks(rows, HISTORY_CHUNK):
         by_indicator: dict[str, list[dict]] = {}
         for row in chunk:
             by_indicator.setdefault(row["indicator_code"], []).append(row)
-        found, cleared = [], []
+        found: list[dict] = []
+        cleared: dict[tuple[str, str], list[str]] = {}
         now = utcnow()
         for code, items in by_indicator.items():
             period_type = indicators[code].period_type
-            wanted = {(row["period"], row["area_code"]):
-                      _history_periods(parse_period_of_type(row["period"], period_type)) for row in items}
-            periods = sorted({p for ps in wanted.values() for p in ps})
-            area_codes = sorted({row["area_code"] for row in items})
+            before = {text: _history_periods(parse_period_of_type(text, period_type))
+                      for text in {row["period"] for row in items}}
+            periods = sorted({p for ps in before.values() for p in ps})
             history: dict[str, dict[str, float]] = {}
             for period_text, area_code, value in session.execute(
-                    select(IndicatorValue.period, IndicatorValue.area_code, IndicatorValue.value)
-                    .where(IndicatorValue.indicator_code == code, IndicatorValue.period.in_(periods),
-                           IndicatorValue.area_code.in_(area_codes), IndicatorValue.value.is_not(None))):
+                    select(values.c.period, values.c.area_code, values.c.value)
+                    .where(values.c.indicator_code == code, values.c.period.in_(periods),
+                           values.c.area_code.in_(sorted({row["area_code"] for row in items})),
+                           values.c.value.is_not(None))):
                 history.setdefault(area_code, {})[period_text] = value
             for row in items:
-                key = (code, row["period"], row["area_code"])
                 past = history.get(row["area_code"], {})
-                values = [past[p] for p in wanted[(row["period"], row["area_code"])] if p in past]
-                hit = outlier(row["value"], values) if row["value"] is not None else None
+                hit = outlier(row["value"], [past[p] for p in before[row["period"]] if p in past]) \
+                    if row["value"] is not None else None
                 if hit is None:
-                    cleared.append(key)
+                    cleared.setdefault((code, row["period"]), []).append(row["area_code"])
                     continue
                 found.append({"indicator_code": code, "period": row["period"], "area_code": row["area_code"],
                               "value": hit.value, "median": hit.median,
                               # JSON and both databases keep a finite float: MAD = 0 scores as +/-1e9
                               "score": max(-1e9, min(1e9, hit.score)), "flagged_at": now})
-        if cleared:
-            session.execute(delete(ValueOutlier).where(
-                tuple_(ValueOutlier.indicator_code, ValueOutlier.period, ValueOutlier.area_code).in_(cleared)))
+        for (code, period_text), area_codes in cleared.items():
+            session.execute(delete(ValueOutlier).where(ValueOutlier.indicator_code == code,
+                                                       ValueOutlier.period == period_text,
+                                                       ValueOutlier.area_code.in_(area_codes)))
         # A re-import of the same flagged value keeps its first flagged_at.
         bulk_upsert(session, ValueOutlier.__table__, found, ["indicator_code", "period", "area_code"],
                     lambda excluded: {c: excluded[c] for c in ("value", "median", "score")})
