@@ -41,27 +41,34 @@ class Completeness:
 def completeness(session: Session, indicator: Indicator, area: Area, period: Period,
                  limit: int = MISSING_LIMIT) -> Completeness:
     """Reporting areas beneath `area` (itself, when it is one) expected and reported for `period`.
-    Three statements, each driven by the subtree's range on ix_areas_path and primary-key probes
-    of the values: the reporting depth, the counts, the first `limit` missing ones."""
+    One pass over the subtree (a range on ix_areas_path, two primary-key probes of the values per
+    area) counts every depth at once; a second lists the first `limit` missing ones, when any is."""
     dialect = dialect_name(session)
     parts = [str(p) for p in period.parts(indicator.period_type)]
-    in_subtree = descendant_filter(dialect, Area.path, area.path)
     recent = [*parts, *(str(p) for p in period.previous().parts(indicator.period_type))]
-    depth = session.scalar(select(func.max(Area.depth)).join(IndicatorValue, IndicatorValue.area_code == Area.code)
-                           .where(in_subtree, IndicatorValue.indicator_code == indicator.code,
-                                  IndicatorValue.period.in_(recent)))
-    if depth is None:
+    in_subtree = descendant_filter(dialect, Area.path, area.path)
+
+    def has_value(periods: list[str]):
+        return exists().where(IndicatorValue.indicator_code == indicator.code, IndicatorValue.period.in_(periods),
+                              IndicatorValue.area_code == Area.code)
+
+    reported = has_value(parts)
+    by_depth = session.execute(
+        select(Area.depth, func.count(), func.count().filter(reported), func.count().filter(has_value(recent)),
+               func.min(Area.level), func.max(Area.level))
+        .where(in_subtree).group_by(Area.depth).order_by(Area.depth.desc())).all()
+    deepest = next((row for row in by_depth if row[3]), None)
+    if deepest is None:
         child = aliased(Area)
         at_level = ~exists().where(child.parent_code == Area.code)
+        expected, done, lowest, highest = session.execute(
+            select(func.count(), func.count().filter(reported), func.min(Area.level), func.max(Area.level))
+            .select_from(Area).where(in_subtree, at_level)).one()
     else:
-        at_level = Area.depth == depth
-    reported = exists().where(IndicatorValue.indicator_code == indicator.code, IndicatorValue.period.in_(parts),
-                              IndicatorValue.area_code == Area.code)
-    expected, done, lowest, highest = session.execute(
-        select(func.count(), func.count().filter(reported), func.min(Area.level), func.max(Area.level))
-        .select_from(Area).where(in_subtree, at_level)).one()
+        at_level = Area.depth == deepest[0]
+        expected, done, _recent, lowest, highest = deepest[1:]
     missing = session.execute(select(Area.code, Area.name).where(in_subtree, at_level, ~reported)
-                              .order_by(Area.code).limit(limit)).all()
+                              .order_by(Area.code).limit(limit)).all() if done < expected else []
     return Completeness(
         level=lowest if lowest == highest else None, expected=expected, reported=done,
         percent=round(100.0 * done / expected, 1) if expected else None,
