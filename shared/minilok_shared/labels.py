@@ -166,6 +166,13 @@ HISTORY: Table = {"created": ("Dibuat", "Created"), "start": ("Mulai dikerjakan"
            "extension_approved": ("Perpanjangan disetujui", "Extension approved"),
            "extension_refused": ("Perpanjangan ditolak", "Extension refused"), "note": ("Catatan", "Note")}
 
+# What a minilok records of an earlier meeting's unfinished RTL ("Tindak lanjut minilok sebelumnya").
+CARRY_OVER_OUTCOMES: Table = {
+    "not_started": ("Belum dimulai", "Not started yet"),
+    "in_progress": ("Sedang dikerjakan", "In progress"),
+    "done": ("Selesai", "Done"),
+}
+
 # PWS (pemantauan wilayah setempat) status of an area for an indicator and period, from the
 # target and the trend: the familiar legend, green, yellow, orange and red.
 PWS_STATUSES: Table = {
@@ -182,7 +189,7 @@ TABLES: dict[str, Table] = {
     "meeting_kind": MEETING_KINDS, "role": ROLES, "event_type": EVENT_TYPES,
     "escalation_target": ESCALATION_TARGETS, "funding_source": FUNDING_SOURCES, "channel": CHANNELS,
     "zone": ZONES, "language": LANGUAGES, "history": HISTORY, "area_level": AREA_LEVELS,
-    "indicator_unit": INDICATOR_UNITS, "pws_status": PWS_STATUSES,
+    "indicator_unit": INDICATOR_UNITS, "pws_status": PWS_STATUSES, "carry_over_outcome": CARRY_OVER_OUTCOMES,
 }
 
 

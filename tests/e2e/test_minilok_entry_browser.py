@@ -272,6 +272,16 @@ def test_an_error_in_one_rtl_row_keeps_the_notulen_and_every_row(system):
                 "puskesmas_id": demo["puskesmas"]["id"], "kind": "quarterly_cross_sector",
                 "title": "Mini Lokakarya Lintas Sektor Puskesmas Baru Tengah",
                 "scheduled_at": "2025-12-03T09:00:00+08:00"}).json()
+            # Last month's minilok left an RTL unfinished: it comes back on this meeting's page.
+            earlier = meetings.post("/meetings", json={
+                "puskesmas_id": demo["puskesmas"]["id"], "kind": "monthly_internal",
+                "title": "Minilok Bulanan November", "scheduled_at": "2025-11-05T09:00:00+08:00"}).json()
+            owners = {a["name"]: a["id"] for a in meetings.get("/agencies", params={
+                "puskesmas_id": demo["puskesmas"]["id"], "limit": 200}).json()["items"]}
+            carried = meetings.post(f"/meetings/{earlier['id']}/follow-ups", json={
+                "title": "Pemutakhiran data sasaran imunisasi", "owner_agency_id": owners["Kelurahan Baru Tengah"],
+                "due_date": "2025-11-28"})
+            assert carried.status_code == 201, carried.text
             page.goto(f"/meetings/{meeting['id']}")
             page.fill("#summary", SUMMARY)
             page.fill("#decision-0", DECISIONS[0][0])
@@ -286,6 +296,11 @@ def test_an_error_in_one_rtl_row_keeps_the_notulen_and_every_row(system):
             # The second row: no owner chosen, and a due date (3 Dec + 5 working days) already past.
             page.fill("#rtl-1-due_days", "5")
             page.fill("#rtl-1-action", "Kunjungan rumah ke kontak erat")
+            # The RTL matrix's columns, folded until opened; the cost as people write it.
+            page.click("fieldset[data-index='1'] details.matrix summary")
+            page.fill("#rtl-1-target_group", "Kontak serumah pasien TB")
+            page.fill("#rtl-1-cost", "Rp 1.500.000")
+            page.select_option("#rtl-1-funding_source", label="Dana Desa")
             page.click("#notulen-save")
             page.wait_for_selector("#notice")
             assert "1 RTL ditambahkan" in page.inner_text("#notice")
@@ -295,6 +310,10 @@ def test_an_error_in_one_rtl_row_keeps_the_notulen_and_every_row(system):
             assert page.input_value("#rtl-1-due_days") == "5"
             assert page.input_value("#rtl-1-action") == "Kunjungan rumah ke kontak erat"
             assert page.inner_text("#rtl-1-owner-error") == "pilih penanggung jawab"
+            assert page.input_value("#rtl-1-cost") == "Rp 1.500.000"  # the matrix too, as typed
+            assert page.input_value("#rtl-1-target_group") == "Kontak serumah pasien TB"
+            assert page.input_value("#rtl-1-funding_source") == "dana_desa"
+            assert page.locator("fieldset[data-index='1'] details.matrix[open]").count() == 1
             assert page.input_value("#rtl-0-action") == "Formulir screening dibagikan lewat grup WhatsApp orang tua"
             assert page.locator("input[name='rtl-0-id']").count() == 1  # saved: not created twice
             assert unlabelled_fields(page) == []
@@ -312,6 +331,23 @@ def test_an_error_in_one_rtl_row_keeps_the_notulen_and_every_row(system):
             titles = [f["title"] for f in meetings.get("/follow-ups", params={"meeting_id": meeting["id"]})
                       .json()["items"]]
             assert sorted(titles) == sorted([DECISIONS[0][0], DECISIONS[1][0]])
+            saved = {f["title"]: f for f in meetings.get("/follow-ups", params={"meeting_id": meeting["id"]})
+                     .json()["items"]}[DECISIONS[1][0]]
+            assert (saved["cost_estimate"], saved["funding_source"]) == (1_500_000, "dana_desa")
+
+            # "Tindak lanjut minilok sebelumnya": last month's RTL, how late it is, one click to record it.
+            section = page.locator("#carried-over")
+            assert "Tindak lanjut minilok sebelumnya" in section.inner_text()
+            assert "Pemutakhiran data sasaran imunisasi" in section.inner_text()
+            assert "Minilok Bulanan November" in section.inner_text() and "terlambat" in section.inner_text()
+            assert no_raw_codes(page.inner_text("main")) == []
+            assert page.evaluate("document.documentElement.scrollWidth") <= 400
+            section.scroll_into_view_if_needed()
+            shot(page, "meeting-carried-over-390")
+            section.get_by_role("button", name="Sedang dikerjakan").click()
+            page.wait_for_selector(".flash.ok")
+            assert "Sedang dikerjakan" in page.inner_text(".flash.ok")
+            assert meetings.get(f"/follow-ups/{carried.json()['id']}").json()["status"] == "in_progress"
         finally:
             context.close()
             browser.close()

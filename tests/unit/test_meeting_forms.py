@@ -94,3 +94,52 @@ def test_an_attendance_row_ticked_without_a_name_is_the_only_error():
     rows[0].errors.clear()
     body = mf.attendance_body(rows, "id")
     assert [(a.agency_id, a.person_name, a.present) for a in body] == [(1, "Andi", True), (2, "Budi", False)]
+
+
+# --- the RTL matrix's columns -------------------------------------------------------------
+
+@pytest.mark.parametrize(("text", "rupiah"), [
+    ("Rp 1.500.000", 1_500_000), ("Rp1.500.000", 1_500_000), ("rp. 250.000", 250_000), ("Rp 1.500.000,-", 1_500_000),
+    ("1.500.000,00", 1_500_000), ("1500000", 1_500_000), ("1,500,000", 1_500_000), ("0", 0), (" 75.000 ", 75_000),
+    ("Rp\u00a01.500.000", 1_500_000), ("", None), ("  ", None),
+])
+def test_a_cost_is_read_as_people_write_it(text, rupiah):
+    assert mf.parse_rupiah(text) == rupiah
+
+
+@pytest.mark.parametrize("text", ["-5", "1,5", "1.5", "Rp 1,5 juta", "satu juta", "1.50.000", "Rp", "1.500.000,50"])
+def test_a_cost_that_is_not_whole_rupiah_is_refused(text):
+    with pytest.raises(ValueError):
+        mf.parse_rupiah(text)
+
+
+def test_a_cost_is_written_back_with_dots_between_thousands():
+    assert mf.format_rupiah(1_500_000) == "Rp 1.500.000"
+    assert mf.format_rupiah(0) == "Rp 0" and mf.format_rupiah(None) == ""
+    assert mf.parse_rupiah(mf.format_rupiah(12_345_678)) == 12_345_678
+
+
+def test_a_row_carries_the_matrix_and_a_bad_cost_is_a_sentence_by_its_field():
+    row = mf.RtlRow(index=0, title="PSN RW 05", owner="3", due_days="5", objective=" ABJ 95% ", target_group="420 KK",
+                    location="RW 05", success_indicator="ABJ ≥ 95%", cost="Rp 1.500.000", funding_source="dana_desa")
+    body = mf.new_followup(row, _)
+    assert (body.objective, body.target_group, body.location, body.success_indicator, body.cost_estimate,
+            body.funding_source) == ("ABJ 95%", "420 KK", "RW 05", "ABJ ≥ 95%", 1_500_000, "dana_desa")
+    blank = mf.new_followup(mf.RtlRow(index=0, title="PSN", owner="3", due_days="5"), _)
+    assert blank.cost_estimate is None and blank.funding_source is None and blank.objective is None
+    with pytest.raises(HTTPException) as caught:
+        mf.new_followup(mf.RtlRow(index=0, title="PSN", owner="3", due_days="5", cost="sejuta"), _)
+    assert caught.value.detail[0]["loc"] == ["body", "cost"]
+    assert "Rp 1.500.000" in caught.value.detail[0]["msg"]
+    assert not mf.RtlRow(index=0, cost="Rp 5.000").is_blank  # a row with only a cost typed is not skipped
+
+
+def test_a_saved_row_patches_only_the_matrix_columns_that_changed():
+    saved = mf.RtlRow(index=0, followup_id=7, title="PSN", owner="3", due_date="31/03/2030", cost="Rp 1.500.000",
+                      funding_source="BOK", location="RW 05")
+    same = mf.RtlRow(**{**saved.__dict__, "cost": "1500000"})
+    assert mf.followup_changes(same, saved, _) == (None, None)
+    changed = mf.RtlRow(**{**saved.__dict__, "cost": "2.000.000", "location": "", "funding_source": "APBD"})
+    patch, _due = mf.followup_changes(changed, saved, _)
+    assert patch.model_dump(exclude_unset=True) == {"cost_estimate": 2_000_000, "location": None,
+                                                    "funding_source": "APBD"}

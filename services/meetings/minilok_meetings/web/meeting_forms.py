@@ -20,6 +20,8 @@ from minilok_meetings.web.forms import blank_to_none, int_or_none
 from minilok_meetings.web.i18n import translator
 
 BLANK_RTL_ROWS = 1
+# The matrix's text columns, as the form names them and the API does.
+MATRIX_TEXT = ("objective", "target_group", "location", "success_indicator")
 # Lines to type decisions on: at least five in all (a minilok agrees five to twenty RTL), and
 # always two blank ones; more come from a button.
 DECISION_LINES, BLANK_DECISIONS = 5, 2
@@ -37,6 +39,13 @@ class RtlRow:
     due_days: str = ""
     priority: str = "normal"
     action: str = ""
+    # The RTL matrix's columns, as typed (cost as people write it: "Rp 1.500.000").
+    objective: str = ""
+    target_group: str = ""
+    location: str = ""
+    success_indicator: str = ""
+    cost: str = ""
+    funding_source: str = ""
     remove: bool = False
     confirm_past: bool = False
     asks_past: bool = False  # the server asked "tenggat sudah lewat — tetap simpan?"
@@ -46,7 +55,8 @@ class RtlRow:
     def is_blank(self) -> bool:
         return self.followup_id is None and not any(
             (self.title.strip(), self.owner, self.supporters, self.due_date.strip(), self.due_days.strip(),
-             self.action.strip()))
+             self.action.strip(), *(getattr(self, name).strip() for name in MATRIX_TEXT), self.cost.strip(),
+             self.funding_source))
 
 
 @dataclass
@@ -86,11 +96,37 @@ def parse_day(text: str) -> date:
     return date.fromisoformat(text)
 
 
+_RUPIAH = re.compile(r"^(?:rp\.?)?\s*(\d{1,3}(?:\.\d{3})+|\d{1,3}(?:,\d{3})+|\d+)(?:,(?:0{1,2}|-))?\s*$",
+                     re.IGNORECASE)
+
+
+def parse_rupiah(text: str) -> int | None:
+    """A cost as people write it: "Rp 1.500.000", "Rp1.500.000,-", "1.500.000,00", "1500000";
+    blank is None. Anything else (sen, a negative, words) is a ValueError."""
+    compact = text.strip().replace("\u00a0", " ")
+    if not compact:
+        return None
+    found = _RUPIAH.match(compact.replace(" ", "") if compact.lower().startswith("rp") else compact)
+    if not found:
+        raise ValueError(text)
+    return int(re.sub(r"[.,]", "", found.group(1)))
+
+
+def format_rupiah(value: int | None, prefix: str = "Rp ") -> str:
+    """1500000 → "Rp 1.500.000" (dots between thousands, as Indonesia writes money); None → ""."""
+    if value is None:
+        return ""
+    return prefix + f"{value:,}".replace(",", ".")
+
+
 def stored_notulen(meeting, tz: str) -> Notulen:
     """The notulen as saved: its summary, decisions and the meeting's follow-ups still on it."""
     rows = [RtlRow(index=i, followup_id=f.id, title=f.title, owner=str(f.owner_agency_id),
                    supporters=[str(s) for s in f.supporting_agency_ids], due_date=local_date(f.due_at, tz),
-                   priority=f.priority, action=f.action or "")
+                   priority=f.priority, action=f.action or "", objective=f.objective or "",
+                   target_group=f.target_group or "", location=f.location or "",
+                   success_indicator=f.success_indicator or "", cost=format_rupiah(f.cost_estimate),
+                   funding_source=f.funding_source or "")
             for i, f in enumerate(meeting.follow_ups) if f.status in ACTIVE]
     return Notulen(meeting.summary or "", list(meeting.decisions or []), rows)
 
@@ -109,6 +145,7 @@ def typed_notulen(form: FormData) -> Notulen:
             index=len(rows), followup_id=int_or_none(get("id")), title=get("title"), owner=get("owner"),
             supporters=[str(s) for s in form.getlist(f"rtl-{n}-supporting")], due_date=get("due_date"),
             due_days=get("due_days"), priority=get("priority") or "normal", action=get("action"),
+            **{name: get(name) for name in MATRIX_TEXT}, cost=get("cost"), funding_source=get("funding_source"),
             remove=get("remove") == "1", confirm_past=get("confirm_past") == "1"))
     return Notulen(str(form.get("summary") or ""), [str(d) for d in form.getlist("decision")], rows)
 
@@ -145,14 +182,29 @@ def _supporters(row: RtlRow) -> list[int]:
     return [i for i in (int_or_none(s) for s in row.supporters) if i is not None]
 
 
+def _cost(row: RtlRow, _) -> int | None:
+    try:
+        return parse_rupiah(row.cost)
+    except ValueError:
+        raise unprocessable("cost", _("tulis biaya dalam rupiah tanpa sen, mis. Rp 1.500.000 atau 1500000",
+                                      "write the cost in whole rupiah, e.g. Rp 1.500.000 or 1500000")) from None
+
+
+def _matrix(row: RtlRow, _) -> dict:
+    """The RTL matrix's columns of a row, as the API takes them (blank: none)."""
+    return {**{name: getattr(row, name).strip() or None for name in MATRIX_TEXT},
+            "cost_estimate": _cost(row, _), "funding_source": row.funding_source or None}
+
+
 def new_followup(row: RtlRow, _) -> FollowUpCreate:
     if not row.title.strip():
         raise unprocessable("title", _("isi judul / kegiatan RTL ini", "give this follow-up a title"))
     owner = _owner(row, _)
     due_date, days = _due(row, _)
+    matrix = _matrix(row, _)
     return FollowUpCreate(title=row.title, action=blank_to_none(row.action), owner_agency_id=owner,
                           supporting_agency_ids=_supporters(row), due_date=due_date, due_in_working_days=days,
-                          priority=row.priority or "normal")
+                          priority=row.priority or "normal", **matrix)
 
 
 def followup_changes(row: RtlRow, saved: RtlRow, _) -> tuple[FollowUpPatch | None, FollowUpCreate | None]:
@@ -173,6 +225,8 @@ def followup_changes(row: RtlRow, saved: RtlRow, _) -> tuple[FollowUpPatch | Non
         changes["action"] = row.action.strip()
     if sorted(_supporters(row)) != sorted(int(s) for s in saved.supporters):
         changes["supporting_agency_ids"] = _supporters(row)
+    matrix, before = _matrix(row, _), _matrix(saved, _)
+    changes.update({name: value for name, value in matrix.items() if value != before[name]})
     due = None
     if row.due_days.strip() or not _same_day(row.due_date, saved.due_date):
         due_date, days = _due(row, _)

@@ -17,9 +17,9 @@ from pydantic import ValidationError
 
 from minilok_meetings import models
 from minilok_meetings.documents import download
-from minilok_meetings.schemas import FollowUpPatch, MinutesIn, ReasonIn
+from minilok_meetings.schemas import CompleteIn, FollowUpPatch, MinutesIn, NoteIn, ProgressIn, ReasonIn
 from minilok_meetings.service_layer import dashboard_reads as reads
-from minilok_meetings.service_layer import followups, meetings, minutes
+from minilok_meetings.service_layer import followup_notes, followups, meetings, minutes
 from minilok_meetings.service_layer.agencies import agency_names
 from minilok_meetings.web import clients, forms
 from minilok_meetings.web import meeting_forms as mf
@@ -34,7 +34,7 @@ router = APIRouter(include_in_schema=False)
 AGENCY_KINDS = labels.AGENCY_KINDS
 # The service's field names, as the RTL row's inputs are named.
 ROW_FIELDS = {"owner_agency_id": "owner", "supporting_agency_ids": "supporters", "due_in_working_days": "due_days",
-              "due_at": "due_date", "": "row"}
+              "due_at": "due_date", "cost_estimate": "cost", "": "row"}
 
 
 def invitation_groups(agencies, lang: str) -> list[tuple[str, list]]:
@@ -234,6 +234,40 @@ def save_attendance(request: Request, form: FormDep, meeting_id: int, db: Sessio
     came = sum(1 for row in body if row.present)
     return _(f"Daftar hadir disimpan: {came} hadir, {len(body)} tercatat.",
              f"Attendance saved: {came} present, {len(body)} recorded.")
+
+
+# --- tindak lanjut minilok sebelumnya (carried over) ----------------------------------------------
+
+def discussed_note(meeting_title: str, outcome: str) -> str:
+    """The history note a carried-over follow-up gets: "Dibahas di Minilok Maret 2026: Sedang dikerjakan"."""
+    return f"Dibahas di {meeting_title}: {labels.label('carry_over_outcome', outcome, 'id')}"
+
+
+@router.post("/meetings/{meeting_id}/carried-over/{followup_id}")
+@action("/meetings/{meeting_id}#carried-over")
+def record_carried_over(request: Request, form: FormDep, meeting_id: int, followup_id: int, db: SessionDep, user):
+    """One click on a row of "Tindak lanjut minilok sebelumnya": the status discussed at this
+    meeting goes into the follow-up's history; "Sedang dikerjakan" is a progress note (an open
+    follow-up becomes in progress), "Selesai" completes it, through the follow-up services."""
+    _ = translator(lang_of(request))
+    principal = user.principal
+    meeting = meetings.meeting_for(db, principal, meeting_id)
+    outcome = str(form.get("outcome") or "")
+    if outcome not in labels.CARRY_OVER_OUTCOMES:
+        raise unprocessable("status", _("pilih status yang dibahas", "choose the status discussed"))
+    listed = {f.id: f for f in meetings.carried_over(db, principal, meeting)}
+    if followup_id not in listed:
+        raise unprocessable("status", _("RTL ini tidak lagi tertunda dari minilok sebelumnya",
+                                        "this follow-up is no longer pending from an earlier meeting"))
+    note = discussed_note(meeting.title, outcome)
+    if outcome == "done":
+        followups.complete_followup(db, principal, followup_id, CompleteIn(note=note))
+    elif outcome == "in_progress":
+        followups.report_progress(db, principal, followup_id, ProgressIn(note=note))
+    else:
+        followup_notes.add_note(db, principal, followup_id, NoteIn(note=note))
+    word = labels.label("carry_over_outcome", outcome, lang_of(request))
+    return _(f"Tercatat: “{listed[followup_id].title}” — {word}.", f"Recorded: “{listed[followup_id].title}” — {word}.")
 
 
 # --- the notulen and its RTL rows ----------------------------------------------------------------
