@@ -5,11 +5,11 @@ status), events against the pro-rated target, and an import over old values emit
 from __future__ import annotations
 
 import pytest
+from minilok_indicators.models import Indicator
+from minilok_indicators.service_layer.targets import reevaluate_quietly
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from minilok_indicators.models import Indicator
-from minilok_indicators.service_layer.targets import reevaluate_quietly
 from tests.integration.test_indicators_api import ADMIN, BATAM, client, outbox_events, post_values  # noqa: F401
 
 SPM = {"code": "SPM_BUMIL", "name": "Pelayanan kesehatan ibu hamil sesuai standar", "unit": "percent",
@@ -39,7 +39,7 @@ def spm(client):  # noqa: F811
     return client
 
 
-def get(client, path, **params):
+def get(client, path, **params):  # noqa: F811
     response = client.get(path, params=params, headers=ADMIN)
     assert response.status_code == 200, response.text
     return response.json()
@@ -131,8 +131,6 @@ def test_becoming_cumulative_re_evaluates_quietly_then_an_import_emits_nothing(s
 
 def test_migration_0007_makes_the_catalogues_spm_cumulative_without_new_events(database_url):
     from alembic import command
-    from sqlalchemy import func, select
-
     from minilok_indicators.models import outbox
     from minilok_indicators.schemas import IndicatorCreate
     from minilok_indicators.service_layer.areas import add_areas
@@ -140,6 +138,7 @@ def test_migration_0007_makes_the_catalogues_spm_cumulative_without_new_events(d
     from minilok_indicators.service_layer.ingest import ingest_values
     from minilok_indicators.spec import spec
     from minilok_shared.db import alembic_config, make_engine, make_sessionmaker
+    from sqlalchemy import func, select
 
     url = database_url("indicators")
     config = alembic_config(spec.migrations, url)

@@ -5,10 +5,10 @@ for a puskesmas, the furthest from the pro-rated target first; an import again c
 from __future__ import annotations
 
 import pytest
+from minilok_shared.events.envelope import new_event
 
 from tests.integration.test_indicators_api import ADMIN, BATAM, client, outbox_events  # noqa: F401
 from tests.integration.test_meetings_proposals import loop, proposals  # noqa: F401
-from minilok_shared.events.envelope import new_event
 
 KEL = {"21.71.06.1004": (10, 10, 10),  # 25 % by March against 25 %: baik
        "21.71.06.1005": (10, 12, 8),   # on track, March lower: kurang

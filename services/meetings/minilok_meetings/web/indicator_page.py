@@ -173,7 +173,8 @@ def bar_chart(items: list[dict], target: float | None, lang: str = "id", width: 
                      "word": labels.label("pws_status", status, lang) if status else ""})
     height = len(shown) * row + 6
     return {"empty": False, "width": width, "height": height, "bars": bars,
-            "target_x": x(target) if target is not None else None, "target": format_angka(target) if target is not None else None}
+            "target_x": x(target) if target is not None else None,
+            "target": format_angka(target) if target is not None else None}
 
 
 def pws_legend(lang: str = "id", direction: str = "higher_is_better") -> list[tuple[str, str, str]]:
@@ -247,7 +248,8 @@ def indicators_page(request: Request, db: SessionDep, user):
     period = (q.get("period") or previous_month(utcnow().date())).strip()
     context = {"current": current, "choices": choices, "area": None, "others": [], "period": period,
                "period_words": format_period(period, lang), "indicators": [], "ranked": [], "unranked": [],
-               "rollup": None, "chart": {"empty": True}, "bars": {"empty": True}, "error": None, "indicator": None, "known_area": True,
+               "rollup": None, "chart": {"empty": True}, "bars": {"empty": True}, "error": None, "indicator": None,
+               "known_area": True,
                "no_data": False, "typed": typed, "on_agenda": {}, "home": home,
                "months": month_choices(period, utcnow().date(), lang)}
     try:

@@ -4,7 +4,6 @@ and the status baik / kurang / cukup / jelek from target and trend."""
 from __future__ import annotations
 
 import pytest
-
 from minilok_indicators.domain.rollup import (
     Totals,
     cumulative_totals,
