@@ -513,6 +513,12 @@ ROWS: list[Row] = [
         lambda w: {"params": {"indicator": "DBD_IR", "area": "21.71", "period": "2026-01"}}),
     Row("indicators", "GET", "/api/v1/effectiveness", "OOOOOOOOO",
         lambda w: {"params": {"indicator": "DBD_IR", "area": "21.71"}}),
+    Row("indicators", "GET", "/api/v1/completeness", "OOOOOOOOO",
+        lambda w: {"params": {"indicator": "DBD_IR", "area": "21.71", "period": "2026-01"}}),
+    Row("indicators", "GET", "/api/v1/outliers", "OOOOOOOOO",
+        lambda w: {"params": {"indicator": "DBD_IR", "area": "21.71"}}),
+    Row("meetings", "GET", "/api/v1/scorecard", "OODOOOOOD", lambda w: {"params": {"puskesmas_id": w.ids["A"]}},
+        note="A's rapor: its puskesmas, the dinas over it and (their own row only) agencies"),
 ]
 
 # Admin-only, in every service: the audit log.
