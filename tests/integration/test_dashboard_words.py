@@ -52,7 +52,7 @@ def test_the_header_names_an_agency_user_by_its_agency(world):
     client = signed_in(api, role="agency", agency_id=kelurahan)
     page = client.get("/agency").text
     assert header(page) == "Lembaga · Kelurahan Baru Tengah"
-    assert "L%d" % kelurahan not in header(page)
+    assert f"L{kelurahan}" not in header(page)
 
 
 def test_agency_kinds_channels_and_event_types_in_words(world):
