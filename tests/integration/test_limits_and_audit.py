@@ -65,7 +65,8 @@ def test_every_list_caps_its_page_size(service_api, service):
     lists = [path for path, ops in paths.items() if "get" in ops and "{" not in path
              and any(p["name"] == "limit" for p in ops["get"].get("parameters", []))]
     assert lists
-    required = {"/api/v1/effectiveness": {"indicator": "X", "area": "Y"}, "/api/v1/outliers": {"indicator": "X", "area": "Y"}}
+    required = {"/api/v1/effectiveness": {"indicator": "X", "area": "Y"},
+                "/api/v1/outliers": {"indicator": "X", "area": "Y"}}
     for path in lists:
         params = required.get(path, {})
         for bad in (0, 201, 10_000):
