@@ -160,3 +160,26 @@ def test_migration_0007_makes_the_catalogues_spm_cumulative_without_new_events(d
         session.commit()
         assert session.scalar(select(func.count()).select_from(outbox)) == sent
     engine.dispose()
+
+
+def test_a_late_january_re_checks_february_and_march_of_a_cumulative_indicator(spm):
+    """Coverage by March is January..March: when January's count is corrected down, February's and
+    March's cumulative coverage fall below their pro-rated targets too, and each says so once."""
+    on_track = [{"indicator_code": "SPM_BUMIL", "area_code": "21.71.06.1004", "period": f"2026-{m:02d}",
+                 "numerator": 10, "denominator": SASARAN} for m in (1, 2, 3)]
+    post_values(spm, on_track)
+    def below(events):
+        return sorted(e["data"]["period"] for e in events
+                      if e["type"] == "indicator.below_target" and e["subject"] == "21.71.06.1004")
+    assert below(outbox_events(spm)) == []  # 10, 20, 30 of 120 meet 100 x 1/12, 2/12, 3/12
+
+    count = len(outbox_events(spm))
+    post_values(spm, [{**on_track[0], "numerator": 1}])  # January corrected: 1 served, not 10
+    # January 1/120 < 8.3 %; February 11/120 < 16.7 %; March 21/120 < 25 %: all three fall behind.
+    assert below(outbox_events(spm)[count:]) == ["2026-01", "2026-02", "2026-03"]
+
+    count = len(outbox_events(spm))
+    post_values(spm, [{**on_track[0], "numerator": 1}])  # the same correction again: no news
+    assert below(outbox_events(spm)[count:]) == []
+    march = get(spm, "/api/v1/rollup", indicator="SPM_BUMIL", area="21.71.06.1004", period="2026-03")
+    assert march["value"] == pytest.approx(21 / 120 * 100) and march["meets_target"] is False

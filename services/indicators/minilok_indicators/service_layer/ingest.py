@@ -18,7 +18,7 @@ from minilok_indicators.dialect import bulk_upsert
 from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
-from minilok_indicators.models import Area, Indicator, IndicatorValue
+from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
 from minilok_indicators.schemas import ValueIn
 from minilok_indicators.service_layer import aggregates, quality
 from minilok_indicators.service_layer.areas import areas_by_code
@@ -122,6 +122,7 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
     affected: dict[tuple[str, str], set[str]] = defaultdict(set)
     for row in rows:
         affected[(row["indicator_code"], row["period"])].update(path_codes(areas[row["area_code"]].path))
+    _add_later_cumulative_periods(session, indicators, affected)
     needed = set().union(*affected.values()) - areas.keys() if affected else set()
     ancestors = {**areas, **areas_by_code(session, needed)}
     targets: dict[str, dict[str, float | None]] = {}  # per indicator, read once for all its periods
@@ -135,3 +136,30 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         result.events += check_targets(session, indicator, parse_period_of_type(period_text, indicator.period_type),
                                        in_scope, targets[indicator_code])
     return result
+
+
+def _add_later_cumulative_periods(session: Session, indicators: dict[str, Indicator],
+                                  affected: dict[tuple[str, str], set[str]]) -> None:
+    """A value of a cumulative indicator counts in every later period of its year (March's coverage
+    is January..March): a late or corrected January changes February and March too, so those
+    periods that already hold data are re-checked for the same areas (at most 11 key lookups per
+    indicator and year)."""
+    later: dict[tuple[str, str], set[str]] = defaultdict(set)
+    for (code, period_text), areas_touched in affected.items():
+        indicator = indicators[code]
+        if getattr(indicator, "target_basis", "period") != "cumulative" or indicator.period_type == "yearly":
+            continue
+        changed = parse_period_of_type(period_text, indicator.period_type)
+        period = changed.next()
+        while period.year == changed.year:
+            later[(code, str(period))].update(areas_touched)
+            period = period.next()
+    if not later:
+        return
+    table = AreaRollup.__table__
+    for (code, period_text), areas_touched in later.items():
+        has_data = session.execute(select(table.c.area_code).where(
+            table.c.indicator_code == code, table.c.period == period_text).limit(1)).first()
+        if has_data is not None:
+            affected[(code, period_text)].update(areas_touched)
+
