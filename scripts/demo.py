@@ -235,6 +235,10 @@ NAMED_POSYANDU = {"21.71.06.1001": ["Posyandu Mawar X", "Posyandu Mawar 12"],
 # How well each kelurahan does on D/S: the named posyandu lag, as the article says of MBG.
 LEVEL = {"21.71.06.1001": 0.66, "21.71.06.1002": 0.86, "21.71.06.1003": 0.71, "21.71.06.1004": 0.9,
          "21.71.06.1005": 0.83, "21.71.06.1006": 0.78}
+# SPM ibu hamil (cumulative coverage of a yearly sasaran): how each kelurahan keeps pace with
+# sasaran/12 a month. Two keep pace, two lag, one lags more and more, one catches up.
+ANC_PACE = {"21.71.06.1001": (0.72, -0.01), "21.71.06.1002": (1.02, 0.0), "21.71.06.1003": (0.8, 0.02),
+            "21.71.06.1004": (1.05, 0.0), "21.71.06.1005": (0.9, -0.02), "21.71.06.1006": (0.78, 0.03)}
 
 
 def batam_areas() -> list[dict]:
@@ -284,6 +288,23 @@ def synthetic_values(months: list[str]) -> list[dict]:
             cases = rng.randint(0, 3) + (rng.randint(2, 6) if rainy else 0) + (rng.randint(2, 5) if hot else 0)
             rows.append({"indicator_code": "DBD_IR", "area_code": code, "period": period, "numerator": cases,
                          "denominator": population})
+    rows += synthetic_antenatal_care(months)
+    return rows
+
+
+def synthetic_antenatal_care(months: list[str]) -> list[dict]:
+    """SPM_BUMIL for Batam Kota's kelurahan, SYNTHETIC and seeded: each month serves about
+    sasaran/12 x its pace (drifting month by month), so the PWS reads baik where a kelurahan keeps
+    pace and cukup / jelek where it falls behind, not 8 % against 100 %."""
+    rng = random.Random(1808)
+    sasaran = {code: rng.randint(280, 620) for code, _ in BATAM_KOTA_KELURAHAN}
+    rows = []
+    for month_index, period in enumerate(months):
+        for code, _ in BATAM_KOTA_KELURAHAN:
+            pace, drift = ANC_PACE[code]
+            served = sasaran[code] / 12 * max(0.3, pace + drift * month_index + rng.uniform(-0.06, 0.06))
+            rows.append({"indicator_code": "SPM_BUMIL", "area_code": code, "period": period,
+                         "numerator": round(served), "denominator": sasaran[code]})
     return rows
 
 
