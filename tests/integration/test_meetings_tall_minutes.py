@@ -44,4 +44,6 @@ def test_a_meeting_at_every_limit_has_its_documents(meetings_api):
     xlsx = api.get(f"{url}/follow-ups.xlsx")
     assert xlsx.status_code == 200
     sheet = load_workbook(BytesIO(xlsx.content)).active
-    assert sheet.max_row == 6 and sheet.cell(2, 3).value == "m" * 10_000
+    column = {cell.value: cell.column for cell in sheet[1]}
+    assert sheet.max_row == 6 and sheet.cell(2, column["Masalah"]).value == "m" * 10_000
+    assert sheet.cell(2, column["Rincian"]).value == "t" * 10_000
