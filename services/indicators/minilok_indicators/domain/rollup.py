@@ -31,18 +31,21 @@ def rollup_value(totals: Totals, factor: float, unit: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
+def aggregate_denominator(dens: list[float], denominator_aggregation: str) -> float | None:
+    """Denominators over time: summed (flows) or averaged (stocks); None when none was given."""
+    if not dens:
+        return None
+    if denominator_aggregation == "mean":
+        return sum(dens) / len(dens)
+    return sum(dens)
+
+
 def combine_area(months: Iterable[tuple[float, float | None]], denominator_aggregation: str) -> Totals:
     """One area's values over the months of a period."""
     rows = list(months)
     numerator = sum(n for n, _ in rows)
     dens = [d for _, d in rows if d is not None]
-    if not dens:
-        denominator = None
-    elif denominator_aggregation == "mean":
-        denominator = sum(dens) / len(dens)
-    else:
-        denominator = sum(dens)
-    return Totals(numerator, denominator, len(rows))
+    return Totals(numerator, aggregate_denominator(dens, denominator_aggregation), len(rows))
 
 
 def combine_areas(parts: Iterable[Totals]) -> Totals:
@@ -149,13 +152,7 @@ def cumulative_totals(rows: Iterable[Totals], denominator_aggregation: str) -> T
         reports += row.reports
         if row.denominator is not None:
             dens.append(row.denominator)
-    if not dens:
-        denominator = None
-    elif denominator_aggregation == "mean":
-        denominator = sum(dens) / len(dens)
-    else:
-        denominator = sum(dens)
-    return Totals(numerator, denominator, reports)
+    return Totals(numerator, aggregate_denominator(dens, denominator_aggregation), reports)
 
 
 def pws_status(meets: bool | None, current: float | None, previous: float | None, direction: str) -> str | None:
