@@ -38,25 +38,6 @@
     });
   }
 
-  function moreRows() {
-    var button = document.getElementById("fu-more"), rows = document.getElementById("fu-rows");
-    if (!button || !rows) return;
-    button.addEventListener("click", function () {
-      var all = rows.querySelectorAll(".fu-row"), last = all[all.length - 1];
-      var index = all.length, copy = last.cloneNode(true);
-      copy.setAttribute("data-index", index);
-      copy.querySelector("legend").textContent = "RTL " + (index + 1);
-      copy.querySelectorAll("[id]").forEach(function (el) { el.id = el.id.replace(/-\d+$/, "-" + index); });
-      copy.querySelectorAll("label[for]").forEach(function (el) { el.htmlFor = el.htmlFor.replace(/-\d+$/, "-" + index); });
-      copy.querySelectorAll("input").forEach(function (el) { el.value = ""; });
-      copy.querySelectorAll("option").forEach(function (el) { el.selected = false; });
-      var support = copy.querySelector("select[multiple]");
-      if (support) support.name = "supporting_agency_ids-" + index;
-      rows.appendChild(copy);
-      copy.querySelector("input").focus();
-    });
-  }
-
   var CHECKS = {
     id: {
       valueMissing: "Wajib diisi.",
@@ -112,5 +93,5 @@
   }
 
   sayChecksInPageLanguage();
-  document.addEventListener("DOMContentLoaded", function () { listen(); moreRows(); });
+  document.addEventListener("DOMContentLoaded", function () { listen(); });
 })();
