@@ -53,6 +53,7 @@ def test_spm_csv_to_pws_statuses_to_exactly_the_expected_proposals(system):
     march = {p["area_code"]: p for p in meetings.get("/proposals", params={
         "puskesmas_id": puskesmas["id"], "limit": 100}).json()["items"] if p["period"] == "2026-03"}
     assert march["21.71.06.1007"]["target"] == pytest.approx(25)
+    assert (march["21.71.06.1007"]["pws_status"], march["21.71.06.1006"]["pws_status"]) == ("jelek", "cukup")
 
     # The same CSV again, then April for Sukajadi: once April's proposal is in, anything the
     # repeat had sent would be too (one relay, one queue). Nothing came of the repeat.

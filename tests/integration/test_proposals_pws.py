@@ -56,6 +56,7 @@ def test_csv_to_pws_statuses_to_exactly_the_expected_proposals(client, loop):  #
                           for area in ("21.71.06", "21.71.06.1006", "21.71.06.1007"))
     march = {p["area_code"]: p for p in proposals(loop) if p["period"] == "2026-03"}
     assert march["21.71.06.1007"]["target"] == pytest.approx(25)  # the pro-rated target, not 100
+    assert (march["21.71.06.1007"]["pws_status"], march["21.71.06.1006"]["pws_status"]) == ("jelek", "cukup")
     assert "(10 < 25)" in march["21.71.06.1007"]["title"]
 
     # The same CSV again: no event, so no proposal.

@@ -337,6 +337,7 @@ class Proposal(Base):
     title: Mapped[str] = mapped_column(String(300))
     value: Mapped[float | None]
     target: Mapped[float | None]
+    pws_status: Mapped[str | None] = mapped_column(String(8))  # jelek | cukup; None before PWS or by hand
     status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed | accepted | dismissed
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -478,6 +478,7 @@ class ProposalOut(BaseModel):
     title: str
     value: float | None
     target: float | None
+    pws_status: str | None = None
     status: str
     meeting_id: int | None
     created_at: datetime

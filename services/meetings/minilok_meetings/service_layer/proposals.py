@@ -112,7 +112,7 @@ def _new_proposal(puskesmas_id: int, event_id: str, fields: dict[str, Any]) -> m
     return models.Proposal(
         puskesmas_id=puskesmas_id, event_id=event_id, indicator_code=fields["indicator_code"][:64],
         area_code=fields["area_code"][:64], period=fields["period"][:16], title=proposal_title(fields),
-        value=fields["value"], target=fields["target"], status="proposed",
+        value=fields["value"], target=fields["target"], pws_status=fields.get("pws_status"), status="proposed",
     )
 
 
