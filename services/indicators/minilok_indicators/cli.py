@@ -15,7 +15,7 @@ from minilok_indicators.spec import spec
 
 cli = typer.Typer(help="Indicators: catalogue and value imports.", no_args_is_help=True)
 
-IMPORT_CHUNK = 5000
+IMPORT_CHUNK = 20000
 
 
 def _session():

@@ -25,11 +25,10 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, load_only
 
-from minilok_indicators.dialect import bulk_upsert, dialect_name, transaction_lock
+from minilok_indicators.dialect import bulk_upsert, dialect_name, in_batches, transaction_lock
 from minilok_indicators.domain.hierarchy import NATIONAL, path_codes
 from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
-from minilok_indicators.service_layer.areas import chunks
 
 _COLUMNS = ("numerator", "denominator", "denominator_reports", "reports")
 
@@ -101,12 +100,12 @@ def current_values(session: Session, keys: list[tuple[str, str, str]]) -> dict[t
         by_indicator[code][1].add(area)
     found: dict[tuple[str, str, str], tuple] = {}
     for code, (periods, area_codes) in by_indicator.items():
-        for part in chunks(sorted(area_codes)):
+        for in_part in in_batches(session, IndicatorValue.area_code, area_codes):
             for period, area, numerator, denominator in session.execute(
                     select(IndicatorValue.period, IndicatorValue.area_code, IndicatorValue.numerator,
                            IndicatorValue.denominator)
                     .where(IndicatorValue.indicator_code == code, IndicatorValue.period.in_(sorted(periods)),
-                           IndicatorValue.area_code.in_(list(part)))):
+                           in_part)):
                 if (code, period, area) in wanted:
                     found[(code, period, area)] = (numerator, denominator)
     return found
@@ -120,11 +119,11 @@ def _area_values_in_years(session: Session, indicator: Indicator, area_years: se
     years = sorted({year for _, year in area_years})
     periods = sorted({str(p) for year in years for p in Period(year, "yearly", 1).parts(indicator.period_type)})
     rows: dict[tuple[str, str], tuple] = {}
-    for part in chunks(sorted(by_area)):
+    for in_part in in_batches(session, IndicatorValue.area_code, by_area):
         for area_code, period, numerator, denominator in session.execute(
                 select(IndicatorValue.area_code, IndicatorValue.period, IndicatorValue.numerator,
                        IndicatorValue.denominator)
-                .where(IndicatorValue.indicator_code == indicator.code, IndicatorValue.area_code.in_(list(part)),
+                .where(IndicatorValue.indicator_code == indicator.code, in_part,
                        IndicatorValue.period.in_(periods))):
             rows[(area_code, period)] = (numerator, denominator)
     return rows
@@ -134,7 +133,7 @@ def changes(session: Session, indicators: dict[str, Indicator], areas: dict[str,
             before: dict[tuple[str, str, str], tuple], after: list[dict]) -> dict[tuple[str, str, str], Delta]:
     """What the upsert of `after` (rows of indicator_values) does to every rollup row above it,
     given the values `before` it; call before writing `after`."""
-    deltas: dict[tuple[str, str, str], Delta] = defaultdict(Delta)
+    own: dict[tuple[str, str, str], Delta] = defaultdict(Delta)  # each area's own change
     by_indicator: dict[str, list[dict]] = defaultdict(list)
     for row in after:
         by_indicator[row["indicator_code"]].append(row)
@@ -155,24 +154,43 @@ def changes(session: Session, indicators: dict[str, Indicator], areas: dict[str,
                 parts = [str(p) for p in period.parts(indicator.period_type)]
                 old = _contribution((stored[(area_code, p)] for p in parts if (area_code, p) in stored), True)
                 new = _contribution((updated[(area_code, p)] for p in parts if (area_code, p) in updated), True)
-                _spread(deltas, code, str(period), areas[area_code], _difference(old, new))
+                own[(code, str(period), area_code)].add(_difference(old, new))
         else:
+            containing: dict[str, list[str]] = {}  # per period text, parsed once
             for row in rows:
                 old_row = before.get((code, row["period"], row["area_code"]))
                 old = _contribution([old_row] if old_row else [], False)
                 new = _contribution([(row["numerator"], row["denominator"])], False)
                 difference = _difference(old, new)
-                period = parse_period_of_type(row["period"], indicator.period_type)
-                for containing in containing_periods(period):
-                    _spread(deltas, code, str(containing), areas[row["area_code"]], difference)
-    return {key: delta for key, delta in deltas.items() if not delta.is_zero()}
+                if difference.is_zero():
+                    continue
+                if row["period"] not in containing:
+                    containing[row["period"]] = [str(p) for p in containing_periods(
+                        parse_period_of_type(row["period"], indicator.period_type))]
+                for period_text in containing[row["period"]]:
+                    own[(code, period_text, row["area_code"])].add(difference)
+    return _spread(own, areas)
 
 
-def _spread(deltas: dict, indicator_code: str, period: str, area: Area, difference: Delta) -> None:
-    if difference.is_zero():
-        return
-    for code in ancestors(area):
-        deltas[(indicator_code, period, code)].add(difference)
+def _spread(own: dict[tuple[str, str, str], Delta], areas: dict[str, Area]) -> dict[tuple[str, str, str], Delta]:
+    """Each area's own change added to its row, its ancestors' and the nation's: level by level
+    from the deepest, so that a parent adds up its children's sums once (a few additions per
+    value, not one per value and ancestor)."""
+    parent: dict[str, str] = {}
+    depth: dict[str, int] = {NATIONAL: 0}
+    for area_code in {key[2] for key in own}:
+        chain = ancestors(areas[area_code])
+        for i, code in enumerate(chain[:-1]):
+            parent[code] = chain[i - 1] if i else NATIONAL
+            depth[code] = i + 1
+    levels: dict[int, dict[tuple[str, str, str], Delta]] = defaultdict(lambda: defaultdict(Delta))
+    for key, delta in own.items():
+        if not delta.is_zero():
+            levels[depth[key[2]]][key].add(delta)
+    for level in range(max(levels, default=0), 0, -1):
+        for (code, period, area_code), delta in levels[level].items():
+            levels[level - 1][(code, period, parent[area_code])].add(delta)
+    return {key: delta for rows in levels.values() for key, delta in rows.items() if not delta.is_zero()}
 
 
 def apply(session: Session, deltas: dict[tuple[str, str, str], Delta]) -> None:
@@ -259,11 +277,10 @@ def stored_totals(session: Session, indicator_code: str, period: str, codes: Ite
     (absent: nothing reported beneath them)."""
     table = AreaRollup.__table__
     found: dict[str, tuple] = {}
-    for part in chunks(sorted(set(codes))):
+    for in_part in in_batches(session, table.c.area_code, codes):
         for area_code, *figures in session.execute(
                 select(table.c.area_code, *(table.c[c] for c in _COLUMNS)).where(
-                    table.c.indicator_code == indicator_code, table.c.period == period,
-                    table.c.area_code.in_(list(part)))):
+                    table.c.indicator_code == indicator_code, table.c.period == period, in_part)):
             found[area_code] = tuple(figures)
     return found
 

@@ -11,7 +11,7 @@ from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import forbidden
 from pydantic import TypeAdapter, ValidationError
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from minilok_indicators.dialect import bulk_upsert
@@ -114,8 +114,13 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         aggregates.lock_years(session, [(row["indicator_code"], row["period"][:4]) for row in rows])
         before = aggregates.current_values(session, sorted(latest))
         deltas = aggregates.changes(session, indicators, areas, before, rows)
-        bulk_upsert(session, IndicatorValue.__table__, rows, ["indicator_code", "period", "area_code"],
-                    lambda excluded: {c: excluded[c] for c in ("numerator", "denominator", "value", "updated_at")})
+        # A row that reports what is already stored stays as it is (updated_at included): an
+        # import run again over the same data changes nothing.
+        table = IndicatorValue.__table__
+        bulk_upsert(session, table, rows, ["indicator_code", "period", "area_code"],
+                    lambda excluded: {c: excluded[c] for c in ("numerator", "denominator", "value", "updated_at")},
+                    lambda excluded: or_(*(table.c[c].is_distinct_from(excluded[c])
+                                           for c in ("numerator", "denominator", "value"))))
         aggregates.apply(session, deltas)
         quality.flag_outliers(session, indicators, rows)
 
@@ -125,16 +130,17 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
     _add_later_cumulative_periods(session, indicators, affected)
     needed = set().union(*affected.values()) - areas.keys() if affected else set()
     ancestors = {**areas, **areas_by_code(session, needed)}
-    targets: dict[str, dict[str, float | None]] = {}  # per indicator, read once for all its periods
+    scopes: dict[str, dict] = defaultdict(dict)  # per indicator, all its periods checked at once
     for (indicator_code, period_text), codes in sorted(affected.items()):
         indicator = indicators[indicator_code]
-        in_scope = sorted((ancestors[code] for code in codes
-                           if event_levels is None or ancestors[code].level in event_levels), key=lambda a: a.path)
-        if indicator_code not in targets:
-            scope = {code for (other, _), more in affected.items() if other == indicator_code for code in more}
-            targets[indicator_code] = targets_for(session, indicator, [ancestors[code] for code in scope])
-        result.events += check_targets(session, indicator, parse_period_of_type(period_text, indicator.period_type),
-                                       in_scope, targets[indicator_code])
+        scopes[indicator_code][parse_period_of_type(period_text, indicator.period_type)] = sorted(
+            (ancestors[code] for code in codes if event_levels is None or ancestors[code].level in event_levels),
+            key=lambda a: a.path)
+    for indicator_code, by_period in sorted(scopes.items()):
+        indicator = indicators[indicator_code]
+        scope = {code for (other, _), more in affected.items() if other == indicator_code for code in more}
+        targets = targets_for(session, indicator, [ancestors[code] for code in scope])
+        result.events += check_targets(session, indicator, by_period, targets)
     return result
 
 

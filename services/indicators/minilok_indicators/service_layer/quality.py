@@ -19,7 +19,7 @@ from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import and_, delete, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name
+from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, in_batches
 from minilok_indicators.domain.outliers import HISTORY, outlier
 from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, Indicator, IndicatorValue, ValueOutlier
@@ -108,12 +108,12 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
                       for text in {row["period"] for row in items}}
             periods = sorted({p for ps in before.values() for p in ps})
             history: dict[str, dict[str, float]] = {}
-            for period_text, area_code, value in session.execute(
-                    select(values.c.period, values.c.area_code, values.c.value)
-                    .where(values.c.indicator_code == code, values.c.period.in_(periods),
-                           values.c.area_code.in_(sorted({row["area_code"] for row in items})),
-                           values.c.value.is_not(None))):
-                history.setdefault(area_code, {})[period_text] = value
+            for in_part in in_batches(session, values.c.area_code, [row["area_code"] for row in items]):
+                for period_text, area_code, value in session.execute(
+                        select(values.c.period, values.c.area_code, values.c.value)
+                        .where(values.c.indicator_code == code, values.c.period.in_(periods), in_part,
+                               values.c.value.is_not(None))):
+                    history.setdefault(area_code, {})[period_text] = value
             for row in items:
                 past = history.get(row["area_code"], {})
                 hit = outlier(row["value"], [past[p] for p in before[row["period"]] if p in past]) \
@@ -126,9 +126,9 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
                               # JSON and both databases keep a finite float: MAD = 0 scores as +/-1e9
                               "score": max(-1e9, min(1e9, hit.score)), "flagged_at": now})
         for (code, period_text), area_codes in cleared.items():
-            session.execute(delete(ValueOutlier).where(ValueOutlier.indicator_code == code,
-                                                       ValueOutlier.period == period_text,
-                                                       ValueOutlier.area_code.in_(area_codes)))
+            for in_part in in_batches(session, ValueOutlier.area_code, area_codes):
+                session.execute(delete(ValueOutlier).where(ValueOutlier.indicator_code == code,
+                                                           ValueOutlier.period == period_text, in_part))
         # A re-import of the same flagged value keeps its first flagged_at.
         bulk_upsert(session, ValueOutlier.__table__, found, ["indicator_code", "period", "area_code"],
                     lambda excluded: {c: excluded[c] for c in ("value", "median", "score")})

@@ -13,7 +13,7 @@ from minilok_shared.errors import unprocessable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import descendant_filter, dialect_name
+from minilok_indicators.dialect import descendant_filter, dialect_name, in_batches
 from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
 from minilok_indicators.domain.rollup import (
@@ -162,33 +162,41 @@ def year_to_date(indicator: Indicator, period: Period) -> list[Period]:
 
 def _rollup_rows(session: Session, indicator: Indicator, periods: list[str], codes: list[str]) -> dict:
     """(period, area) → Totals of the stored rollup rows: one range query on the primary key
-    (indicator = ? AND period IN (...) AND area_code IN (...)) per chunk of areas."""
+    (indicator = ? AND period IN (...) AND area_code IN (...)), see `dialect.in_batches`."""
     table = AreaRollup.__table__
     found: dict[tuple[str, str], Totals] = {}
-    for part in chunks(sorted(set(codes))):
+    for in_part in in_batches(session, table.c.area_code, codes):
         for period, area_code, numerator, denominator, denominator_reports, reports in session.execute(
                 select(table.c.period, table.c.area_code, table.c.numerator, table.c.denominator,
                        table.c.denominator_reports, table.c.reports).where(
-                    table.c.indicator_code == indicator.code, table.c.period.in_(sorted(set(periods))),
-                    table.c.area_code.in_(list(part)))):
+                    table.c.indicator_code == indicator.code, table.c.period.in_(sorted(set(periods))), in_part)):
             found[(period, area_code)] = _as_totals((numerator, denominator, denominator_reports, reports))
     return found
 
 
+def rollup_rows_for(session: Session, indicator: Indicator, periods: list[Period], codes: list[str]) -> dict:
+    """The rollup rows `pws_figures` reads for each of these periods, in one read."""
+    wanted = {str(p) for period in periods for p in (period, period.previous())}
+    if is_cumulative(indicator):
+        wanted |= {str(p) for period in periods for p in year_to_date(indicator, period)}
+    return _rollup_rows(session, indicator, sorted(wanted), codes)
+
+
 def pws_figures(session: Session, indicator: Indicator, period: Period, codes: list[str],
-                targets: dict[str, float | None]) -> dict[str, dict]:
+                targets: dict[str, float | None], stored: dict | None = None) -> dict[str, dict]:
     """Each area's figures for the period with the PWS status, read from `area_rollups` in one
     range query: the period, the previous period and, for a cumulative indicator, the year to
     date (at most 12 rows of the same year per area).
 
     The trend (`previous_value`, `change`, `trend`, and so the status) compares the period's own
     value with the previous period's own value: for a cumulative indicator this month's coverage
-    against last month's, as PWS KIA does (the cumulative coverage only ever rises in a year)."""
+    against last month's, as PWS KIA does (the cumulative coverage only ever rises in a year).
+    `stored`: those rows read beforehand for several periods at once (`rollup_rows_for`)."""
     previous = period.previous()
     cumulative = is_cumulative(indicator)
     wanted = [str(period), str(previous)]
     ytd = [str(p) for p in year_to_date(indicator, period)] if cumulative else []
-    rows = _rollup_rows(session, indicator, [*wanted, *ytd], codes)
+    rows = stored if stored is not None else _rollup_rows(session, indicator, [*wanted, *ytd], codes)
     result: dict[str, dict] = {}
     for code in codes:
         totals = rows.get((str(period), code), EMPTY)

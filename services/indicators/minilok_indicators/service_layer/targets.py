@@ -11,13 +11,13 @@ from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, load_only
 
-from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, transaction_lock
+from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, in_batches, transaction_lock
 from minilok_indicators.domain.periods import Period, parse_period
 from minilok_indicators.events import emit_below_target, emit_recovered
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue, TargetStatus
 from minilok_indicators.service_layer.areas import area_or_404, chunks
 from minilok_indicators.service_layer.catalogue import indicator_or_404
-from minilok_indicators.service_layer.rollups import pws_figures, targets_for
+from minilok_indicators.service_layer.rollups import pws_figures, rollup_rows_for, targets_for
 
 
 def set_area_target(session: Session, indicator_code: str, area_code: str, target: float) -> None:
@@ -38,49 +38,57 @@ def area_targets(session: Session, indicator_code: str) -> list[AreaTarget]:
                                 .order_by(AreaTarget.area_code)))
 
 
-def check_targets(session: Session, indicator: Indicator, period: Period, areas: list[Area],
+def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, list[Area]],
                   targets: dict[str, float | None] | None = None) -> list[dict]:
-    """Re-evaluate these areas' rollups and emit what changed; returns the events written.
-    `targets` (by area code) saves reading them again when the caller has them."""
-    if not areas:
+    """Re-evaluate the rollups of these areas in these periods and emit what changed; returns
+    the events written. All periods together: one read of their status, one of their rollups,
+    one upsert of what changed. `targets` (by area code) saves reading them again when the
+    caller has them."""
+    scopes = {period: areas for period, areas in sorted(scopes.items()) if areas}
+    if not scopes:
         return []
     # Two ingests of the same indicator and period decide one after the other, each on the
     # other's committed values and status: one below_target, never two.
-    transaction_lock(session, f"minilok-indicators-target-{indicator.code}-{period}")
-    codes = [area.code for area in areas]
+    for period in scopes:
+        transaction_lock(session, f"minilok-indicators-target-{indicator.code}-{period}")
+    codes = sorted({area.code for areas in scopes.values() for area in areas})
+    periods = [str(period) for period in scopes]
     status = TargetStatus.__table__
-    known: dict[str, tuple[bool, float | None]] = {}
-    for part in chunks(codes):
-        known.update((code, (below, value)) for code, below, value in session.execute(
-            select(status.c.area_code, status.c.below, status.c.value).where(
-                status.c.indicator_code == indicator.code, status.c.period == str(period),
-                status.c.area_code.in_(part))))
+    known: dict[tuple[str, str], tuple[bool, float | None]] = {}
+    for in_part in in_batches(session, status.c.area_code, codes):
+        known.update(((period, code), (below, value)) for period, code, below, value in session.execute(
+            select(status.c.period, status.c.area_code, status.c.below, status.c.value).where(
+                status.c.indicator_code == indicator.code, status.c.period.in_(periods), in_part)))
     if targets is None:
-        targets = targets_for(session, indicator, areas)
-    found = pws_figures(session, indicator, period, codes, targets)
+        distinct = {area.code: area for areas in scopes.values() for area in areas}
+        targets = targets_for(session, indicator, list(distinct.values()))
+    stored = rollup_rows_for(session, indicator, list(scopes), codes)
     events, changed, refreshed = [], [], []
     now = utcnow()
-    for area in areas:
-        result = found[area.code]
-        if result["meets_target"] is None:
-            continue
-        below = not result["meets_target"]
-        was_below, last_value = known.get(area.code, (False, None))
-        if below == was_below:
-            if area.code in known and last_value != result["value"]:
-                refreshed.append({"a": area.code, "v": result["value"]})
-            continue
-        changed.append({"indicator_code": indicator.code, "area_code": area.code, "period": str(period),
-                        "below": below, "value": result["value"], "changed_at": now})
-        emit = emit_below_target if below else emit_recovered
-        events.append(emit(session, indicator, area, period, result))
+    for period, areas in scopes.items():
+        period_text = str(period)
+        found = pws_figures(session, indicator, period, [area.code for area in areas], targets, stored)
+        for area in areas:
+            result = found[area.code]
+            if result["meets_target"] is None:
+                continue
+            below = not result["meets_target"]
+            was_below, last_value = known.get((period_text, area.code), (False, None))
+            if below == was_below:
+                if (period_text, area.code) in known and last_value != result["value"]:
+                    refreshed.append({"p": period_text, "a": area.code, "v": result["value"]})
+                continue
+            changed.append({"indicator_code": indicator.code, "area_code": area.code, "period": period_text,
+                            "below": below, "value": result["value"], "changed_at": now})
+            emit = emit_below_target if below else emit_recovered
+            events.append(emit(session, indicator, area, period, result))
     # Meeting the target from the start is no news: only a change (or a first shortfall) is written.
     if changed:
         bulk_upsert(session, status, changed, ["indicator_code", "area_code", "period"],
                     lambda excluded: {c: excluded[c] for c in ("below", "value", "changed_at")})
     if refreshed:
         session.execute(update(status).where(
-            status.c.indicator_code == indicator.code, status.c.period == str(period),
+            status.c.indicator_code == indicator.code, status.c.period == bindparam("p"),
             status.c.area_code == bindparam("a")).values(value=bindparam("v")), refreshed)
     return events
 
@@ -102,10 +110,7 @@ def recheck_area_targets(session: Session, indicator_code: str, area_code: str,
     ).all()
     scope = list(session.scalars(select(Area).where(in_subtree, Area.level.in_(sorted(event_levels)))
                                  .order_by(Area.path)))
-    events = []
-    for period in sorted(periods):
-        events += check_targets(session, indicator, parse_period(period), scope)
-    return events
+    return check_targets(session, indicator, {parse_period(period): scope for period in periods})
 
 
 def reevaluate_quietly(session: Session, indicator_codes: list[str]) -> int:
