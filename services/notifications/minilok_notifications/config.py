@@ -46,6 +46,12 @@ class NotificationsSettings(ServiceSettings):
     # Per target (webhook host, SMTP server, gateway), across all workers (Redis).
     target_concurrency: int = Field(
         4, ge=1, validation_alias="NOTIFICATIONS_TARGET_CONCURRENCY")
+    # A worker claims up to this many due deliveries in one statement and sends them concurrently
+    # on this many threads (per worker process; one keep-alive httpx client among them).
+    delivery_batch_size: int = Field(50, ge=1, validation_alias="NOTIFICATIONS_DELIVERY_BATCH_SIZE")
+    delivery_concurrency: int = Field(16, ge=1, validation_alias="NOTIFICATIONS_DELIVERY_CONCURRENCY")
+    # How long a send of a batch waits for its target's turn before it is put back (not an attempt).
+    target_wait_seconds: float = Field(5, ge=0, validation_alias="NOTIFICATIONS_TARGET_WAIT_SECONDS")
     breaker_threshold: int = Field(
         5, ge=1, validation_alias="NOTIFICATIONS_BREAKER_THRESHOLD")
     breaker_cooldown_seconds: float = Field(

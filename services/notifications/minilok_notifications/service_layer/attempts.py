@@ -1,15 +1,20 @@
-"""Attempts: claim a due delivery with a short lease, send it through its channel, record the outcome.
+"""Attempts in batches: claim due deliveries with a lease, send them concurrently, record the outcomes.
 
-A worker claims the row before sending, so two workers never send the same delivery at once, and a
+A worker claims the rows before sending, so two workers never send the same delivery at once, and a
 delivered row is never sent again."""
 
 from __future__ import annotations
 
 import logging
+import random
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
+from functools import lru_cache
 
 from minilok_shared.db import utcnow
-from sqlalchemy import or_, update
+from sqlalchemy import bindparam, or_, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from minilok_notifications import models
@@ -49,31 +54,32 @@ def build_message(delivery: models.Delivery, settings: NotificationsSettings, no
     )
 
 
-def lease_if_due(session: Session, delivery_id: int, now: datetime, lease_seconds: float) -> bool:
-    """Lease the delivery to this worker: only a pending, due, unleased row can be leased, and only
-    by one worker (the conditional UPDATE is atomic on SQLite and PostgreSQL alike)."""
-    row = Delivery.__table__.c  # a Core UPDATE: the ORM's bulk-update machinery adds nothing here
-    leased = session.execute(
-        update(Delivery.__table__)
-        .where(row.id == delivery_id, row.status == "pending",
-               or_(row.lease_until.is_(None), row.lease_until < now),
-               or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now + timedelta(seconds=1)))
-        .values(lease_until=now + timedelta(seconds=lease_seconds))
-    ).rowcount
-    return leased == 1
+def claim_due(session: Session, now: datetime, lease: float, *, limit: int, ids: list[int] | None = None) -> \
+        list[int]:
+    """Lease up to `limit` due deliveries (of `ids`, or the longest due) to this worker in one
+    statement, and return their ids: only a pending, due, unleased row is taken, and by one worker.
+
+    The same statement serves both databases: PostgreSQL locks the chosen rows `FOR UPDATE SKIP
+    LOCKED`, so workers claiming at once take disjoint rows without waiting on each other; SQLite
+    renders no `FOR UPDATE` and needs none (BEGIN IMMEDIATE lets one writer in at a time)."""
+    row = Delivery.__table__.c  # Core statements: the ORM's bulk machinery adds nothing here
+    due = (row.status == "pending", or_(row.lease_until.is_(None), row.lease_until < now),
+           or_(row.next_attempt_at.is_(None), row.next_attempt_at <= now + timedelta(seconds=1)))
+    chosen = select(row.id).where(*due)
+    if ids is not None:
+        chosen = chosen.where(row.id.in_(ids))
+    # A CTE, not `IN (subquery)`: PostgreSQL may rescan a plain subquery once per row it updates,
+    # and each rescan would take `limit` more rows.
+    chosen = chosen.order_by(row.next_attempt_at).limit(limit).with_for_update(skip_locked=True).cte("chosen")
+    return list(session.scalars(
+        update(Delivery.__table__).where(row.id.in_(select(chosen.c.id)), *due)
+        .values(lease_until=now + timedelta(seconds=lease)).returning(row.id)))
 
 
 def claim(session_factory: sessionmaker[Session], delivery_id: int, now: datetime, lease_seconds: float) -> bool:
-    """Take the delivery for one attempt, in a transaction of its own (`lease_if_due`)."""
+    """Take one delivery for one attempt, in a transaction of its own (`claim_due`)."""
     with session_factory.begin() as session:
-        return lease_if_due(session, delivery_id, now, lease_seconds)
-
-
-def claim_and_load(session: Session, delivery_id: int, now: datetime, lease_seconds: float) -> models.Delivery | None:
-    """The delivery, leased to this worker, or None when another worker has it or it is not due."""
-    if not lease_if_due(session, delivery_id, now, lease_seconds):
-        return None
-    return session.get(Delivery, delivery_id)
+        return claim_due(session, now, lease_seconds, limit=1, ids=[delivery_id]) == [delivery_id]
 
 
 def apply_result(delivery: models.Delivery, result: SendResult, now: datetime, scale: float) -> float | None:
@@ -155,49 +161,130 @@ def note_target_health(sub: models.Subscription, status: str, now: datetime) -> 
     return False
 
 
-def send_guarded(message: Message, settings: NotificationsSettings) -> SendResult:
-    """Send through the message's channel unless its target's guard refuses (too busy, circuit open)."""
+# Per process and target, as many sends at once as the target allows across all workers: the
+# threads of a batch queue here for their turn instead of asking Redis for a slot in a loop.
+_target_turns: dict[tuple[str, int], threading.BoundedSemaphore] = {}
+
+
+def send_guarded(message: Message, settings: NotificationsSettings, wait_seconds: float = 0.0) -> SendResult:
+    """Send through the message's channel unless its target's guard refuses (circuit open, or still
+    too busy after `wait_seconds` of waiting for a free slot)."""
     guard, key = guard_for(settings), target_key(message, settings)
-    refused = guard.before_send(key, message.message_id)
-    if refused is not None:
-        return refused
+    give_up_at = time.monotonic() + wait_seconds
+    turn = _target_turns.setdefault((key, settings.target_concurrency),
+                                    threading.BoundedSemaphore(settings.target_concurrency))
+    if not turn.acquire(timeout=wait_seconds):
+        return SendResult(deferred=True, retry_after=random.uniform(0.5, 1.5), error="target sibuk / target busy")
     try:
-        result = get_channel(message.channel, settings).send(message)
-    except Exception as exc:  # an adapter bug must not leave the row leased forever
-        log.exception("channel %s failed", message.channel)
-        result = SendResult(error=f"{type(exc).__name__}: {exc}")
-    guard.after_send(key, message.message_id, result)
-    return result
+        refused = guard.before_send(key, message.message_id)
+        while refused is not None and refused.deferred and time.monotonic() < give_up_at:
+            time.sleep(min(0.05, give_up_at - time.monotonic()))  # another worker holds the slots
+            refused = guard.before_send(key, message.message_id)
+        if refused is not None:
+            return refused
+        try:
+            result = get_channel(message.channel, settings).send(message)
+        except Exception as exc:  # an adapter bug must not leave the row leased forever
+            log.exception("channel %s failed", message.channel)
+            result = SendResult(error=f"{type(exc).__name__}: {exc}")
+        guard.after_send(key, message.message_id, result)
+        return result
+    finally:
+        turn.release()
+
+
+@lru_cache
+def _send_pool(size: int) -> ThreadPoolExecutor:
+    """The worker process's senders, made on first use (after Celery's fork). The channels' one
+    httpx client per process is shared by them, so connections to a target are kept alive."""
+    return ThreadPoolExecutor(max_workers=size, thread_name_prefix="deliver")
+
+
+def send_all(messages: list[Message], settings: NotificationsSettings) -> list[SendResult]:
+    """Send every message, concurrently, each under its target's guard; results in the same order."""
+    def send(message: Message) -> SendResult:
+        return send_guarded(message, settings, settings.target_wait_seconds)
+
+    if len(messages) <= 1:
+        return [send(message) for message in messages]
+    return list(_send_pool(settings.delivery_concurrency).map(send, messages))
 
 
 def lease_seconds(settings: NotificationsSettings) -> float:
-    """How long a claimed delivery stays a worker's: well past the one overall deadline of a send
-    (channels/http.py), so no lease expires while its send is in flight and none is sent twice."""
-    return settings.webhook_timeout_seconds * 2 + 60
+    """How long a claimed delivery stays a worker's: well past a batch's longest send (a wait for
+    its target's turn, then the one overall deadline of channels/http.py), so no lease expires
+    while its send is in flight and none is sent twice."""
+    return settings.target_wait_seconds + settings.webhook_timeout_seconds * 2 + 60
 
 
-def attempt(session_factory: sessionmaker[Session], settings: NotificationsSettings, delivery_id: int) -> \
-        tuple[str, float | None]:
-    """One attempt at one delivery: ("skipped", None) when another worker has it or it is not due,
-    else (status after the attempt, retry delay or None)."""
+def prepare(delivery: models.Delivery, settings: NotificationsSettings, now: datetime) -> Message | SendResult:
+    """What to send for a claimed delivery, or the result to record without sending."""
+    if not delivery.subscription.active:
+        return SendResult(error="langganan nonaktif / subscription inactive", permanent=True)
+    try:
+        return build_message(delivery, settings, now)
+    except webhook_secrets.UndecryptableSecret as exc:  # no retry can help: fail it, and say why
+        return SendResult(error=str(exc), permanent=True)
+
+
+Outcome = tuple[str, float | None]  # (status after the attempt, retry delay or None)
+
+
+def attempt_batch(session_factory: sessionmaker[Session], settings: NotificationsSettings,
+                  delivery_ids: list[int] | None = None) -> dict[int, Outcome]:
+    """One attempt at each of a batch of deliveries: those of `delivery_ids` still due, or (None)
+    up to `delivery_batch_size` of the longest due. Claimed and loaded in one transaction, sent
+    concurrently, recorded in another; a delivery not claimed (another worker has it, or it is not
+    due) is left out of the answer. A crash between send and record loses nothing: the lease
+    expires and the sweep sends it again under the same webhook-id."""
     now = utcnow()
-    lease = lease_seconds(settings)
-    with session_factory.begin() as session:  # the claim and the read of what to send: one transaction
-        delivery = claim_and_load(session, delivery_id, now, lease)
-        if delivery is None:
-            return "skipped", None
-        message, refusal = None, None
-        if not delivery.subscription.active:
-            refusal = SendResult(error="langganan nonaktif / subscription inactive", permanent=True)
-        else:
-            try:
-                message = build_message(delivery, settings, now)
-            except webhook_secrets.UndecryptableSecret as exc:  # no retry can help: fail it, and say why
-                refusal = SendResult(error=str(exc), permanent=True)
-    result = refusal or send_guarded(message, settings)
+    limit = len(delivery_ids) if delivery_ids is not None else settings.delivery_batch_size
     with session_factory.begin() as session:
-        delivery = session.get(Delivery, delivery_id)
-        now = utcnow()
+        ids = claim_due(session, now, lease_seconds(settings), limit=limit, ids=delivery_ids)
+        if not ids:
+            return {}
+        deliveries = session.scalars(select(Delivery).where(Delivery.id.in_(ids)).order_by(Delivery.id)).unique().all()
+        session.expunge_all()  # kept as plain objects: the record below writes them in one statement
+    plans = [prepare(delivery, settings, now) for delivery in deliveries]
+    sent = iter(send_all([plan for plan in plans if isinstance(plan, Message)], settings))
+    results = [next(sent) if isinstance(plan, Message) else plan for plan in plans]
+    with session_factory.begin() as session:
+        return record(session, deliveries, results, settings)
+
+
+def attempt(session_factory: sessionmaker[Session], settings: NotificationsSettings, delivery_id: int) -> Outcome:
+    """One attempt at one delivery: ("skipped", None) when another worker has it or it is not due."""
+    return attempt_batch(session_factory, settings, [delivery_id]).get(delivery_id, ("skipped", None))
+
+
+# What an attempt changes on a delivery and on its subscription.
+_DELIVERY_COLUMNS = ("status", "attempts", "attempt_count", "next_attempt_at", "lease_until", "last_response_status",
+                     "last_error", "delivered_at", "provider_message_id", "channel", "target_override",
+                     "fallback_used", "updated_at")
+_SUBSCRIPTION_COLUMNS = ("active", "failing_since", "disabled_reason", "updated_at")
+
+
+def _executemany_update(session: Session, table, columns: tuple[str, ...], objects: list) -> None:
+    """One UPDATE by id, executed for every object with its own values of `columns`."""
+    if not objects:
+        return
+    statement = update(table).where(table.c.id == bindparam("b_id")).values(
+        {name: bindparam(f"b_{name}", type_=table.c[name].type) for name in columns})
+    session.execute(statement, [{"b_id": obj.id, **{f"b_{name}": getattr(obj, name) for name in columns}}
+                                for obj in objects])
+
+
+def record(session: Session, deliveries: list[models.Delivery], results: list[SendResult],
+           settings: NotificationsSettings) -> dict[int, Outcome]:
+    """Record each delivery's attempt and its follow-ons (fallback switch, 410 switch-off, failing
+    since, `notification.failed` through the outbox, digest members): the deliveries in one
+    statement, the subscriptions that changed in another."""
+    now = utcnow()
+    subscriptions = {d.subscription.id: d.subscription for d in deliveries}
+    health_before = {sub_id: (sub.active, sub.failing_since, sub.disabled_reason)
+                     for sub_id, sub in subscriptions.items()}
+    outcomes: dict[int, Outcome] = {}
+    for delivery, result in zip(deliveries, results, strict=True):
         on_fallback = delivery.fallback_used
         delay = apply_result(delivery, result, now, settings.retry_scale)
         if gone(delivery, result):
@@ -210,8 +297,15 @@ def attempt(session_factory: sessionmaker[Session], settings: NotificationsSetti
             delay = 0.0
         elif delivery.status == "failed" or disabled:
             emit_delivery_failed(session, delivery, subscription_disabled=disabled)
+        delivery.updated_at = now
         settle_digest_members(session, delivery)
-        status = delivery.status
-    log.info("delivery %s %s (attempt %d)", delivery_id, status, delivery.attempt_count,
-             extra={"delivery_id": delivery_id, "response_status": result.response_status})
-    return status, delay
+        outcomes[delivery.id] = (delivery.status, delay)
+        log.info("delivery %s %s (attempt %d)", delivery.id, delivery.status, delivery.attempt_count,
+                 extra={"delivery_id": delivery.id, "response_status": result.response_status})
+    _executemany_update(session, Delivery.__table__, _DELIVERY_COLUMNS, deliveries)
+    changed = [sub for sub_id, sub in subscriptions.items()
+               if (sub.active, sub.failing_since, sub.disabled_reason) != health_before[sub_id]]
+    for sub in changed:
+        sub.updated_at = now
+    _executemany_update(session, models.Subscription.__table__, _SUBSCRIPTION_COLUMNS, changed)
+    return outcomes
