@@ -146,3 +146,18 @@ class Timer:
 
     def __exit__(self, *exc) -> None:
         self.seconds = time.perf_counter() - self.started
+
+
+def insert_due_followups(conn, *, meeting_id: int, puskesmas_id: int, agency_ids: list[int], count: int,
+                         due: datetime) -> None:
+    """`count` open follow-ups of one meeting, owners in turn, all due at `due` with their
+    overdue reminder due then too: the next reminder scan emits `followup.overdue` for each."""
+    from minilok_meetings import models
+
+    rows = [dict(meeting_id=meeting_id, puskesmas_id=puskesmas_id, title=f"RTL {i}",
+                 owner_agency_id=agency_ids[i % len(agency_ids)], due_at=due, priority="normal", status="open",
+                 escalation_level=0, percent=0, created_at=due, updated_at=due, next_reminder_at=due,
+                 reminder_stage=1)
+            for i in range(count)]
+    for start in range(0, count, 10_000):
+        conn.execute(models.FollowUp.__table__.insert(), rows[start:start + 10_000])

@@ -50,7 +50,9 @@ import redis
 from sqlalchemy import create_engine, func, select
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import PG_ADMIN, drop_database, fresh_database, percentile, table, write_result  # noqa: E402
+from benchlib import (  # noqa: E402
+    PG_ADMIN, drop_database, fresh_database, insert_due_followups, percentile, table, write_result)
+from reminder_burst import scanner  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -597,6 +599,48 @@ def latency(args, cleanup: Cleanup, receiver: Receiver, n: int, rate: float) -> 
     return result
 
 
+def burst(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
+    """--burst follow-ups fall due at once: the reminder scan (--scanners processes, as the
+    meetings worker runs it) writes their `followup.overdue` events, and the pipeline carries each
+    to its agency's webhook. Timed from the scan's start to the last delivery recorded `delivered`."""
+    stack = Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"burst-c{n}w{n}")
+    try:
+        due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
+        with stack.meetings_engine.begin() as conn:
+            insert_due_followups(conn, meeting_id=stack.meeting_id, puskesmas_id=stack.puskesmas_id,
+                                 agency_ids=stack.agency_ids, count=args.burst, due=due)
+        pids = stack.start()
+        warm_up(stack)
+        warm = stack.delivered()
+        ctx = mp.get_context("spawn")
+        out = ctx.Queue()
+        with MemorySampler(pids) as memory, Profiler(args.profile, stack.label, pids):
+            started = time.time()
+            scanners = [ctx.Process(target=scanner, args=(stack.meetings_url, due + timedelta(seconds=30), out))
+                        for _ in range(args.scanners)]
+            for proc in scanners:
+                proc.start()
+            [out.get(timeout=args.burst_timeout) for _ in scanners]
+            for proc in scanners:
+                proc.join(30)
+            scanned = time.time()
+            stack.wait_delivered(warm + args.burst, args.burst_timeout)
+        times = stack.delivered_times()[warm:]
+        result = {
+            "consumers": n, "workers": n, "followups": args.burst, "scanners": args.scanners,
+            "scan_seconds": round(scanned - started, 2),
+            "seconds_to_last_delivery": round(times[-1] - started, 2),
+            "deliveries_per_second": round(args.burst / (times[-1] - started), 1),
+            "memory": memory.summary(),
+            "processes_with_tracebacks": stack.tracebacks(),
+        }
+    except BaseException:
+        stack.close(keep_logs=True)
+        raise
+    stack.close()
+    return result
+
+
 def role_memory(memory: dict[str, dict]) -> dict[str, dict]:
     """Per kind of process (relay, consumer, worker main, worker child): the largest figures."""
     roles: dict[str, dict] = {}
@@ -623,6 +667,14 @@ def print_table(result: dict) -> None:
     print()
     print(table(rows, ("run", "worker args", "events", "seconds", "per second", "sustained (10-90%)",
                        "% of raw (target >= 30%)", "load before")))
+    run = result.get("burst")
+    if run:
+        print()
+        print(table([(f"{run['consumers']} consumer(s), {run['workers']} worker(s), {run['scanners']} scanner(s)",
+                      run["followups"], run["scan_seconds"], run["seconds_to_last_delivery"],
+                      run["deliveries_per_second"])],
+                    ("burst: follow-ups due at once", "follow-ups", "scan s", "last delivery recorded s (target < 300)",
+                     "deliveries/s")))
     lat = result.get("latency")
     if lat:
         print()
@@ -633,7 +685,7 @@ def print_table(result: dict) -> None:
                      "p99 ms (target < 250)", "max ms")))
     rows = []
     for label, memory in [(f"{r['consumers']}c/{r['workers']}w", r["memory"]) for r in result["throughput"]] + \
-            ([("latency", lat["memory"])] if lat else []):
+            ([("latency", lat["memory"])] if lat else []) + ([("burst", run["memory"])] if run else []):
         for role, m in role_memory(memory).items():
             rows.append((label, f"{role} x{m['count']}", m["peak_mib"], m["start_mib"], m["end_mib"],
                          m["cpu_seconds"]))
@@ -667,6 +719,11 @@ def main() -> int:
                         help="RabbitMQ without a vhost: a fresh vhost is made per run")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--burst", type=int, default=0,
+                        help="follow-ups due at once, timed until their last overdue webhook is recorded (0: skip)")
+    parser.add_argument("--scanners", type=int, default=2, help="reminder-scan processes of the burst")
+    parser.add_argument("--burst-timeout", type=float, default=1800)
+    parser.add_argument("--only-burst", action="store_true", help="skip the throughput and latency runs")
     parser.add_argument("--keep-logs", action="store_true", help="keep every process's log (printed where)")
     parser.add_argument("--profile", metavar="DIR",
                         help="record every process with py-spy during the runs (collapsed stacks in DIR; "
@@ -687,7 +744,7 @@ def main() -> int:
         print("baseline: raw pika publishes with confirms ...", flush=True)
         baselines = [baseline(args, cleanup, sample_body_size())]
         runs = []
-        for n in configs:
+        for n in ([] if args.only_burst else configs):
             print(f"throughput: {n} consumer(s), {n} worker(s), {args.events} events ...", flush=True)
             load = load_average()
             run = throughput(args, cleanup, receiver, n)
@@ -695,17 +752,26 @@ def main() -> int:
             print(f"  {run['events_per_second']} events/s over {run['seconds']} s "
                   f"(writes took {run['write_seconds']} s)", flush=True)
             runs.append(run)
-        baselines.append(baseline(args, cleanup, runs[0]["body_bytes"]))
+        if args.burst:
+            n = configs[-1]
+            print(f"burst: {args.burst} follow-ups due at once, {n} consumer(s), {n} worker(s) ...", flush=True)
+            load = load_average()
+            result["burst"] = burst(args, cleanup, receiver, n)
+            result["burst"]["load_average_before"] = load
+            print(f"  last delivery recorded after {result['burst']['seconds_to_last_delivery']} s", flush=True)
+        baselines.append(baseline(args, cleanup, runs[0]["body_bytes"] if runs else sample_body_size()))
         result["baselines"] = baselines
         result["baseline"] = max(baselines, key=lambda b: b["messages_per_second"])
         raw = result["baseline"]["messages_per_second"]
         for run in runs:
             run["percent_of_raw"] = round(100 * run["events_per_second"] / raw, 1)
         result["throughput"] = runs
-        best = max(runs, key=lambda r: r["events_per_second"])
-        result["best"] = {"consumers": best["consumers"], "workers": best["workers"],
-                          "events_per_second": best["events_per_second"], "percent_of_raw": best["percent_of_raw"]}
-        if not args.no_latency:
+        best = max(runs, key=lambda r: r["events_per_second"]) if runs else None
+        if best:
+            result["best"] = {"consumers": best["consumers"], "workers": best["workers"],
+                              "events_per_second": best["events_per_second"],
+                              "percent_of_raw": best["percent_of_raw"]}
+        if best and not args.no_latency:
             rate = args.latency_rate or best["events_per_second"] / 2
             print(f"latency: {best['consumers']} consumer(s), {best['workers']} worker(s), {rate:.0f} events/s "
                   f"for {args.latency_seconds:.0f} s ...", flush=True)

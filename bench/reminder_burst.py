@@ -20,7 +20,7 @@ from pathlib import Path
 from sqlalchemy import create_engine, func, insert, select, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from benchlib import database, write_result  # noqa: E402
+from benchlib import database, insert_due_followups, write_result  # noqa: E402
 
 
 def seed(url: str, count: int, due: datetime) -> None:
@@ -39,12 +39,7 @@ def seed(url: str, count: int, due: datetime) -> None:
         mid = conn.execute(insert(models.Meeting.__table__).values(
             puskesmas_id=pid, kind="quarterly_cross_sector", title="Bench", scheduled_at=due, status="published",
             decisions=[], created_at=due).returning(models.Meeting.id)).scalar_one()
-        rows = [dict(meeting_id=mid, puskesmas_id=pid, title=f"RTL {i}", owner_agency_id=agencies[i % 20],
-                     due_at=due, priority="normal", status="open", escalation_level=0, percent=0,
-                     created_at=due, updated_at=due, next_reminder_at=due, reminder_stage=1)
-                for i in range(count)]
-        for start in range(0, count, 10_000):
-            conn.execute(insert(models.FollowUp.__table__), rows[start:start + 10_000])
+        insert_due_followups(conn, meeting_id=mid, puskesmas_id=pid, agency_ids=agencies, count=count, due=due)
     engine.dispose()
 
 
