@@ -71,11 +71,12 @@ chaos: install
 	MINILOK_CHAOS=1 MINILOK_TEST_DB=postgresql $(PYTEST) tests/chaos -q -s --timeout 1800
 
 # Benchmarks print a table each and write JSON to bench/results/ (PostgreSQL on 127.0.0.1,
-# a throwaway RabbitMQ vhost). Run on an otherwise idle machine; figures: docs/benchmarks.md.
+# a throwaway RabbitMQ vhost). Run on an otherwise idle machine; figures: docs/benchmarks.md. The
+# pipeline's latency run is the 10-minute steady run at half load whose RSS must stay flat.
 .PHONY: bench
 bench: install
 	$(BIN)/python bench/reminder_burst.py --followups 100000 --scanners 2
 	$(BIN)/python bench/indicators.py
-	$(BIN)/python bench/pipeline.py
+	$(BIN)/python bench/pipeline.py --burst 100000 --latency-seconds 600
 	$(BIN)/python bench/api_load.py
 	$(BIN)/python bench/idempotency.py
