@@ -269,7 +269,8 @@ def consume(service: str, health_port: HealthPort = None) -> None:
     runner = EventConsumer(spec.name, make_engine(settings.database_url), spec.metadata.tables["inbox"],
                            spec.load_handlers(), settings.rabbitmq_url, prefetch=settings.consumer_prefetch,
                            max_attempts=settings.consumer_max_attempts,
-                           retry_delay_ms=settings.consumer_retry_delay_ms)
+                           retry_delay_ms=settings.consumer_retry_delay_ms, batch_size=settings.consumer_batch,
+                           linger_seconds=settings.consumer_linger_ms / 1000, queue_type=settings.queue_type)
     _run_until_stopped(runner, settings, health_port, spec.name, "consumer")
 
 
@@ -314,7 +315,8 @@ def declare_all_queues(channel) -> None:
     settings = CommonSettings()
     for spec in all_services().values():
         if spec.handlers:
-            declare_queues(channel, spec.name, spec.load_handlers().bindings, settings.consumer_retry_delay_ms)
+            declare_queues(channel, spec.name, spec.load_handlers().bindings, settings.consumer_retry_delay_ms,
+                           settings.queue_type)
 
 
 @broker_app.command("setup")
@@ -344,10 +346,11 @@ def _dead_letters(service: str, limit: int):
     from minilok_shared.events.consumer import queue_names
 
     settings = CommonSettings()
-    _, _, dlq = queue_names(_service(service).name, settings.consumer_retry_delay_ms)
+    _, _, dlq = queue_names(_service(service).name, settings.consumer_retry_delay_ms, settings.queue_type)
     connection = pika.BlockingConnection(pika.URLParameters(settings.rabbitmq_url))
     channel = connection.channel()
-    channel.queue_declare(dlq, durable=True)
+    channel.queue_declare(dlq, durable=True,
+                          arguments={"x-queue-type": "quorum"} if settings.queue_type == "quorum" else None)
     letters = []
     for _ in range(limit):
         method, properties, body = channel.basic_get(dlq, auto_ack=False)
@@ -399,7 +402,8 @@ def dlq_replay(
 
     from minilok_shared.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, queue_names
 
-    queue, _, _ = queue_names(_service(service).name, CommonSettings().consumer_retry_delay_ms)
+    settings = CommonSettings()
+    queue, _, _ = queue_names(_service(service).name, settings.consumer_retry_delay_ms, settings.queue_type)
     connection, channel, letters = _dead_letters(service, limit)
     replayed = 0
     try:

@@ -48,6 +48,12 @@ class CommonSettings(BaseSettings):
     consumer_prefetch: int = 50
     consumer_max_attempts: int = 5
     consumer_retry_delay_ms: int = 5000
+    # The consumer handles up to this many messages in one transaction, closing a batch early
+    # when no more arrive within the linger (MINILOK_CONSUMER_BATCH, MINILOK_CONSUMER_LINGER_MS).
+    consumer_batch: int = Field(100, ge=1, validation_alias="MINILOK_CONSUMER_BATCH")
+    consumer_linger_ms: int = Field(20, ge=0, validation_alias="MINILOK_CONSUMER_LINGER_MS")
+    # "classic" or "quorum" (replicated, for a RabbitMQ cluster of 3+ nodes; docs/scaling.md).
+    queue_type: str = Field("classic", validation_alias="MINILOK_QUEUE_TYPE")
 
     # Health endpoints of relays, consumers, workers and beat (GET /health, /ready, /metrics;
     # minilok_shared/health.py). Port 0: off (the default). /health turns 503 when the process's

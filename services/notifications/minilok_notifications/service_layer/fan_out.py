@@ -59,8 +59,8 @@ def _insert_ignoring_duplicates(session: Session):
             .returning(table.c.id, table.c.status))
 
 
-def record_event(session: Session, event: dict[str, Any], now: datetime | None = None) -> list[int]:
-    """Add a delivery per subscription that hears `event`; returns the ids of new, sendable ones."""
+def delivery_rows(session: Session, event: dict[str, Any], now: datetime | None = None) -> list[dict[str, Any]]:
+    """The delivery rows of `event`, one per subscription that hears it (not written yet)."""
     now = now or utcnow()
     subs = candidate_subscriptions(session, event)
     if not subs:
@@ -77,4 +77,17 @@ def record_event(session: Session, event: dict[str, Any], now: datetime | None =
             "status": "held" if held_until else "pending", "attempts": [], "attempt_count": 0,
             "next_attempt_at": held_until or now, "created_at": now, "updated_at": now,
         })
+    return rows
+
+
+def insert_deliveries(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Write delivery rows (of one event or a whole batch) in one statement, skipping an (event,
+    subscription) that already has one; returns the ids of new, sendable ones."""
+    if not rows:
+        return []
     return [r.id for r in session.execute(_insert_ignoring_duplicates(session), rows).all() if r.status == "pending"]
+
+
+def record_event(session: Session, event: dict[str, Any], now: datetime | None = None) -> list[int]:
+    """Add a delivery per subscription that hears `event`; returns the ids of new, sendable ones."""
+    return insert_deliveries(session, delivery_rows(session, event, now))
