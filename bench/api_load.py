@@ -7,6 +7,8 @@ Scenarios, each `--duration` seconds at `--rate` requests/s after `--warmup` sec
   health  GET /health: the floor of server + load generator (no database, no auth)
   list    GET /api/v1/follow-ups with typical filters (a puskesmas token, or admin with puskesmas_id;
           status / overdue; limit 50); a quarter of the requests follow a next_cursor of an earlier page
+  get     GET /api/v1/follow-ups/{id} of a random follow-up (its puskesmas's token or admin); not run
+          unless named in --scenarios
   create  POST /api/v1/meetings/{id}/follow-ups (owner and 0-2 supporting agencies of that puskesmas)
   mix     70 % list, 15 % GET /api/v1/follow-ups/{id}, 15 % create
 Then the list again at rising rates (`--max-step`, `--step-duration`) until p99 > `--p99-target-ms`
@@ -426,7 +428,7 @@ class Workload:
 
     def picker(self, scenario: str):
         return {"health": self.health_request, "list": self.list_request, "create": self.create_request,
-                "mix": self.mix_request}[scenario]
+                "get": self.get_request, "mix": self.mix_request}[scenario]
 
     def remember(self, request: Request, body: bytes) -> None:
         """Queue the next page of a first page, to be asked for by a later arrival."""
@@ -684,7 +686,7 @@ def main() -> int:
     parser.add_argument("--puskesmas", type=int, default=1000)
     parser.add_argument("--database-url", help="use (and keep) this database; seeding skipped if it has follow-ups")
     parser.add_argument("--scenarios", nargs="+", default=["health", "list", "create", "mix"],
-                        choices=["health", "list", "create", "mix"])
+                        choices=["health", "list", "get", "create", "mix"])
     parser.add_argument("--max-step", type=float, default=50, help="step of the max-rate search (0: skip it)")
     parser.add_argument("--max-start", type=float, default=50, help="first rate of the search")
     parser.add_argument("--max-rate", type=float, default=3000, help="highest rate the search tries")

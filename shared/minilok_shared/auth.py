@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -91,6 +92,11 @@ class TokensUnchecked(Exception):
 
 def decode_token(secret: str, token: str, previous_secret: str = "") -> Principal:
     """Verify with `secret`, then with `previous_secret` (during a rotation, MINILOK_SECRET_PREVIOUS)."""
+    return _verify(secret, token, previous_secret)[0]
+
+
+def _verify(secret: str, token: str, previous_secret: str) -> tuple[Principal, float | None]:
+    """The principal and the token's expiry (epoch seconds; None: never)."""
     for key in (secret, previous_secret) if previous_secret else (secret,):
         try:
             claims = jwt.decode(token, key, algorithms=["HS256"], issuer=ISSUER,
@@ -109,7 +115,33 @@ def decode_token(secret: str, token: str, previous_secret: str = "") -> Principa
         raise InvalidToken("invalid token role")
     return Principal(role=role, subject=claims["sub"], puskesmas_id=claims.get("puskesmas_id"),
                      agency_id=claims.get("agency_id"), area_code=claims.get("area_code"),
-                     jti=claims.get("jti"), issued_at=datetime.fromtimestamp(claims["iat"], UTC))
+                     jti=claims.get("jti"), issued_at=datetime.fromtimestamp(claims["iat"], UTC)), claims.get("exp")
+
+
+class VerifiedTokens:
+    """Bearer tokens whose signature and claims were verified in the last `seconds`, keyed by the
+    token itself: a client's next requests skip the HMAC and the claim checks (most of the cost of
+    authenticating). Only what the token says is kept; revocation is checked on every request
+    all the same, and an entry never outlives the token's own expiry."""
+
+    def __init__(self, seconds: float = 5.0, size: int = 10_000):
+        self.seconds, self.size = seconds, size
+        self._entries: dict[str, tuple[Principal, float]] = {}
+
+    def get(self, token: str) -> Principal | None:
+        entry = self._entries.get(token)
+        if entry is None:
+            return None
+        if time.time() >= entry[1]:
+            del self._entries[token]
+            return None
+        return entry[0]
+
+    def put(self, token: str, principal: Principal, expires_at: float | None) -> None:
+        if len(self._entries) >= self.size:
+            self._entries.clear()  # many distinct tokens within seconds: start over, no LRU bookkeeping
+        until = time.time() + self.seconds
+        self._entries[token] = (principal, until if expires_at is None else min(until, expires_at))
 
 
 def revocation_list(app: FastAPI) -> RevocationList:
@@ -132,7 +164,13 @@ def check_not_revoked(revocations: RevocationList, principal: Principal) -> None
 
 def authenticate(app: FastAPI, token: str) -> Principal:
     """The principal of a bearer token: signed by us (current or previous secret), not expired, not revoked."""
-    settings = app.state.settings
-    principal = decode_token(settings.minilok_secret, token, settings.minilok_secret_previous)
+    verified = getattr(app.state, "verified_tokens", None)
+    if verified is None:
+        verified = app.state.verified_tokens = VerifiedTokens()
+    principal = verified.get(token)
+    if principal is None:
+        settings = app.state.settings
+        principal, expires_at = _verify(settings.minilok_secret, token, settings.minilok_secret_previous)
+        verified.put(token, principal, expires_at)
     check_not_revoked(revocation_list(app), principal)
     return principal

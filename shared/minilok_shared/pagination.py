@@ -61,12 +61,18 @@ def decode_cursor(cursor: str, kinds: tuple[type, ...] = (int,)) -> list[Any]:
                                    "type": "value_error"}]) from exc
 
 
-def keyset_page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]] = lambda row: [row.id]) -> Page:
-    """Rows fetched with `limit + 1` (the extra one says whether there is more): the page, and the
-    cursor that continues after its last row."""
-    more = len(rows) > limit
+def keyset_slice(rows: Sequence[Any], limit: int,
+                 key: Callable[[Any], list[Any]] = lambda row: [row.id]) -> tuple[list[Any], str | None]:
+    """Rows fetched with `limit + 1` (the extra one says whether there is more): the page's rows,
+    and the cursor that continues after its last row."""
     items = list(rows[:limit])
-    return Page(items=items, next_cursor=encode_cursor(key(items[-1])) if more else None)
+    return items, encode_cursor(key(items[-1])) if len(rows) > limit else None
+
+
+def keyset_page(rows: Sequence[Any], limit: int, key: Callable[[Any], list[Any]] = lambda row: [row.id]) -> Page:
+    """`keyset_slice` as a Page."""
+    items, next_cursor = keyset_slice(rows, limit, key)
+    return Page(items=items, next_cursor=next_cursor)
 
 
 LimitQuery = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT, description="Page size (1-200)")

@@ -1,5 +1,5 @@
-"""The FastAPI app every service builds on: health, readiness, metrics, body-size limit,
-uniform JSON errors, idempotency keys (the dependencies routes declare are in deps.py)."""
+"""The FastAPI app every service builds on: health, readiness, metrics, body-size limit, load
+shedding, uniform JSON errors, idempotency keys (the dependencies routes declare are in deps.py)."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ from minilok_shared.db import make_engine, make_sessionmaker
 from minilok_shared.errors import database_unavailable
 from minilok_shared.health import check_database, check_rabbitmq, check_redis, readiness
 from minilok_shared.idempotency import Idempotency, RequestSession
-from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from minilok_shared.metrics import HTTP_LATENCY, HTTP_REQUESTS, REQUESTS_SHED
 from minilok_shared.ratelimit import RateLimit
 from minilok_shared.validation import JsonGuard
 
@@ -111,6 +111,36 @@ class RequestMetrics:
             HTTP_LATENCY.labels(self.service, scope["method"], path).observe(time.perf_counter() - started)
 
 
+class ConcurrencyLimit:
+    """Load shedding: at most `limit` requests inside the app at once (per process); the next one is
+    answered 503 with Retry-After at once instead of queueing behind work its client may no longer
+    wait for. Uvicorn's own --limit-concurrency counts open connections (idle keep-alive ones too)
+    and answers plain text without Retry-After. /health, /ready and /metrics always pass, so
+    that probes tell a busy process from a dead one."""
+
+    EXEMPT = frozenset(("/health", "/ready", "/metrics"))
+
+    def __init__(self, app: ASGIApp, limit: int, service: str):
+        self.app, self.limit, self.service = app, limit, service
+        self.in_flight = 0
+        self.busy = JSONResponse({"detail": "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly"},
+                                 503, headers={"Retry-After": "1"})
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"] in self.EXEMPT:
+            await self.app(scope, receive, send)
+            return
+        if self.in_flight >= self.limit:
+            REQUESTS_SHED.labels(self.service).inc()
+            await self.busy(scope, receive, send)
+            return
+        self.in_flight += 1
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.in_flight -= 1
+
+
 def pool_capacity(engine: Engine) -> int | None:
     """How many connections the engine's pool hands out at most (None: no limit)."""
     pool = engine.pool
@@ -166,6 +196,8 @@ def create_app(
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=upload_limits)
     app.add_middleware(RateLimit, redis_url=settings.redis_url, key_prefix=settings.redis_key_prefix,
                        service=service, per_minute=settings.rate_limit_per_minute)
+    if settings.limit_concurrency:
+        app.add_middleware(ConcurrencyLimit, limit=settings.limit_concurrency, service=service)  # outermost
 
     @app.exception_handler(IntegrityError)
     async def integrity_error(_request: Request, exc: IntegrityError):

@@ -1,6 +1,6 @@
 """Follow-up routes: parse the request, call the service layer, answer."""
 
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, Query, Response, status
 from fastapi.concurrency import run_in_threadpool
 from minilok_shared.deps import CurrentPrincipal, SessionDep, read_in_thread
 from minilok_shared.pagination import LimitQuery, Page
@@ -40,13 +40,17 @@ async def list_followups(
     limit: int = LimitQuery,
     cursor: str | None = None,
 ):
-    return await read_in_thread(session, followup_reads.find_followups, session, principal, status_,
+    # The body is encoded once from the rows; `response_model` only describes it in the OpenAPI
+    # document (FastAPI does not validate a Response it is handed).
+    body = await read_in_thread(session, followup_reads.find_followups_json, session, principal, status_,
                                 owner_agency_id, puskesmas_id, meeting_id, overdue, due_before, limit, cursor)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/follow-ups/{followup_id}", response_model=FollowUpOut)
 async def get_followup(followup_id: int, session: SessionDep, principal: CurrentPrincipal):
-    return await read_in_thread(session, followup_reads.fetch_followup, session, principal, followup_id)
+    body = await read_in_thread(session, followup_reads.fetch_followup_json, session, principal, followup_id)
+    return Response(body, media_type="application/json")
 
 
 @router.get("/follow-ups/{followup_id}/history", response_model=Page[HistoryOut])

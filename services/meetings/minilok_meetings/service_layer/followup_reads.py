@@ -5,10 +5,11 @@ from __future__ import annotations
 import functools
 from zoneinfo import ZoneInfo
 
+import orjson
 from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
 from minilok_shared.errors import not_found, unprocessable
-from minilok_shared.pagination import Page, decode_cursor, keyset_page
+from minilok_shared.pagination import Page, decode_cursor, keyset_page, keyset_slice
 from sqlalchemy import CompoundSelect, Integer, Select, String, bindparam, cast, func, or_, select, true, union
 
 from minilok_meetings import models
@@ -60,26 +61,36 @@ READ_QUERY = (select(*_OUT_COLUMNS, models.Puskesmas.timezone, _SUPPORTERS.label
 GET_STATEMENT = READ_QUERY.where(FOLLOWUPS.c.id == bindparam("id"))
 
 
+# The answer's fields in FollowUpOut's order, so that a dict built here encodes as the model would.
+_OUT_FIELDS = tuple(FollowUpOut.model_fields)
+# orjson writes a UTC offset as "Z", as pydantic does.
+_JSON_OPTIONS = orjson.OPT_UTC_Z
+
+
+def _item(row, now) -> dict:
+    """One row of READ_QUERY as the API shows it (due time in the puskesmas's own timezone)."""
+    f = row._mapping
+    tz = ZoneInfo(row.timezone)
+    computed = {"supporting_agency_ids": sorted(int(a) for a in row.supporters.split(",")) if row.supporters else [],
+                "due_at": row.due_at.astimezone(tz), "is_overdue": is_overdue(row.status, row.due_at, now),
+                **_local_times(row.acknowledged_at, row.paused_until, row.next_reminder_at, tz)}
+    return {name: computed[name] if name in computed else f[name] for name in _OUT_FIELDS}
+
+
 def rows_out(rows) -> list[FollowUpOut]:
-    """Rows of READ_QUERY as the API shows them (due time in the puskesmas's own timezone)."""
+    """Rows of READ_QUERY as FollowUpOut objects (for code that reads their attributes)."""
     now = utcnow()
-    out = []
-    for row in rows:
-        f = row._mapping
-        supporters = sorted(int(a) for a in row.supporters.split(",")) if row.supporters else []
-        tz = ZoneInfo(row.timezone)
-        out.append(FollowUpOut.model_construct(
-            **{name: f[name] for name in _FIELDS_FROM_ROW}, supporting_agency_ids=supporters,
-            due_at=row.due_at.astimezone(tz), is_overdue=is_overdue(row.status, row.due_at, now),
-            **_local_times(row.acknowledged_at, row.paused_until, row.next_reminder_at, tz),
-        ))
-    return out
+    return [FollowUpOut.model_construct(**_item(row, now)) for row in rows]
+
+
+def read_rows(session, query, params: dict | None = None) -> list:
+    # Core statement on the session's connection (same transaction): the ORM's execute path
+    # adds nothing for plain rows.
+    return session.connection().execute(query, params or {}).all()
 
 
 def read_followups(session, query, params: dict | None = None) -> list[FollowUpOut]:
-    # Core statement on the session's connection (same transaction): the ORM's execute path
-    # adds nothing for plain rows.
-    return rows_out(session.connection().execute(query, params or {}).all())
+    return rows_out(read_rows(session, query, params))
 
 
 def _concerning(agency) -> CompoundSelect:
@@ -189,11 +200,10 @@ def area_puskesmas_ids(session, principal: Principal) -> list[int]:
     return list(session.scalars(puskesmas_in_area(principal.area_code)))
 
 
-def find_followups(session, principal: Principal, status_: str | None = None, owner_agency_id: int | None = None,
-                   puskesmas_id: int | None = None, meeting_id: int | None = None, overdue: bool | None = None,
-                   due_before=None, limit: int = 50, cursor: str | None = None) -> Page[FollowUpOut]:
-    """One page of the follow-ups `principal` may read, newest first (a filter outside what it may
-    read answers an empty page, as for a puskesmas asking for another's)."""
+def _page_rows(session, principal: Principal, status_: str | None, owner_agency_id: int | None,
+               puskesmas_id: int | None, meeting_id: int | None, overdue: bool | None, due_before,
+               limit: int, cursor: str | None) -> list:
+    """Up to `limit + 1` rows of READ_QUERY (the extra one says whether there is more)."""
     if status_ is not None and status_ not in STATUSES:
         raise unprocessable("status", f"harus salah satu dari / must be one of {', '.join(STATUSES)}", "query")
     scope, scoped = scope_params(session, principal)
@@ -203,7 +213,30 @@ def find_followups(session, principal: Principal, status_: str | None = None, ow
         (params["before"],) = decode_cursor(cursor)
     query = list_statement(scope, status_ is not None, owner_agency_id is not None, puskesmas_id is not None,
                            meeting_id is not None, overdue, due_before is not None, bool(cursor))
-    return keyset_page(read_followups(session, query, params), limit)
+    return read_rows(session, query, params)
+
+
+def find_followups(session, principal: Principal, status_: str | None = None, owner_agency_id: int | None = None,
+                   puskesmas_id: int | None = None, meeting_id: int | None = None, overdue: bool | None = None,
+                   due_before=None, limit: int = 50, cursor: str | None = None) -> Page[FollowUpOut]:
+    """One page of the follow-ups `principal` may read, newest first (a filter outside what it may
+    read answers an empty page, as for a puskesmas asking for another's)."""
+    rows = _page_rows(session, principal, status_, owner_agency_id, puskesmas_id, meeting_id, overdue, due_before,
+                      limit, cursor)
+    return keyset_page(rows_out(rows), limit)
+
+
+def find_followups_json(session, principal: Principal, status_: str | None = None,
+                        owner_agency_id: int | None = None, puskesmas_id: int | None = None,
+                        meeting_id: int | None = None, overdue: bool | None = None, due_before=None,
+                        limit: int = 50, cursor: str | None = None) -> bytes:
+    """`find_followups` as the API's JSON body, encoded once from the rows (no model objects)."""
+    rows = _page_rows(session, principal, status_, owner_agency_id, puskesmas_id, meeting_id, overdue, due_before,
+                      limit, cursor)
+    items, next_cursor = keyset_slice(rows, limit)
+    now = utcnow()
+    return orjson.dumps({"items": [_item(row, now) for row in items], "next_cursor": next_cursor},
+                        option=_JSON_OPTIONS)
 
 
 def load_followup(session, followup_id: int, *, for_update: bool = False) -> models.FollowUp:
@@ -213,13 +246,23 @@ def load_followup(session, followup_id: int, *, for_update: bool = False) -> mod
     return followup
 
 
+def _readable_item(session, principal: Principal, followup_id: int) -> dict:
+    rows = read_rows(session, GET_STATEMENT, {"id": followup_id})
+    if not rows:
+        raise not_found("Tindak lanjut / follow-up", followup_id)
+    item = _item(rows[0], utcnow())
+    check_read_followup(principal, FollowUpOut.model_construct(**item), session)
+    return item
+
+
 def fetch_followup(session, principal: Principal, followup_id: int) -> FollowUpOut:
     """One follow-up as the API shows it, if `principal` may read it."""
-    found = read_followups(session, GET_STATEMENT, {"id": followup_id})
-    if not found:
-        raise not_found("Tindak lanjut / follow-up", followup_id)
-    check_read_followup(principal, found[0], session)
-    return found[0]
+    return FollowUpOut.model_construct(**_readable_item(session, principal, followup_id))
+
+
+def fetch_followup_json(session, principal: Principal, followup_id: int) -> bytes:
+    """`fetch_followup` as the API's JSON body, encoded once."""
+    return orjson.dumps(_readable_item(session, principal, followup_id), option=_JSON_OPTIONS)
 
 
 def followup_history(session, principal: Principal, followup_id: int, limit: int = 50,
