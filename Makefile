@@ -27,7 +27,7 @@ run: install
 	@echo "  indicators API            http://$${INDICATORS_HOST:-127.0.0.1}:$${INDICATORS_PORT:-8002}/docs"
 	@echo "  notifications API         http://$${NOTIFICATIONS_HOST:-127.0.0.1}:$${NOTIFICATIONS_PORT:-8003}/docs"
 	@echo "  admin token: $(BIN)/minilok token create --role admin"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	MINILOK_LOG_FORMAT="$${MINILOK_LOG_FORMAT:-console}" PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
 
 # Unit tests once; integration and end-to-end tests on SQLite and then on PostgreSQL. The
 # browser tests and the schema fuzzing drive the HTTP surface, not the database: they run once,

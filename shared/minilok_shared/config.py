@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import ClassVar
+from typing import ClassVar, Literal
 
-from pydantic import Field
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_SECRET = "minilok-development-secret-change-me-in-production"
@@ -39,7 +40,10 @@ class CommonSettings(BaseSettings):
     # Where people open Minilok (the meetings dashboard): links in events and messages point here.
     public_url: str = Field("http://127.0.0.1:8001", validation_alias="MINILOK_PUBLIC_URL")
     log_level: str = "INFO"
-    log_format: str = "json"  # "json" or "text"
+    # "json" (one object a line, for machines) or "console" (one readable line, for a person at a
+    # terminal; `make run`). LOG_FORMAT and "text" are the older names, still read.
+    log_format: Literal["json", "console"] = Field(
+        "json", validation_alias=AliasChoices("MINILOK_LOG_FORMAT", "LOG_FORMAT"))
 
     # Event pipeline: the relay polls the outbox; the consumer retries a failing handler
     # after a delay and dead-letters the event after the last attempt.
@@ -71,6 +75,13 @@ class CommonSettings(BaseSettings):
     request_queue_seconds: float = Field(5.0, ge=0, validation_alias="MINILOK_REQUEST_QUEUE_SECONDS")
     # Requests per bearer token per minute and service (429 beyond it); 0 turns the limit off.
     rate_limit_per_minute: int = 600
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _text_is_console(cls, value):
+        if isinstance(value, str):
+            value = value.strip().lower()
+        return "console" if value == "text" else value
 
     def model_post_init(self, __context) -> None:
         if not self.minilok_secret:
@@ -115,7 +126,6 @@ def read_secret_file(path: Path) -> str:
 
 def write_secret_file(path: Path) -> bool:
     """Create `path` with a random secret, readable by its owner only; False if it exists."""
-    import os
     import secrets
 
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -141,8 +151,17 @@ class ServiceSettings(CommonSettings):
     database_url: str = ""
     host: str = "127.0.0.1"
     port: int = 0
+    # Load shedding (web.ConcurrencyLimit): at most this many requests in flight per API process,
+    # the next answered 503 with Retry-After at once. MINILOK_LIMIT_CONCURRENCY for every service,
+    # <SERVICE>_LIMIT_CONCURRENCY for one (it wins); 0: no limit.
+    limit_concurrency: int = Field(200, ge=0, validation_alias="MINILOK_LIMIT_CONCURRENCY")
 
     def model_post_init(self, __context) -> None:
         super().model_post_init(__context)
         if not self.database_url:
             self.database_url = sqlite_url(self.var_dir, self.service_name)
+        own = os.environ.get(f"{self.service_name.upper()}_LIMIT_CONCURRENCY")
+        if own is not None:
+            if not own.strip().isdigit():
+                raise ValueError(f"{self.service_name.upper()}_LIMIT_CONCURRENCY must be a whole number >= 0")
+            self.limit_concurrency = int(own)

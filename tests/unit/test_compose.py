@@ -227,7 +227,7 @@ def test_environment_points_at_compose_hostnames(compose, name):
     assert env["SMTP_URL"] == "smtp://mailpit:1025"
     assert env["MINILOK_SECRET"] == REQUIRED["MINILOK_SECRET"]
     assert str(env["NOTIFICATIONS_ALLOW_PRIVATE_TARGETS"]) == "0"
-    assert env["LOG_FORMAT"] == "json"
+    assert env["MINILOK_LOG_FORMAT"] == "json" and "LOG_FORMAT" not in env
 
 
 def test_postgres_creates_the_three_databases(compose):
