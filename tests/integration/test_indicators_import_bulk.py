@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import json
 
-from sqlalchemy import create_engine, func, select
-
 from minilok_indicators.models import AreaRollup, IndicatorValue, TargetStatus, ValueOutlier, outbox
+from sqlalchemy import create_engine, func, select
 from test_indicators_cli import minilok
 
 KELURAHAN = [f"64.71.{k:02d}.{1000 + v}" for k in (1, 2) for v in range(1, 101)]

@@ -75,6 +75,7 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
     areas = areas_by_code(session, [row.area_code for _, row in parsed])
 
     now = utcnow()
+    periods: dict[tuple[str, str], str | InvalidPeriod] = {}
     latest: dict[tuple[str, str, str], dict] = {}
     for i, row in parsed:
         indicator = indicators.get(row.indicator_code)
@@ -90,10 +91,15 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
                           f"wilayah {row.area_code} di luar wilayah kerja {within.code} / "
                           f"area {row.area_code} is outside the working area {within.code}")
             continue
-        try:
-            period = parse_period_of_type(row.period, indicator.period_type)
-        except InvalidPeriod as exc:
-            result.reject(i + index_offset, "period", str(exc))
+        key = (row.period, indicator.period_type)
+        if key not in periods:  # a chunk holds a few distinct periods: each parsed once
+            try:
+                periods[key] = str(parse_period_of_type(*key))
+            except InvalidPeriod as exc:
+                periods[key] = exc
+        period = periods[key]
+        if isinstance(period, InvalidPeriod):
+            result.reject(i + index_offset, "period", str(period))
             continue
         problem = row_error(indicator.unit, row.numerator, row.denominator, row.value, indicator.factor)
         if problem:
@@ -101,8 +107,8 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
             continue
         value = rollup_value(Totals(row.numerator, row.denominator, 1), indicator.factor, indicator.unit)
         # A later row for the same key wins, as it would row by row.
-        latest[(indicator.code, str(period), row.area_code)] = {
-            "indicator_code": indicator.code, "period": str(period), "area_code": row.area_code,
+        latest[(indicator.code, period, row.area_code)] = {
+            "indicator_code": indicator.code, "period": period, "area_code": row.area_code,
             "numerator": row.numerator, "denominator": row.denominator, "value": value, "updated_at": now,
         }
         result.accepted += 1
