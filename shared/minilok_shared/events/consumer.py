@@ -285,10 +285,10 @@ class EventConsumer:
             return
         for (_message, event), outcome in zip(valid, outcomes, strict=True):
             EVENTS_CONSUMED.labels(self.service, event["type"], outcome).inc()
+            with event_context(event["id"]):
+                log.info("event %s %s", event["type"], outcome)
             if outcome == "handled":
                 crash_point("consumer.after_commit", event["type"])
-        if events:
-            log.info("%d event(s) handled, %d duplicate(s)", outcomes.count("handled"), outcomes.count("duplicate"))
         self._channel.basic_ack(messages[-1][0].delivery_tag, multiple=True)
 
     def _one_by_one(self, messages: list[tuple], valid: list[tuple[tuple, dict[str, Any]]], failed_at: list[int],
