@@ -266,16 +266,17 @@ class EventConsumer:
             outcomes = self.handle_batch(events, failed_at) if events else []
         except (OperationalError, DBAPIError) as exc:
             if exc.connection_invalidated or isinstance(exc, OperationalError):
-                # Our own database is down: not the events' fault. Put the batch back and pause.
-                log.warning("database unavailable (%s); requeueing %d event(s)", exc.orig, len(events))
+                # Our own database is down: not the events' fault. Keep the batch unacked and try
+                # it again after a pause: no requeue, so no redelivery counts against a quorum
+                # queue's delivery limit, and the order stays.
+                log.warning("database unavailable (%s); holding %d event(s)", exc.orig, len(events))
                 held = {id(message) for message, _e in valid}
                 for message in messages:
-                    if id(message) in held:
-                        self._channel.basic_nack(message[0].delivery_tag, requeue=True)
-                    else:
+                    if id(message) not in held:
                         self._channel.basic_ack(message[0].delivery_tag)  # dead-lettered above
+                self._pending[:0] = [message for message, _e in valid]
                 for event in events:
-                    EVENTS_CONSUMED.labels(self.service, event["type"], "requeued").inc()
+                    EVENTS_CONSUMED.labels(self.service, event["type"], "held").inc()
                 self.stopping.wait(1.0)
                 return
             self._one_by_one(messages, valid, failed_at, exc)
