@@ -16,6 +16,7 @@ from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import ATTEMPTS_HEADER, EventConsumer, Handlers, declare_queues, inbox_table
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import Column, Integer, String, Table, event, func, insert, select
+from sqlalchemy.exc import OperationalError
 from support import wait_for
 
 metadata = new_metadata()
@@ -163,3 +164,31 @@ def test_a_crash_between_commit_and_ack_handles_nothing_twice(engine, channel, d
     with Running(consumer):
         wait_for(lambda: depth(channel, consumer.queue) == 0, message="redelivered batch acked")
     assert subjects(engine) == [f"s{i}" for i in range(30)]
+
+
+def test_a_batch_is_held_while_the_database_is_down_and_nothing_is_redelivered(engine, channel, rabbitmq_url,
+                                                                                unique):
+    kind, service = f"test{unique}.dbdown", f"test{unique}"
+    outage = {"left": 2}
+    redelivered: list[bool] = []
+    handlers = recording(kind)
+
+    @handlers.on(kind)
+    def database_down(ctx):
+        if outage["left"]:
+            outage["left"] -= 1
+            raise OperationalError("INSERT ...", {}, ConnectionRefusedError("connection refused"))
+
+    consumer = EventConsumer(service, engine, inbox, handlers, rabbitmq_url, batch_size=100)
+    on_message = consumer.on_message
+    consumer.on_message = lambda ch, method, props, body: (redelivered.append(method.redelivered),
+                                                           on_message(ch, method, props, body))
+    declare_queues(channel, service, [kind], consumer.retry_delay_ms)
+    for i in range(10):
+        publish(channel, dumps(new_event(kind, "/test", f"s{i}", {})), kind)
+    with Running(consumer):
+        wait_for(lambda: len(subjects(engine)) == 10, message="handled once the database is back")
+        wait_for(lambda: depth(channel, consumer.queue) == 0, message="queue drained")
+    assert subjects(engine) == [f"s{i}" for i in range(10)]
+    assert redelivered == [False] * 10  # held, not requeued
+    assert depth(channel, consumer.retry_queue) == 0 and depth(channel, consumer.dead_letter_queue) == 0
