@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -146,3 +147,21 @@ def purge_queues(rabbitmq_url: str, services) -> None:
                 pass
     finally:
         connection.close()
+
+
+class Running:
+    """An EventConsumer on a thread of the test, consuming until the block ends."""
+
+    def __init__(self, consumer):
+        self.consumer = consumer
+        self.thread = threading.Thread(target=consumer.run_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        assert self.consumer.ready.wait(20), "consumer not ready"
+        return self.consumer
+
+    def __exit__(self, *_exc):
+        self.consumer.stop()
+        self.thread.join(10)
+        assert not self.thread.is_alive()

@@ -7,7 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
 
 import pika
 import pytest
@@ -17,7 +16,7 @@ from minilok_shared.events.consumer import ATTEMPTS_HEADER, EventConsumer, Handl
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import Column, Integer, String, Table, event, func, insert, select
 from sqlalchemy.exc import OperationalError
-from support import wait_for
+from support import Running, wait_for
 
 metadata = new_metadata()
 inbox = inbox_table(metadata)
@@ -63,22 +62,6 @@ def subjects(engine) -> list[str]:
 
 def depth(channel, queue: str) -> int:
     return channel.queue_declare(queue, passive=True).method.message_count
-
-
-class Running:
-    def __init__(self, consumer: EventConsumer):
-        self.consumer = consumer
-        self.thread = threading.Thread(target=consumer.run_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.consumer.ready.wait(20), "consumer not ready"
-        return self.consumer
-
-    def __exit__(self, *_exc):
-        self.consumer.stop()
-        self.thread.join(10)
-        assert not self.thread.is_alive()
 
 
 def test_what_arrived_together_is_handled_in_one_transaction_in_order(engine, channel, rabbitmq_url, unique):

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import subprocess
-import threading
 import uuid
 
 import pika
@@ -19,7 +18,7 @@ from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, EventConsumer, Handlers, inbox_table
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
-from support import BIN, wait_for
+from support import BIN, Running, wait_for
 
 metadata = new_metadata()
 inbox = inbox_table(metadata)
@@ -44,22 +43,6 @@ def engine(database_url):
     metadata.create_all(engine)
     yield engine
     engine.dispose()
-
-
-class Running:
-    def __init__(self, consumer: EventConsumer):
-        self.consumer = consumer
-        self.thread = threading.Thread(target=consumer.run_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        assert self.consumer.ready.wait(20), "consumer not ready"
-        return self.consumer
-
-    def __exit__(self, *_exc):
-        self.consumer.stop()
-        self.thread.join(10)
-        assert not self.thread.is_alive()
 
 
 def count(engine) -> int:
