@@ -8,8 +8,11 @@ notifications` and n `minilok worker notifications` (Celery's default concurrenc
 fresh RabbitMQ vhost, fresh PostgreSQL databases (meetings, notifications) and a unique
 REDIS_KEY_PREFIX. Follow-ups are created with their `followup.created` events through the real
 `Outbox` API, in transactions of --batch; the owning agency's webhook subscription (agency
-scope) hears each one. Throughput: events per second from the first outbox commit until the
-last delivery row is recorded `delivered` in the notifications database.
+scope) hears each one. Throughput: the events are written to the outbox while the relay is down
+(the generator writes about as fast as one pipeline carries, so it would cap the figure), then a
+relay starts; events per second from its connecting to RabbitMQ until the last delivery row is
+recorded `delivered` in the notifications database (`--live-writes`: from the first outbox
+commit, written while the pipeline runs).
 
 Baseline in the same run: raw pika publishes with publisher confirms (BlockingConnection,
 `confirm_delivery`, persistent messages of the same body size) to a durable queue.
@@ -137,9 +140,14 @@ def _receiver_main(ports_out, control) -> None:
         def log_message(self, *_args):
             pass
 
+    class Server(ThreadingHTTPServer):
+        def handle_error(self, request, client_address):  # a worker closing its keep-alive connection
+            if not isinstance(sys.exc_info()[1], ConnectionResetError):
+                super().handle_error(request, client_address)
+
     servers = []
     for _ in range(ports_out):
-        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        server = Server(("127.0.0.1", 0), Handler)
         server.daemon_threads = True
         threading.Thread(target=server.serve_forever, daemon=True).start()
         servers.append(server)
@@ -196,15 +204,21 @@ class Processes:
         path = self.log_dir / f"{name}.log"
         return path.read_text(errors="replace") if path.exists() else ""
 
-    def wait_for_line(self, name: str, line: str, timeout: float = 90) -> None:
+    def wait_for_line(self, name: str, line: str, timeout: float = 90, poll: float = 0.2) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if line in self.log(name):
                 return
             if self.procs[name].poll() is not None:
                 raise RuntimeError(f"{name} exited ({self.procs[name].returncode}):\n{self.log(name)[-3000:]}")
-            time.sleep(0.2)
+            time.sleep(poll)
         raise RuntimeError(f"{name}: no {line!r} within {timeout}s:\n{self.log(name)[-3000:]}")
+
+    def stop(self, name: str) -> None:
+        proc = self.procs.pop(name)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(20)
 
     def stop_all(self) -> None:
         for proc in self.procs.values():
@@ -522,11 +536,24 @@ def throughput(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
         pids = stack.start()
         warm_up(stack)
         warm = stack.delivered()
-        with MemorySampler(pids) as memory, Profiler(args.profile, stack.label, pids):
-            started = time.time()
+        if args.prewrite:
+            # The events wait in the outbox while the relay is down; the clock starts when a new
+            # relay has connected, so the generator's own write speed is not what is measured.
+            stack.procs.stop("relay")
+            del pids["relay"]
             for start in range(0, args.events, args.batch):
                 stack.write_followups(min(args.batch, args.events - start))
-            written = time.time()
+            stack.procs.start("relay-2", "relay", "meetings")
+            pids["relay"] = stack.procs.procs["relay-2"].pid
+        with MemorySampler(pids) as memory, Profiler(args.profile, stack.label, pids):
+            if args.prewrite:
+                stack.procs.wait_for_line("relay-2", "relay connected to RabbitMQ", poll=0.02)
+                started = written = time.time()
+            else:
+                started = time.time()
+                for start in range(0, args.events, args.batch):
+                    stack.write_followups(min(args.batch, args.events - start))
+                written = time.time()
             stack.wait_delivered(warm + args.events, args.timeout)
         times = stack.delivered_times()[warm:]
         last = times[-1]
@@ -534,6 +561,7 @@ def throughput(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
         lo, hi = times[len(times) // 10], times[len(times) * 9 // 10]
         result = {
             "consumers": n, "workers": n, "worker_args": args.worker_args, "events": args.events, "batch": args.batch,
+            "prewritten": args.prewrite,
             "write_seconds": round(written - started, 2),
             "seconds": round(last - started, 2),
             "events_per_second": round(args.events / (last - started), 1),
@@ -719,6 +747,9 @@ def main() -> int:
                         help="RabbitMQ without a vhost: a fresh vhost is made per run")
     parser.add_argument("--redis-url", default=os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0"))
     parser.add_argument("--no-latency", action="store_true")
+    parser.add_argument("--live-writes", dest="prewrite", action="store_false",
+                        help="write the events while the pipeline runs (the generator's write speed then caps "
+                             "the figure); by default they are written first and the relay started after")
     parser.add_argument("--burst", type=int, default=0,
                         help="follow-ups due at once, timed until their last overdue webhook is recorded (0: skip)")
     parser.add_argument("--scanners", type=int, default=2, help="reminder-scan processes of the burst")
