@@ -182,3 +182,16 @@ def test_postgresql_claims_skip_rows_another_worker_holds(client):
         with state.sessionmaker.begin() as second:  # does not wait for the first
             others = claim_due(second, now, lease, limit=50)
     assert len(taken) == 4 and len(others) == 6 and sorted(taken + others) == sorted(ids)
+
+
+def test_events_about_the_same_agencies_look_their_subscriptions_up_once_per_transaction(client):
+    subs = [subscribe(client, f"http://127.0.0.1:9/{name}") for name in ("a", "b")]
+    engine = client.app.state.sessionmaker.kw["bind"]
+    lookups = statements(engine, "FROM SUBSCRIPTIONS")
+    ids = record_events(client, 20)  # one transaction, as a consumer's batch
+    assert len(ids) == 40  # each event still reaches both subscriptions
+    assert len(lookups) == 1
+    with client.app.state.sessionmaker() as session:
+        assert {s for (s,) in session.execute(select(models.Delivery.subscription_id))} == set(subs)
+    record_events(client, 1)  # a new transaction asks again: nothing stale carries over
+    assert len(lookups) == 2

@@ -36,19 +36,24 @@ def new_delivery(session: Session, sub: models.Subscription, event: dict[str, An
 
 
 def candidate_subscriptions(session: Session, event: dict[str, Any]) -> list[models.Subscription]:
-    """Active subscriptions that could hear this event, in one query; `hears` decides the rest."""
+    """Active subscriptions that could hear this event, in one query per distinct reach (agencies,
+    puskesmas) within the session's transaction: a consumer's batch of a hundred events about the
+    same few agencies asks once for each; `hears` decides the rest per event."""
     facts = event_facts(event)
-    reach = []
-    agency_ids = [i for i in map(db_id, facts.involved_agency_ids) if i is not None]
-    if agency_ids:
-        reach.append(and_(Subscription.scope == "agency", Subscription.agency_id.in_(agency_ids)))
+    agency_ids = tuple(sorted({i for i in map(db_id, facts.involved_agency_ids) if i is not None}))
     puskesmas_id = db_id(facts.puskesmas_id)
-    if puskesmas_id is not None:
-        reach.append(and_(Subscription.scope == "puskesmas", Subscription.filter_puskesmas_id == puskesmas_id))
-    if not reach:
+    if not agency_ids and puskesmas_id is None:
         return []
-    subs = session.scalars(select(Subscription).where(Subscription.active.is_(True), or_(*reach))).all()
-    return [s for s in subs if hears(s, facts)]
+    known = session.info.setdefault("fan_out_reach", {})
+    if (agency_ids, puskesmas_id) not in known:
+        reach = []
+        if agency_ids:
+            reach.append(and_(Subscription.scope == "agency", Subscription.agency_id.in_(agency_ids)))
+        if puskesmas_id is not None:
+            reach.append(and_(Subscription.scope == "puskesmas", Subscription.filter_puskesmas_id == puskesmas_id))
+        known[(agency_ids, puskesmas_id)] = session.scalars(
+            select(Subscription).where(Subscription.active.is_(True), or_(*reach))).all()
+    return [s for s in known[(agency_ids, puskesmas_id)] if hears(s, facts)]
 
 
 def _insert_ignoring_duplicates(session: Session):
