@@ -126,17 +126,6 @@ def format_number(value: Any, language: str) -> str:
     return text
 
 
-def format_period(period: Any, language: str) -> str:
-    """"2026-02" as "Februari 2026", "2026Q1" as "Triwulan I 2026" / "Q1 2026", "2026" as is."""
-    text = str(period or "")
-    if len(text) == 7 and text[4] == "-" and text[:4].isdigit() and text[5:].isdigit() and 1 <= int(text[5:]) <= 12:
-        return f"{localtime.MONTHS[language][int(text[5:]) - 1]} {text[:4]}"
-    if len(text) == 6 and text[4] == "Q" and text[5] in "1234":
-        return (f"Triwulan {'I II III IV'.split()[int(text[5]) - 1]} {text[:4]}" if language == "id"
-                else f"Q{text[5]} {text[:4]}")
-    return text
-
-
 def lateness(due_at: datetime, at: datetime, tz: str, language: str) -> tuple[int, str]:
     """How late at `at`, in whole local days: (days, words). On the due day itself "jatuh tempo
     hari ini" (not "terlambat 1 hari" a second after the time); before it, how many days are left
@@ -520,7 +509,7 @@ def _indicator_context(ctx, type_, data, lang, base) -> None:
     name = (indicator.get("name_en") if lang == "en" else None) or indicator.get("name") or (
         "indikator" if lang == "id" else "the indicator")
     place = area.get("name") or ("wilayah ini" if lang == "id" else "this area")
-    period = format_period(data.get("period"), lang)
+    period = localtime.format_period(data.get("period"), lang)
     unit = (UNITS if lang == "id" else UNITS_EN).get(str(indicator.get("unit")), "")
     value = f"{format_number(data.get('value'), lang)}{unit}" if data.get("value") is not None else None
     target = f"{format_number(data.get('target'), lang)}{unit}" if data.get("target") is not None else None
