@@ -395,6 +395,12 @@ class Stack:
                     timezone="Asia/Jakarta", active=True, created_by="bench", created_by_role="admin",
                     secret_encrypted=webhook_secrets.encrypt(BENCH_SECRET, webhook_secrets.new_webhook_secret())))
 
+    def __enter__(self) -> Stack:
+        return self
+
+    def __exit__(self, exc_type, *_exc) -> None:
+        self.close(keep_logs=exc_type is not None)  # a failed run keeps its processes' logs
+
     def close(self, keep_logs: bool = False) -> None:
         if self.closed:
             return
@@ -531,8 +537,7 @@ def warm_up(stack: Stack, count: int = 20) -> None:
 
 
 def throughput(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
-    stack = Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"c{n}w{n}")
-    try:
+    with Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"c{n}w{n}") as stack:
         pids = stack.start()
         warm_up(stack)
         warm = stack.delivered()
@@ -570,16 +575,11 @@ def throughput(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
             "memory": memory.summary(),
             "processes_with_tracebacks": stack.tracebacks(),
         }
-    except BaseException:
-        stack.close(keep_logs=True)
-        raise
-    stack.close()
     return result
 
 
 def latency(args, cleanup: Cleanup, receiver: Receiver, n: int, rate: float) -> dict:
-    stack = Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"latency-c{n}w{n}")
-    try:
+    with Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"latency-c{n}w{n}") as stack:
         pids = stack.start()
         warm_up(stack)
         warm = stack.delivered()
@@ -620,10 +620,6 @@ def latency(args, cleanup: Cleanup, receiver: Receiver, n: int, rate: float) -> 
             "memory": memory.summary(),
             "processes_with_tracebacks": stack.tracebacks(),
         }
-    except BaseException:
-        stack.close(keep_logs=True)
-        raise
-    stack.close()
     return result
 
 
@@ -631,8 +627,7 @@ def burst(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
     """--burst follow-ups fall due at once: the reminder scan (--scanners processes, as the
     meetings worker runs it) writes their `followup.overdue` events, and the pipeline carries each
     to its agency's webhook. Timed from the scan's start to the last delivery recorded `delivered`."""
-    stack = Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"burst-c{n}w{n}")
-    try:
+    with Stack(args, cleanup, receiver, workers=n, consumers=n, label=f"burst-c{n}w{n}") as stack:
         due = datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=1)
         with stack.meetings_engine.begin() as conn:
             insert_due_followups(conn, meeting_id=stack.meeting_id, puskesmas_id=stack.puskesmas_id,
@@ -662,10 +657,6 @@ def burst(args, cleanup: Cleanup, receiver: Receiver, n: int) -> dict:
             "memory": memory.summary(),
             "processes_with_tracebacks": stack.tracebacks(),
         }
-    except BaseException:
-        stack.close(keep_logs=True)
-        raise
-    stack.close()
     return result
 
 
