@@ -211,8 +211,9 @@ class EventConsumer:
         """Run the handlers of `events` in one transaction, in order; 'handled' or 'duplicate' for
         each. If any handler raises, nothing is written, the exception propagates and `failed_at`
         gets the index of the event whose handler raised."""
-        for event in events:
-            if not self.handlers.for_type(event["type"]):
+        routes = [self.handlers.for_type(event["type"]) for event in events]
+        for event, handlers in zip(events, routes, strict=True):
+            if not handlers:
                 raise InvalidEvent(f"no handler for event type {event['type']!r}")
         now = utcnow()
         rows = {e["id"]: {"consumer": self.service, "event_id": e["id"], "event_type": e["type"], "handled_at": now}
@@ -231,7 +232,7 @@ class EventConsumer:
                 ctx = HandlerContext(session, event, batch)
                 with event_context(event["id"]):
                     try:
-                        for handler in self.handlers.for_type(event["type"]):
+                        for handler in routes[index]:
                             handler(ctx)
                     except Exception:
                         if failed_at is not None:
