@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, load_only
 
 from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, in_batches, transaction_lock
 from minilok_indicators.domain.periods import Period, parse_period
-from minilok_indicators.events import emit_below_target, emit_recovered
+from minilok_indicators.events import TargetEvents
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue, TargetStatus
 from minilok_indicators.service_layer.areas import area_or_404, chunks
 from minilok_indicators.service_layer.catalogue import indicator_or_404
@@ -41,7 +41,7 @@ def area_targets(session: Session, indicator_code: str) -> list[AreaTarget]:
 def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, list[Area]],
                   targets: dict[str, float | None] | None = None) -> list[dict]:
     """Re-evaluate the rollups of these areas in these periods and emit what changed; returns
-    the events written. All periods together: one read of their status, one of their rollups,
+    {"id", "type", "subject"} of each event written. All periods together: one read of their status, one of their rollups,
     one upsert of what changed. `targets` (by area code) saves reading them again when the
     caller has them."""
     scopes = {period: areas for period, areas in sorted(scopes.items()) if areas}
@@ -65,6 +65,7 @@ def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, l
     stored = rollup_rows_for(session, indicator, list(scopes), codes)
     events, changed, refreshed = [], [], []
     now = utcnow()
+    outgoing = TargetEvents(indicator, now)
     for period, areas in scopes.items():
         period_text = str(period)
         found = pws_figures(session, indicator, period, [area.code for area in areas], targets, stored)
@@ -80,8 +81,8 @@ def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, l
                 continue
             changed.append({"indicator_code": indicator.code, "area_code": area.code, "period": period_text,
                             "below": below, "value": result["value"], "changed_at": now})
-            emit = emit_below_target if below else emit_recovered
-            events.append(emit(session, indicator, area, period, result))
+            events.append(outgoing.add(below, area, period_text, result))
+    outgoing.write(session)
     # Meeting the target from the start is no news: only a change (or a first shortfall) is written.
     if changed:
         bulk_upsert(session, status, changed, ["indicator_code", "area_code", "period"],
