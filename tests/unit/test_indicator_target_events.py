@@ -26,6 +26,9 @@ FIGURES = [
     {"value": 1e-05, "numerator": 1e-07, "denominator": 0.01, "target": 1e16, "target_for_period": 6.666666666666667,
      "period_value": None, "pws_status": None, "meets_target": True},
     {"value": 85.0, "numerator": 17.0, "denominator": 20.0, "target": 80.0, "meets_target": True},
+    {"value": 3, "numerator": 3, "denominator": None, "target": None, "target_for_period": None,
+     "period_value": float("nan"), "pws_status": "baik", "meets_target": None},
+    {"value": float("inf"), "numerator": -0.0, "denominator": 1e300, "target": -float("inf"), "meets_target": False},
 ]
 
 

@@ -5,14 +5,15 @@ go through `TargetEvents`: each body is put together from JSON pieces encoded on
 indicator's part once per indicator, an area's part once per area) and the rows are written in
 one statement (PostgreSQL: `COPY` into the outbox, in the caller's transaction). The bodies are
 byte for byte what `outbox.add` writes: the same CloudEvent, the same keys in the same order,
-encoded by the same `json` settings (a unit test compares them)."""
+encoded by the same `dumps` (a unit test compares them)."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime, timezone
 
+from minilok_shared.events import outbox as shared_outbox
+from minilok_shared.events.envelope import dumps
 from minilok_shared.events.outbox import Outbox
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -26,8 +27,11 @@ SOURCE = "/indicators"
 outbox = Outbox(models.outbox, source=SOURCE)
 BELOW_TARGET, RECOVERED = "indicator.below_target", "indicator.recovered"
 
-# The encoding of minilok_shared.events.envelope.dumps, for the pieces of a body.
-_encode = json.JSONEncoder(separators=(",", ":"), ensure_ascii=False).encode
+
+def _encode(value) -> str:
+    """A piece of a body, encoded by the outbox's own `dumps` (JSON encodes piece by piece: an
+    object's text is its members' texts joined, so the pieces make the same bytes as the whole)."""
+    return dumps(value).decode()
 
 
 def _indicator_part(indicator: Indicator) -> dict:
@@ -118,6 +122,10 @@ class TargetEvents:
                     f"COPY {table.name} (event_id, type, subject, body, created_at) FROM STDIN") as copy:
                 for row in self.rows:
                     copy.write_row((*row, self.moment))
+            # What the shared outbox does after its own insert, where it does it (wakes the relay).
+            notify_channel = getattr(shared_outbox, "notify_channel", None)
+            if notify_channel is not None:
+                session.connection().exec_driver_sql(f"NOTIFY {notify_channel(table)}")
         else:
             session.execute(insert(table), [
                 {"event_id": event_id, "type": kind, "subject": subject, "body": body, "created_at": self.moment}

@@ -129,11 +129,25 @@ def _area_values_in_years(session: Session, indicator: Indicator, area_years: se
     return rows
 
 
+def _add_to(sums: dict, key, change) -> None:
+    """sums[key] += change, column by column ([numerator, denominator, denominator_reports, reports])."""
+    total = sums.get(key)
+    if total is None:
+        sums[key] = [*change]
+    else:
+        total[0] += change[0]
+        total[1] += change[1]
+        total[2] += change[2]
+        total[3] += change[3]
+
+
 def changes(session: Session, indicators: dict[str, Indicator], areas: dict[str, Area],
-            before: dict[tuple[str, str, str], tuple], after: list[dict]) -> dict[tuple[str, str, str], Delta]:
+            before: dict[tuple[str, str, str], tuple], after: list[dict]) -> dict[tuple[str, str, str], list]:
     """What the upsert of `after` (rows of indicator_values) does to every rollup row above it,
-    given the values `before` it; call before writing `after`."""
-    own: dict[tuple[str, str, str], Delta] = defaultdict(Delta)  # each area's own change
+    given the values `before` it; call before writing `after`. Each change is
+    [numerator, denominator, denominator_reports, reports] (plain lists: a chunk makes hundreds
+    of thousands of them)."""
+    own: dict[tuple[str, str, str], list] = {}  # each area's own change
     by_indicator: dict[str, list[dict]] = defaultdict(list)
     for row in after:
         by_indicator[row["indicator_code"]].append(row)
@@ -154,25 +168,36 @@ def changes(session: Session, indicators: dict[str, Indicator], areas: dict[str,
                 parts = [str(p) for p in period.parts(indicator.period_type)]
                 old = _contribution((stored[(area_code, p)] for p in parts if (area_code, p) in stored), True)
                 new = _contribution((updated[(area_code, p)] for p in parts if (area_code, p) in updated), True)
-                own[(code, str(period), area_code)].add(_difference(old, new))
+                _add_to(own, (code, str(period), area_code), list(vars(_difference(old, new)).values()))
         else:
+            # A flow: the area's own total of a period is its one value there, so the change is
+            # the new value less the stored one (what `_contribution` gives, without the objects).
             containing: dict[str, list[str]] = {}  # per period text, parsed once
             for row in rows:
-                old_row = before.get((code, row["period"], row["area_code"]))
-                old = _contribution([old_row] if old_row else [], False)
-                new = _contribution([(row["numerator"], row["denominator"])], False)
-                difference = _difference(old, new)
-                if difference.is_zero():
+                period_text, area_code = row["period"], row["area_code"]
+                numerator, denominator = row["numerator"], row["denominator"]
+                old_row = before.get((code, period_text, area_code))
+                if old_row is None:
+                    change = (0.0 + numerator, 0.0 if denominator is None else 0.0 + denominator,
+                              0 if denominator is None else 1, 1)
+                else:
+                    old_numerator, old_denominator = old_row
+                    change = (numerator - old_numerator,
+                              (0.0 if denominator is None else denominator)
+                              - (0.0 if old_denominator is None else old_denominator),
+                              (denominator is not None) - (old_denominator is not None), 0)
+                if not (change[0] or change[1] or change[2] or change[3]):
                     continue
-                if row["period"] not in containing:
-                    containing[row["period"]] = [str(p) for p in containing_periods(
-                        parse_period_of_type(row["period"], indicator.period_type))]
-                for period_text in containing[row["period"]]:
-                    own[(code, period_text, row["area_code"])].add(difference)
+                periods = containing.get(period_text)
+                if periods is None:
+                    periods = containing[period_text] = [str(p) for p in containing_periods(
+                        parse_period_of_type(period_text, indicator.period_type))]
+                for containing_period in periods:
+                    _add_to(own, (code, containing_period, area_code), change)
     return _spread(own, areas)
 
 
-def _spread(own: dict[tuple[str, str, str], Delta], areas: dict[str, Area]) -> dict[tuple[str, str, str], Delta]:
+def _spread(own: dict[tuple[str, str, str], list], areas: dict[str, Area]) -> dict[tuple[str, str, str], list]:
     """Each area's own change added to its row, its ancestors' and the nation's: level by level
     from the deepest, so that a parent adds up its children's sums once (a few additions per
     value, not one per value and ancestor)."""
@@ -183,23 +208,27 @@ def _spread(own: dict[tuple[str, str, str], Delta], areas: dict[str, Area]) -> d
         for i, code in enumerate(chain[:-1]):
             parent[code] = chain[i - 1] if i else NATIONAL
             depth[code] = i + 1
-    levels: dict[int, dict[tuple[str, str, str], Delta]] = defaultdict(lambda: defaultdict(Delta))
-    for key, delta in own.items():
-        if not delta.is_zero():
-            levels[depth[key[2]]][key].add(delta)
+    levels: dict[int, dict[tuple[str, str, str], list]] = defaultdict(dict)
+    for key, change in own.items():
+        if any(change):
+            _add_to(levels[depth[key[2]]], key, change)
     for level in range(max(levels, default=0), 0, -1):
-        for (code, period, area_code), delta in levels[level].items():
-            levels[level - 1][(code, period, parent[area_code])].add(delta)
-    return {key: delta for rows in levels.values() for key, delta in rows.items() if not delta.is_zero()}
+        up = levels[level - 1]
+        for (code, period, area_code), change in levels[level].items():
+            _add_to(up, (code, period, parent[area_code]), change)
+    return {key: change for rows in levels.values() for key, change in rows.items() if any(change)}
 
 
-def apply(session: Session, deltas: dict[tuple[str, str, str], Delta]) -> None:
+def apply(session: Session, deltas: dict[tuple[str, str, str], list]) -> None:
     """Add the differences to the rollup rows, creating missing ones, in key order."""
     if not deltas:
         return
     table = AreaRollup.__table__
-    rows = [{"indicator_code": code, "period": period, "area_code": area, **vars(deltas[(code, period, area)])}
-            for code, period, area in sorted(deltas)]
+    rows = []
+    for key in sorted(deltas):
+        numerator, denominator, denominator_reports, reports = deltas[key]
+        rows.append({"indicator_code": key[0], "period": key[1], "area_code": key[2], "numerator": numerator,
+                     "denominator": denominator, "denominator_reports": denominator_reports, "reports": reports})
     bulk_upsert(session, table, rows, ["indicator_code", "period", "area_code"],
                 lambda excluded: {c: table.c[c] + excluded[c] for c in _COLUMNS})
 

@@ -4,6 +4,7 @@ below-target check, all in the caller's transaction."""
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
@@ -26,6 +27,61 @@ from minilok_indicators.service_layer.rollups import targets_for
 from minilok_indicators.service_layer.targets import check_targets
 
 _value_in = TypeAdapter(ValueIn)
+
+# What `ValueIn` surely accepts, checked without building a model (a bulk import's rows nearly all
+# are such): codes of its pattern, a period of 4-7 plain characters, counts as plain decimals (or
+# JSON numbers) within its range. Anything else goes through `ValueIn`, whose error is reported.
+_FIELDS = frozenset(("indicator_code", "area_code", "period", "numerator", "denominator", "value"))
+_CODE = re.compile(r"[A-Za-z0-9._\-]{1,64}")
+_PERIOD = re.compile(r"[A-Za-z0-9\-]{4,7}")
+_DECIMAL = re.compile(r"-?[0-9]{1,13}(?:\.[0-9]{1,17})?")
+_NOT_PLAIN = object()
+Row = tuple  # (indicator_code, area_code, period, numerator, denominator, value)
+
+
+def _count(cell):
+    """A cell as ValueIn's float, or _NOT_PLAIN when only ValueIn can tell."""
+    kind = type(cell)
+    if kind is str:
+        if not _DECIMAL.fullmatch(cell):
+            return _NOT_PLAIN
+        number = float(cell)
+    elif kind is float:
+        number = cell
+    elif kind is int:
+        if not -10**12 <= cell <= 10**12:
+            return _NOT_PLAIN
+        number = float(cell)
+    else:
+        return _NOT_PLAIN
+    return number if -1e12 <= number <= 1e12 else _NOT_PLAIN
+
+
+def _plain_row(raw) -> Row | None:
+    if type(raw) is not dict or not raw.keys() <= _FIELDS:
+        return None
+    indicator_code, area_code, period = raw.get("indicator_code"), raw.get("area_code"), raw.get("period")
+    if (type(indicator_code) is not str or type(area_code) is not str or type(period) is not str
+            or not _CODE.fullmatch(indicator_code) or not _CODE.fullmatch(area_code)
+            or not _PERIOD.fullmatch(period)):
+        return None
+    numerator = _count(raw.get("numerator"))
+    denominator, value = raw.get("denominator"), raw.get("value")
+    denominator = None if denominator is None else _count(denominator)
+    value = None if value is None else _count(value)
+    if numerator is _NOT_PLAIN or denominator is _NOT_PLAIN or value is _NOT_PLAIN:
+        return None
+    return indicator_code, area_code, period, numerator, denominator, value
+
+
+def validate_row(raw) -> Row:
+    """(indicator_code, area_code, period, numerator, denominator, value) of a row, as `ValueIn`
+    gives them; raises its ValidationError."""
+    row = _plain_row(raw)
+    if row is not None:
+        return row
+    model = _value_in.validate_python(raw)
+    return model.indicator_code, model.area_code, model.period, model.numerator, model.denominator, model.value
 
 
 @dataclass
@@ -64,34 +120,37 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
     """Validate and upsert rows; rejected ones are reported by index (plus `index_offset`).
     `within`: only this area and the areas beneath it may be reported (a puskesmas's own)."""
     result = IngestResult()
-    parsed: list[tuple[int, ValueIn]] = []
+    parsed: list[tuple[int, Row]] = []
     for i, raw in enumerate(raw_rows):
         try:
-            parsed.append((i, _value_in.validate_python(raw)))
+            parsed.append((i, validate_row(raw)))
         except ValidationError as exc:
             result.reject(i + index_offset, *_validation_detail(exc))
     indicators = {i.code: i for i in session.scalars(
-        select(Indicator).where(Indicator.code.in_({row.indicator_code for _, row in parsed})))}
-    areas = areas_by_code(session, [row.area_code for _, row in parsed])
+        select(Indicator).where(Indicator.code.in_({row[0] for _, row in parsed})))}
+    areas = areas_by_code(session, [row[1] for _, row in parsed])
+    # What the loop reads of each indicator, read off the ORM objects once per chunk, not per row.
+    known = {code: (code, i.period_type, i.unit, i.factor) for code, i in indicators.items()}
 
     now = utcnow()
     periods: dict[tuple[str, str], str | InvalidPeriod] = {}
     latest: dict[tuple[str, str, str], dict] = {}
-    for i, row in parsed:
-        indicator = indicators.get(row.indicator_code)
+    for i, (indicator_code, area_code, period_cell, numerator, denominator, value_cell) in parsed:
+        indicator = known.get(indicator_code)
         if indicator is None:
             result.reject(i + index_offset, "indicator_code",
-                          f"indikator {row.indicator_code} tidak dikenal / unknown indicator")
+                          f"indikator {indicator_code} tidak dikenal / unknown indicator")
             continue
-        if row.area_code not in areas:
-            result.reject(i + index_offset, "area_code", f"wilayah {row.area_code} tidak dikenal / unknown area")
+        if area_code not in areas:
+            result.reject(i + index_offset, "area_code", f"wilayah {area_code} tidak dikenal / unknown area")
             continue
-        if within is not None and not areas[row.area_code].path.startswith(within.path):
+        if within is not None and not areas[area_code].path.startswith(within.path):
             result.reject(i + index_offset, "area_code",
-                          f"wilayah {row.area_code} di luar wilayah kerja {within.code} / "
-                          f"area {row.area_code} is outside the working area {within.code}")
+                          f"wilayah {area_code} di luar wilayah kerja {within.code} / "
+                          f"area {area_code} is outside the working area {within.code}")
             continue
-        key = (row.period, indicator.period_type)
+        code, period_type, unit, factor = indicator
+        key = (period_cell, period_type)
         if key not in periods:  # a chunk holds a few distinct periods: each parsed once
             try:
                 periods[key] = str(parse_period_of_type(*key))
@@ -101,15 +160,15 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         if isinstance(period, InvalidPeriod):
             result.reject(i + index_offset, "period", str(period))
             continue
-        problem = row_error(indicator.unit, row.numerator, row.denominator, row.value, indicator.factor)
+        problem = row_error(unit, numerator, denominator, value_cell, factor)
         if problem:
             result.reject(i + index_offset, *problem)
             continue
-        value = rollup_value(Totals(row.numerator, row.denominator, 1), indicator.factor, indicator.unit)
+        value = rollup_value(Totals(numerator, denominator, 1), factor, unit)
         # A later row for the same key wins, as it would row by row.
-        latest[(indicator.code, period, row.area_code)] = {
-            "indicator_code": indicator.code, "period": period, "area_code": row.area_code,
-            "numerator": row.numerator, "denominator": row.denominator, "value": value, "updated_at": now,
+        latest[(code, period, area_code)] = {
+            "indicator_code": code, "period": period, "area_code": area_code,
+            "numerator": numerator, "denominator": denominator, "value": value, "updated_at": now,
         }
         result.accepted += 1
     result.rejected.sort(key=lambda r: r["index"])
