@@ -105,7 +105,7 @@ def current_values(session: Session, keys: list[tuple[str, str, str]]) -> dict[t
                     select(IndicatorValue.period, IndicatorValue.area_code, IndicatorValue.numerator,
                            IndicatorValue.denominator)
                     .where(IndicatorValue.indicator_code == code, IndicatorValue.period.in_(sorted(periods)),
-                           in_part)):
+                           in_part)).all():
                 if (code, period, area) in wanted:
                     found[(code, period, area)] = (numerator, denominator)
     return found

@@ -112,7 +112,7 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
                 for period_text, area_code, value in session.execute(
                         select(values.c.period, values.c.area_code, values.c.value)
                         .where(values.c.indicator_code == code, values.c.period.in_(periods), in_part,
-                               values.c.value.is_not(None))):
+                               values.c.value.is_not(None))).all():  # fetchall: one call, not one per row
                     history.setdefault(area_code, {})[period_text] = value
             for row in items:
                 past = history.get(row["area_code"], {})

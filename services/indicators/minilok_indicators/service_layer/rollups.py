@@ -169,7 +169,8 @@ def _rollup_rows(session: Session, indicator: Indicator, periods: list[str], cod
         for period, area_code, numerator, denominator, denominator_reports, reports in session.execute(
                 select(table.c.period, table.c.area_code, table.c.numerator, table.c.denominator,
                        table.c.denominator_reports, table.c.reports).where(
-                    table.c.indicator_code == indicator.code, table.c.period.in_(sorted(set(periods))), in_part)):
+                    table.c.indicator_code == indicator.code, table.c.period.in_(sorted(set(periods))),
+                    in_part)).all():  # fetchall: one driver call, not one per row
             found[(period, area_code)] = _as_totals((numerator, denominator, denominator_reports, reports))
     return found
 

@@ -58,7 +58,7 @@ def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, l
     for in_part in in_batches(session, status.c.area_code, codes):
         known.update(((period, code), (below, value)) for period, code, below, value in session.execute(
             select(status.c.period, status.c.area_code, status.c.below, status.c.value).where(
-                status.c.indicator_code == indicator.code, status.c.period.in_(periods), in_part)))
+                status.c.indicator_code == indicator.code, status.c.period.in_(periods), in_part)).all())
     if targets is None:
         distinct = {area.code: area for areas in scopes.values() for area in areas}
         targets = targets_for(session, indicator, list(distinct.values()))
