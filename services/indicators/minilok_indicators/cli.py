@@ -96,7 +96,7 @@ def rebuild_aggregates(
 def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     """How many rows the file holds and the rows in chunks. A CSV is streamed (memory stays flat
     however large the file); a JSON file holds one list and is read whole."""
-    from minilok_indicators.formats.tabular import clean_cells, require_value_columns, value_columns
+    from minilok_indicators.formats.tabular import VALUE_COLUMNS, require_value_columns
 
     if path.suffix.lower() == ".json":
         rows = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -109,10 +109,17 @@ def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     require_value_columns(header)
 
     def chunks() -> Iterator[list]:
+        # The rows DictReader + clean_cells + value_columns made (cells trimmed, an empty or
+        # missing cell None, only the columns of POST /values, blank lines skipped), in one step.
         with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.reader(fh)
+            keep = [(i, name) for i, name in enumerate(next(reader, [])) if name in VALUE_COLUMNS]
             chunk = []
-            for row in csv.DictReader(fh):
-                chunk.append(value_columns(clean_cells(row)))
+            for cells in reader:
+                if not cells:
+                    continue
+                width = len(cells)
+                chunk.append({name: (cells[i].strip() or None) if i < width else None for i, name in keep})
                 if len(chunk) == size:
                     yield chunk
                     chunk = []

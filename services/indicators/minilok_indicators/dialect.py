@@ -24,9 +24,11 @@ def dialect_name(session: Session) -> str:
 COPY_FROM = 500  # rows from which a PostgreSQL upsert goes through COPY and a staging table
 
 
-def bulk_upsert(session: Session, table, rows: list[dict], key: list[str], set_, where=None) -> None:
+def bulk_upsert(session: Session, table, rows: list, key: list[str], set_, where=None,
+                columns: list[str] | None = None) -> None:
     """`INSERT ... ON CONFLICT (key) DO UPDATE SET set_(excluded) [WHERE where(excluded)]` for many
-    rows (distinct keys).
+    rows (distinct keys): dicts, or tuples of `columns` in that order (no dict per row to build
+    on the way into COPY).
 
     PostgreSQL: a large batch is streamed with `COPY` into a TEMP staging table (the fastest way
     rows travel: no parameters to bind, parse or plan) and upserted from there in one statement,
@@ -36,15 +38,19 @@ def bulk_upsert(session: Session, table, rows: list[dict], key: list[str], set_,
     """
     if not rows:
         return
-    columns = list(rows[0])
+    as_tuples = columns is not None
+    if columns is None:
+        columns = list(rows[0])
     if dialect_name(session) == "postgresql":
         if len(rows) >= COPY_FROM:
-            staged = _staged(session, table, columns, rows)
+            staged = _staged(session, table, columns,
+                             rows if as_tuples else ([row[c] for c in columns] for row in rows))
             statement = postgresql.insert(table).from_select(
                 columns, select(*(staged.c[name] for name in columns)).order_by(*(staged.c[name] for name in key)))
         else:
-            arrays = [func.unnest(bindparam(f"c_{name}", value=[row[name] for row in rows],
-                                            type_=postgresql.ARRAY(table.c[name].type))) for name in columns]
+            arrays = [func.unnest(bindparam(f"c_{name}", value=[row[i] if as_tuples else row[name] for row in rows],
+                                            type_=postgresql.ARRAY(table.c[name].type)))
+                      for i, name in enumerate(columns)]
             statement = postgresql.insert(table).from_select(columns, select(*arrays))
         session.execute(statement.on_conflict_do_update(
             index_elements=key, set_=set_(statement.excluded),
@@ -53,12 +59,14 @@ def bulk_upsert(session: Session, table, rows: list[dict], key: list[str], set_,
     statement = sqlite.insert(table)
     session.execute(statement.on_conflict_do_update(
         index_elements=key, set_=set_(statement.excluded),
-        where=where(statement.excluded) if where is not None else None), rows)
+        where=where(statement.excluded) if where is not None else None),
+        [dict(zip(columns, row)) for row in rows] if as_tuples else rows)
 
 
-def _staged(session: Session, table, columns: list[str], rows: list[dict]):
+def _staged(session: Session, table, columns: list[str], rows):
     """The rows COPYed into an emptied TEMP table with these columns of `table` (no constraints,
-    so no index to maintain); it lives as long as the connection, one per table and column set."""
+    so no index to maintain); it lives as long as the connection, one per table and column set.
+    `rows`: sequences of the columns' values, in their order."""
     digest = hashlib.sha256(",".join(columns).encode()).hexdigest()[:8]
     name = f"staging_{table.name}_{digest}"
     column_list = ", ".join(columns)
@@ -68,7 +76,7 @@ def _staged(session: Session, table, columns: list[str], rows: list[dict]):
     raw = session.connection().connection.driver_connection
     with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({column_list}) FROM STDIN") as copy:
         for row in rows:
-            copy.write_row([row[c] for c in columns])
+            copy.write_row(row)
     return sql_table(name, *(sql_column(c) for c in columns))
 
 

@@ -224,13 +224,10 @@ def apply(session: Session, deltas: dict[tuple[str, str, str], list]) -> None:
     if not deltas:
         return
     table = AreaRollup.__table__
-    rows = []
-    for key in sorted(deltas):
-        numerator, denominator, denominator_reports, reports = deltas[key]
-        rows.append({"indicator_code": key[0], "period": key[1], "area_code": key[2], "numerator": numerator,
-                     "denominator": denominator, "denominator_reports": denominator_reports, "reports": reports})
+    rows = [(*key, *deltas[key]) for key in sorted(deltas)]
     bulk_upsert(session, table, rows, ["indicator_code", "period", "area_code"],
-                lambda excluded: {c: table.c[c] + excluded[c] for c in _COLUMNS})
+                lambda excluded: {c: table.c[c] + excluded[c] for c in _COLUMNS},
+                columns=["indicator_code", "period", "area_code", *_COLUMNS])
 
 
 # --- rebuild: the whole table from the values, set-based ------------------------------------------
