@@ -25,6 +25,7 @@ import argparse
 import csv
 import os
 import random
+import resource
 import subprocess
 import sys
 import time
@@ -100,16 +101,21 @@ def write_import_csv(path: Path, kelurahan: list[str], count: int, rng: random.R
 
 
 def run_import(url: str, path: Path) -> dict:
-    """The real CLI, as a user runs it; wall time and peak RSS."""
+    """The real CLI, as a user runs it; wall time, peak RSS and the CLI's own CPU (user + system,
+    from the child's resource usage: steadier than wall time on a shared machine)."""
     command = [str(BIN / "minilok"), "indicators", "import", str(path)]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     with Timer() as timer:
         process = subprocess.Popen(command, env=env_for(url), stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                    text=True)
         with RssSampler({"import": process.pid}) as rss:
             out, _ = process.communicate()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     assert process.returncode == 0, f"import failed ({process.returncode}): {out[-2000:]}"
     summary = __import__("json").loads(out.strip().splitlines()[-1])
-    return {**summary, "seconds": round(timer.seconds, 1), "rss": rss.summary_mib()["import"]}
+    cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    return {**summary, "seconds": round(timer.seconds, 1), "cpu_seconds": round(cpu, 2),
+            "rss": rss.summary_mib()["import"]}
 
 
 def psycopg_url(url: str) -> str:
@@ -267,14 +273,16 @@ def main() -> int:
             finally:
                 csv_path.unlink(missing_ok=True)
         else:
-            imported, copy_seconds = {"seconds": 1.0, "events": 0, "rss": {"peak_mib": 0}}, 1.0
+            imported, copy_seconds = {"seconds": 1.0, "cpu_seconds": 0.0, "events": 0, "rss": {"peak_mib": 0}}, 1.0
         result["ingest"] = {"rows": count, "import": imported, "copy_seconds": round(copy_seconds, 2),
                             "import_rows_per_second": round(count / imported["seconds"]),
                             "copy_rows_per_second": round(count / copy_seconds),
-                            "import_vs_copy": round(imported["seconds"] / copy_seconds, 1)}
+                            "import_vs_copy": round(imported["seconds"] / copy_seconds, 1),
+                            "import_cpu_us_per_row": round(1e6 * imported.get("cpu_seconds", 0) / max(count, 1), 1)}
         rows += [("ingest: minilok indicators import", f"{count:,} rows", f"{imported['seconds']:.1f} s",
                   f"{count / imported['seconds']:,.0f} rows/s",
-                  f"{imported['events']:,} events, peak RSS {imported['rss']['peak_mib']} MiB"),
+                  f"{imported['events']:,} events, peak RSS {imported['rss']['peak_mib']} MiB, "
+                  f"CLI CPU {1e6 * imported['cpu_seconds'] / max(count, 1):.0f} us/row"),
                  ("  baseline: COPY of the same CSV", f"{count:,} rows", f"{copy_seconds:.1f} s",
                   f"{count / copy_seconds:,.0f} rows/s",
                   f"import = {imported['seconds'] / copy_seconds:.1f}x COPY "

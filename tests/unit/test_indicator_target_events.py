@@ -1,7 +1,7 @@
 """The bulk writer of below-target events puts the same bytes in the outbox as `outbox.add`."""
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from minilok_indicators.domain.periods import parse_period
@@ -9,7 +9,7 @@ from minilok_indicators.events import TargetEvents, _target_event_data
 from minilok_indicators.models import Area, Indicator
 from minilok_shared.events.envelope import dumps, new_event, parse_event
 
-MOMENT = datetime(2026, 12, 2, 17, 45, 1, 123456, tzinfo=timezone.utc)
+MOMENT = datetime(2026, 12, 2, 17, 45, 1, 123456, tzinfo=UTC)
 
 
 def indicator(**extra) -> Indicator:

@@ -60,7 +60,7 @@ def bulk_upsert(session: Session, table, rows: list, key: list[str], set_, where
     session.execute(statement.on_conflict_do_update(
         index_elements=key, set_=set_(statement.excluded),
         where=where(statement.excluded) if where is not None else None),
-        [dict(zip(columns, row)) for row in rows] if as_tuples else rows)
+        [dict(zip(columns, row, strict=True)) for row in rows] if as_tuples else rows)
 
 
 def _staged(session: Session, table, columns: list[str], rows):

@@ -10,7 +10,7 @@ encoded by the same `dumps` (a unit test compares them)."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from minilok_shared.events import outbox as shared_outbox
 from minilok_shared.events.envelope import dumps
@@ -77,7 +77,7 @@ class TargetEvents:
     {"id", "type", "subject"} of the event."""
 
     def __init__(self, indicator: Indicator, moment: datetime | None = None):
-        self.moment = (moment or datetime.now(timezone.utc)).astimezone(timezone.utc)
+        self.moment = (moment or datetime.now(UTC)).astimezone(UTC)
         time_text = self.moment.isoformat().replace("+00:00", "Z")
         self._head = f',"source":{_encode(SOURCE)},"type":'
         self._middle = f',"time":{_encode(time_text)},"datacontenttype":"application/json","data":{{"indicator":'

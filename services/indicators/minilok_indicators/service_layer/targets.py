@@ -41,9 +41,9 @@ def area_targets(session: Session, indicator_code: str) -> list[AreaTarget]:
 def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, list[Area]],
                   targets: dict[str, float | None] | None = None) -> list[dict]:
     """Re-evaluate the rollups of these areas in these periods and emit what changed; returns
-    {"id", "type", "subject"} of each event written. All periods together: one read of their status, one of their rollups,
-    one upsert of what changed. `targets` (by area code) saves reading them again when the
-    caller has them."""
+    {"id", "type", "subject"} of each event written. All periods together: one read of their
+    status, one of their rollups, one upsert of what changed, one write of the events.
+    `targets` (by area code) saves reading them again when the caller has them."""
     scopes = {period: areas for period, areas in sorted(scopes.items()) if areas}
     if not scopes:
         return []
