@@ -2,7 +2,8 @@
 
 Each test session gets its own RabbitMQ vhost and Redis key prefix, so that several runs (and
 the processes they start) never see each other's events or tasks. Databases are SQLite files or
-fresh PostgreSQL databases, chosen by MINILOK_TEST_DB=sqlite|postgresql (default sqlite).
+fresh PostgreSQL databases (empty, or copied from a migrated template), chosen by
+MINILOK_TEST_DB=sqlite|postgresql (default sqlite).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import uuid
 
 import pytest
 
-from support import RUN_ID, database_url_factory
+from support import RUN_ID, database_url_factory, drain_dropped_databases
 
 TEST_SECRET = "minilok-test-secret-0123456789abcdef0123456789"
 VHOST = f"minilok-test-{RUN_ID}"
@@ -38,6 +39,10 @@ def pytest_configure(config):
         os.environ["RABBITMQ_URL"] = os.environ["MINILOK_TEST_RABBITMQ_URL"]
 
 
+def pytest_sessionfinish(session, exitstatus):
+    drain_dropped_databases()  # the PostgreSQL databases of the last tests, and the templates
+
+
 _vhost_created = False
 
 
@@ -56,7 +61,9 @@ def rabbitmq_url():
 
 @pytest.fixture
 def database_url(tmp_path):
-    """A fresh, empty database per test for a service: `database_url("meetings")`."""
+    """A fresh database per test for a service: `database_url("meetings")` is empty,
+    `database_url("meetings", migrated=True)` is at the latest schema (copied from a template
+    migrated once per run). PostgreSQL databases are dropped after the test, off its path."""
     make, cleanup = database_url_factory(tmp_path)
     yield make
     cleanup()

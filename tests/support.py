@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import contextlib
 import os
+import queue
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -27,28 +31,132 @@ def backend() -> str:
     return os.environ.get("MINILOK_TEST_DB", "sqlite")
 
 
+_admin_engine = None
+_dropper = None
+
+
+def _admin():
+    global _admin_engine
+    if _admin_engine is None:
+        _admin_engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT", pool_size=2)
+    return _admin_engine
+
+
+def _pg_url(name: str) -> str:
+    return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+
+
+class _Templates:
+    """One database per service migrated to head once per run (and per process), then copied for
+    each test that asks for a migrated database: `CREATE DATABASE ... TEMPLATE` on PostgreSQL, a
+    file copy on SQLite. Alembic still runs on the copy (a no-op at head), as every process does."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.made: dict[tuple[str, str], str] = {}
+
+    def get(self, service: str, directory: Path) -> str:
+        key = (backend(), service)
+        with self.lock:
+            if key not in self.made:
+                from minilok_shared.db import upgrade
+                from minilok_shared.service import get_service
+
+                spec = get_service(service)
+                if backend() == "postgresql":
+                    name = f"minilok_tmpl_{service}_{RUN_ID}_{os.getpid()}"
+                    with _admin().connect() as conn:
+                        conn.execute(text(f'CREATE DATABASE "{name}"'))
+                    _dropper_thread().templates.append(name)
+                    upgrade(spec.migrations, _pg_url(name), service)
+                    # A template must have no other connection while it is copied.
+                    with _admin().connect() as conn:
+                        conn.execute(text("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                          "WHERE datname = :n AND pid <> pg_backend_pid()"), {"n": name})
+                    self.made[key] = name
+                else:
+                    directory.mkdir(parents=True, exist_ok=True)
+                    path = directory / f"template-{service}.db"
+                    url = f"sqlite:///{path}"
+                    upgrade(spec.migrations, url, service)
+                    conn = sqlite3.connect(path, isolation_level=None)
+                    try:  # one self-contained file, no -wal beside it
+                        conn.execute("PRAGMA journal_mode=DELETE")
+                    finally:
+                        conn.close()
+                    self.made[key] = str(path)
+            return self.made[key]
+
+
+_templates = _Templates()
+
+
+class _Dropper(threading.Thread):
+    """Drops a test's PostgreSQL databases off the test's path: DROP DATABASE waits for a
+    checkpoint, which under load took up to 6 s each (three per test for the e2e system). The
+    session waits for the queue to drain at its end (`drain`)."""
+
+    def __init__(self):
+        super().__init__(daemon=True, name="minilok-test-dropper")
+        self.queue: queue.Queue[str | None] = queue.Queue()
+        self.templates: list[str] = []
+
+    def run(self):
+        while (name := self.queue.get()) is not None:
+            with contextlib.suppress(Exception):
+                with _admin().connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            self.queue.task_done()
+        self.queue.task_done()
+
+    def drain(self) -> None:
+        for name in self.templates:
+            self.queue.put(name)
+        self.templates = []
+        self.queue.put(None)
+        self.queue.join()
+
+
+def _dropper_thread() -> _Dropper:
+    global _dropper
+    if _dropper is None or not _dropper.is_alive():
+        _dropper = _Dropper()
+        _dropper.start()
+    return _dropper
+
+
+def drain_dropped_databases() -> None:
+    """At the end of a session: drop what is still queued (and the templates), then return."""
+    global _dropper
+    if _dropper is not None and _dropper.is_alive():
+        _dropper.drain()
+        _dropper.join(60)
+    _dropper = None
+    shutil.rmtree(Path(tempfile.gettempdir()) / f"minilok-test-{RUN_ID}", ignore_errors=True)
+
+
 def database_url_factory(tmp_path: Path):
+    """`make(service)`: an empty database; `make(service, migrated=True)`: one at the service's
+    latest schema, copied from a per-run template (the same schema Alembic would build)."""
     created: list[str] = []
 
-    def make(service: str) -> str:
+    def make(service: str, migrated: bool = False) -> str:
         if backend() == "postgresql":
             name = f"minilok_test_{service}_{uuid.uuid4().hex[:10]}"
-            engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-            with engine.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            engine.dispose()
+            template = f' TEMPLATE "{_templates.get(service, tmp_path)}"' if migrated else ""
+            with _admin().connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"{template}'))
             created.append(name)
-            return PG_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-        return f"sqlite:///{tmp_path / f'{service}-{uuid.uuid4().hex[:6]}.db'}"
+            return _pg_url(name)
+        path = tmp_path / f"{service}-{uuid.uuid4().hex[:6]}.db"
+        if migrated:
+            shutil.copyfile(_templates.get(service, Path(tempfile.gettempdir()) / f"minilok-test-{RUN_ID}"), path)
+        return f"sqlite:///{path}"
 
     def cleanup() -> None:
-        if not created:
-            return
-        engine = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-        with engine.connect() as conn:
-            for name in created:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        engine.dispose()
+        dropper = _dropper_thread()
+        for name in created:
+            dropper.queue.put(name)
 
     return make, cleanup
 

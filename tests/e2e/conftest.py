@@ -59,7 +59,7 @@ def system(tmp_path, database_url, rabbitmq_url):
         "MEETINGS_SCAN_INTERVAL_SECONDS": "1",
     }
     for service in SERVICES:
-        env[f"{service.upper()}_DATABASE_URL"] = database_url(service)
+        env[f"{service.upper()}_DATABASE_URL"] = database_url(service, migrated=True)
         env[f"{service.upper()}_PORT"] = str(ports[service])
     logs = tmp_path / "logs"
     logs.mkdir()

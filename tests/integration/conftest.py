@@ -39,7 +39,7 @@ def service_api(database_url, monkeypatch):
 
     def make(name: str) -> Api:
         spec = get_service(name)
-        url = database_url(name)
+        url = database_url(name, migrated=True)
         monkeypatch.setenv(f"{name.upper()}_DATABASE_URL", url)
         spec.settings.cache_clear()
         upgrade(spec.migrations, url, name)
