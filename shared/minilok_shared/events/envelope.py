@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime, timezone
 from typing import Any
 
+import orjson
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 
@@ -53,7 +54,9 @@ def new_event(
 
 
 def dumps(event: dict[str, Any]) -> bytes:
-    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+    """Compact UTF-8 JSON (what json.dumps with separators=(",", ":"), ensure_ascii=False gave),
+    through orjson: every event of a burst is encoded on its way into the outbox."""
+    return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
 
 
 def parse_event(body: bytes | str) -> dict[str, Any]:
