@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm.attributes import set_committed_value
 
 from minilok_meetings import models
 from minilok_meetings.domain import escalation
@@ -163,16 +164,15 @@ def fire_due_stages(session: Session, followups: list[models.FollowUp], now: dat
     """Fire every stage (and repeat of the last one) whose time has come for these follow-ups;
     returns events emitted.
 
-    The follow-ups are detached and written back with one bulk UPDATE, one bulk INSERT of history
-    and one of the agencies escalated to: this is the hot path when thousands fall due at the same minute.
+    The follow-ups are never made dirty (an attribute the events carry is set as if loaded) and
+    are written back with one bulk UPDATE, one bulk INSERT of history and one of the agencies
+    escalated to: this is the hot path when thousands fall due at the same minute.
     """
     contexts = load_contexts(session, {f.puskesmas_id for f in followups})
     directory = AgencyDirectory(session)
     directory.load({f.owner_agency_id for f in followups})
     directory.load_heads({f.puskesmas_id for f in followups})
     names = batch_names(session, followups, contexts, directory)
-    for followup in followups:
-        session.expunge(followup)
     updates, history, escalated = [], [], {}
     emitted = 0
     for followup in followups:
@@ -184,7 +184,8 @@ def fire_due_stages(session: Session, followups: list[models.FollowUp], now: dat
             stage = firing.stage
             targets = directory.targets(followup, stages, firing.index) if stage.kind != "due_soon" else None
             if stage.kind != "due_soon":
-                followup.escalation_level = stage.level
+                # Seen by the event, never flushed: the bulk UPDATE below writes it.
+                set_committed_value(followup, "escalation_level", stage.level)
             kind = "escalated" if firing.repeat else stage.kind
             emit_followup_event(session, EVENT_FOR_STAGE[kind], followup, names, escalated_to_agency_ids=targets,
                                 repeat=firing.repeat, urgent=True if stage.urgent else None, actor=SYSTEM_ACTOR)
