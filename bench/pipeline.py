@@ -19,6 +19,7 @@ Baseline in the same run: raw pika publishes with publisher confirms (BlockingCo
 
 Latency: with the fastest configuration, follow-ups are created one per transaction at half the
 best measured rate for --latency-seconds; commit → arrival at the webhook receiver, p50/p95/p99.
+`--only-latency --latency-rate R --workers-list n` makes only that run (short before/after pairs).
 
 Memory: every process (Celery children included) is sampled with psutil every 0.5 s: peak RSS,
 and RSS at the start and the end of each sustained run.
@@ -746,12 +747,17 @@ def main() -> int:
     parser.add_argument("--scanners", type=int, default=2, help="reminder-scan processes of the burst")
     parser.add_argument("--burst-timeout", type=float, default=1800)
     parser.add_argument("--only-burst", action="store_true", help="skip the throughput and latency runs")
+    parser.add_argument("--only-latency", action="store_true",
+                        help="skip the throughput runs: one latency run at --latency-rate with the last of "
+                             "--workers-list (for short alternating before/after runs)")
     parser.add_argument("--keep-logs", action="store_true", help="keep every process's log (printed where)")
     parser.add_argument("--profile", metavar="DIR",
                         help="record every process with py-spy during the runs (collapsed stacks in DIR; "
                              "`pip install py-spy` first)")
     args = parser.parse_args()
     configs = [int(x) for x in args.workers_list.split(",") if x.strip()]
+    if args.only_latency and not args.latency_rate:
+        parser.error("--only-latency needs --latency-rate")
 
     signal.signal(signal.SIGTERM, _sigterm)
     cleanup = Cleanup()
@@ -766,7 +772,7 @@ def main() -> int:
         print("baseline: raw pika publishes with confirms ...", flush=True)
         baselines = [baseline(args, cleanup, sample_body_size())]
         runs = []
-        for n in ([] if args.only_burst else configs):
+        for n in ([] if args.only_burst or args.only_latency else configs):
             print(f"throughput: {n} consumer(s), {n} worker(s), {args.events} events ...", flush=True)
             load = load_average()
             run = throughput(args, cleanup, receiver, n)
@@ -793,12 +799,13 @@ def main() -> int:
             result["best"] = {"consumers": best["consumers"], "workers": best["workers"],
                               "events_per_second": best["events_per_second"],
                               "percent_of_raw": best["percent_of_raw"]}
-        if best and not args.no_latency:
+        if (best or args.only_latency) and not args.no_latency:
             rate = args.latency_rate or best["events_per_second"] / 2
-            print(f"latency: {best['consumers']} consumer(s), {best['workers']} worker(s), {rate:.0f} events/s "
+            n = best["consumers"] if best else configs[-1]
+            print(f"latency: {n} consumer(s), {n} worker(s), {rate:.0f} events/s "
                   f"for {args.latency_seconds:.0f} s ...", flush=True)
             load = load_average()
-            result["latency"] = latency(args, cleanup, receiver, best["consumers"], rate)
+            result["latency"] = latency(args, cleanup, receiver, n, rate)
             result["latency"]["load_average_before"] = load
         result["load_average_after"] = load_average()
         print_table(result)
