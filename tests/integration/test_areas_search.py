@@ -39,7 +39,7 @@ BALIKPAPAN = [
 
 @pytest.fixture
 def client(database_url, monkeypatch):
-    url = database_url("indicators")
+    url = database_url("indicators", migrated=True)
     monkeypatch.setenv("INDICATORS_DATABASE_URL", url)
     get_settings.cache_clear()
     upgrade(spec.migrations, url, "indicators")

@@ -59,7 +59,7 @@ def hook():
 
 @pytest.fixture
 def client(monkeypatch, database_url, smtp, gateway):
-    with notifications_client(monkeypatch, database_url("notifications"), SMTP_URL=smtp.url,
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True), SMTP_URL=smtp.url,
                               WHATSAPP_GATEWAY_URL=gateway.url + "/wa", SMS_GATEWAY_URL=gateway.url + "/sms",
                               NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1",
                               MINILOK_PUBLIC_URL="https://minilok.example") as c:
@@ -417,7 +417,7 @@ def test_the_worker_sends_the_fallback_at_once_and_the_email_arrives_once(monkey
                                                                          rabbitmq_url, smtp, gateway):
     """The consumer records the event, the worker's attempt fails for good on WhatsApp, and the same
     worker queues the fallback itself (no sweep running): one email."""
-    db_url = database_url("notifications")
+    db_url = database_url("notifications", migrated=True)
     env = {"NOTIFICATIONS_DATABASE_URL": db_url, "RABBITMQ_URL": rabbitmq_url, "MINILOK_VAR_DIR": str(tmp_path),
            "SMTP_URL": smtp.url, "WHATSAPP_GATEWAY_URL": gateway.url + "/wa",
            "NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS": "2"}

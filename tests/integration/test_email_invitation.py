@@ -37,7 +37,7 @@ def smtp():
 
 @pytest.fixture
 def client(monkeypatch, database_url, smtp):
-    with notifications_client(monkeypatch, database_url("notifications"), SMTP_URL=smtp.url,
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True), SMTP_URL=smtp.url,
                               MINILOK_PUBLIC_URL=BASE, SMTP_FROM="Minilok <undangan@minilok.example>") as c:
         yield c
 

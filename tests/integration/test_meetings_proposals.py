@@ -173,7 +173,7 @@ def publish(url: str, event: dict) -> None:
 
 
 def test_the_consumer_process_makes_one_proposal_from_a_redelivered_event(rabbitmq_url, database_url, tmp_path):
-    db_url = database_url("meetings")
+    db_url = database_url("meetings", migrated=True)
     upgrade(get_service("meetings").migrations, db_url, "meetings")
     engine = create_engine(db_url)
     with engine.begin() as conn:

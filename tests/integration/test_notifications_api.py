@@ -24,7 +24,7 @@ def receiver():
 
 @pytest.fixture
 def db_url(database_url):
-    return database_url("notifications")
+    return database_url("notifications", migrated=True)
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ DEADLINE = 2
 
 @pytest.fixture
 def client(monkeypatch, database_url):
-    with notifications_client(monkeypatch, database_url("notifications"), NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1",
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True),
+                              NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1",
                               NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS=str(DEADLINE)) as c:
         yield c
 
@@ -84,7 +85,7 @@ def test_a_body_trickling_after_the_status_is_cut_off(client):
 def test_a_gateway_is_bounded_the_same_way(monkeypatch, database_url):
     server = NastyServer("huge", 503)
     try:
-        with notifications_client(monkeypatch, database_url("notifications"), SMS_GATEWAY_URL=server.url,
+        with notifications_client(monkeypatch, database_url("notifications", migrated=True), SMS_GATEWAY_URL=server.url,
                                   NOTIFICATIONS_WEBHOOK_TIMEOUT_SECONDS=str(DEADLINE)) as client:
             delivery, elapsed, peak = deliver_once(client, server, channel="sms")
     finally:

@@ -54,7 +54,7 @@ def gateway():
 
 @pytest.fixture
 def client(monkeypatch, database_url, smtp, gateway):
-    with notifications_client(monkeypatch, database_url("notifications"), SMTP_URL=smtp.url,
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True), SMTP_URL=smtp.url,
                               WHATSAPP_GATEWAY_URL=gateway.url + "/wa", SMS_GATEWAY_URL=gateway.url + "/sms",
                               MINILOK_PUBLIC_URL="https://minilok.example") as c:
         yield c

@@ -77,7 +77,7 @@ class Stack:
 
 @pytest.fixture
 def stack(monkeypatch, tmp_path, database_url, rabbitmq_url):
-    db_url = database_url("notifications")
+    db_url = database_url("notifications", migrated=True)
     receiver = Receiver()
     env = {"NOTIFICATIONS_DATABASE_URL": db_url, "RABBITMQ_URL": rabbitmq_url, "MINILOK_VAR_DIR": str(tmp_path),
            "NOTIFICATIONS_ALLOW_PRIVATE_TARGETS": "1", "NOTIFICATIONS_RETRY_SCALE": "0.002",

@@ -29,7 +29,7 @@ def subscribe(client, **overrides) -> dict:
 def test_ids_beyond_63_bits_or_not_numeric_are_ignored_not_dead_lettered(monkeypatch, database_url):
     """Through the consumer's handler path: the event is handled (not raised, so not dead-lettered)
     and reaches exactly the subscriptions its valid ids name."""
-    url = database_url("notifications")
+    url = database_url("notifications", migrated=True)
     with notifications_client(monkeypatch, url) as client:
         owner = subscribe(client, agency_id=10)
         subscribe(client, agency_id=11)
@@ -63,7 +63,7 @@ def receiver():
 
 
 def test_a_webhook_secret_no_key_can_decrypt_fails_for_good_and_says_why(monkeypatch, database_url, receiver):
-    with notifications_client(monkeypatch, database_url("notifications"),
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True),
                               NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1") as client:
         subscribe(client, channel="webhook", target=receiver.url)
         factory = client.app.state.sessionmaker
@@ -87,7 +87,7 @@ def test_a_webhook_secret_no_key_can_decrypt_fails_for_good_and_says_why(monkeyp
 
 
 def test_minilok_secret_previous_keeps_old_webhook_secrets_readable(monkeypatch, database_url, receiver):
-    with notifications_client(monkeypatch, database_url("notifications"),
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True),
                               NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1") as client:
         sub = subscribe(client, channel="webhook", target=receiver.url)
         receiver.secrets.append(sub["secret"])

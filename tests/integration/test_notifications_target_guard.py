@@ -50,8 +50,8 @@ def test_concurrency_limit_defers_without_counting_an_attempt():
 
 
 def test_circuit_breaker_spares_a_failing_target(monkeypatch, database_url, receiver):
-    with notifications_client(monkeypatch, database_url("notifications"), NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1",
-                              NOTIFICATIONS_BREAKER_THRESHOLD="2",
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True),
+                              NOTIFICATIONS_ALLOW_PRIVATE_TARGETS="1", NOTIFICATIONS_BREAKER_THRESHOLD="2",
                               NOTIFICATIONS_BREAKER_COOLDOWN_SECONDS="1") as client:
         sub = client.post("/api/v1/subscriptions", headers=ADMIN, json={
             "agency_id": 10, "event_types": ["followup.*"], "channel": "webhook", "target": receiver.url}).json()

@@ -27,7 +27,7 @@ def procs(tmp_path, database_url, rabbitmq_url):
         "MEETINGS_SCAN_INTERVAL_SECONDS": "1",
     }
     for service in ("meetings", "indicators", "notifications"):
-        env[f"{service.upper()}_DATABASE_URL"] = database_url(service)
+        env[f"{service.upper()}_DATABASE_URL"] = database_url(service, migrated=True)
     logs = tmp_path / "logs"
     logs.mkdir()
     processes = Processes(env, logs)

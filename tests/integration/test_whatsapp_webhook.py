@@ -49,7 +49,7 @@ def sms():
 
 @pytest.fixture
 def client(monkeypatch, database_url, cloud, sms):
-    with notifications_client(monkeypatch, database_url("notifications"), WHATSAPP_GATEWAY_URL=cloud.url,
+    with notifications_client(monkeypatch, database_url("notifications", migrated=True), WHATSAPP_GATEWAY_URL=cloud.url,
                               SMS_GATEWAY_URL=sms.url,
                               WHATSAPP_GATEWAY_FORMAT="cloud_api", WHATSAPP_ACCESS_TOKEN=cloud.access_token,
                               WHATSAPP_APP_SECRET=APP_SECRET, WHATSAPP_VERIFY_TOKEN=VERIFY,
