@@ -136,16 +136,15 @@ class OutboxListener:
         self._connection = connection
 
     def wait(self, timeout: float) -> bool:
-        """Until a notification or `timeout` seconds; True if one came (those queued behind it are
-        dropped: one wake-up reads every committed row)."""
+        """Until a notification or `timeout` seconds; True if one came."""
         if self._connection is None:
             self.open()
-        connection = self._connection
-        woke = any(True for _ in connection.notifies(timeout=timeout, stop_after=1))
-        if woke:
-            for _ in connection.notifies(timeout=0):
-                pass
-        return woke
+        return any(True for _ in self._connection.notifies(timeout=timeout, stop_after=1))
+
+    def drain(self) -> None:
+        """Drop the notifications already here: the next read of the outbox sees their rows."""
+        for _ in self._connection.notifies(timeout=0):
+            pass
 
     def close(self) -> None:
         connection, self._connection = self._connection, None
@@ -170,7 +169,7 @@ class OutboxRelay:
     """
 
     def __init__(self, engine: Engine, table: Table, rabbitmq_url: str, service: str,
-                 batch_size: int = 500, poll_seconds: float = 0.1, gather_seconds: float = 0.02,
+                 batch_size: int = 500, poll_seconds: float = 0.1, gather_seconds: float = 0.05,
                  declare_topology: Callable[[Any], None] | None = None):
         self.engine, self.table = engine, table
         # Declares the consumers' queues before the first publish, so that no event is dropped
@@ -228,9 +227,13 @@ class OutboxRelay:
         if self._listener is None:
             self._connection.process_data_events(time_limit=self.poll_seconds)
             return
-        self._listener.wait(self.poll_seconds)
+        if not self._listener.wait(self.poll_seconds):
+            self._connection.process_data_events(time_limit=0)
+            return
         rest = self.gather_seconds - (time.monotonic() - self._published_at)
         self._connection.process_data_events(time_limit=max(rest, 0))
+        # Commits notified while gathering are read now, not by a second, empty wake-up.
+        self._listener.drain()
 
     def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were published."""
