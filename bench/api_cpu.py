@@ -22,7 +22,48 @@ import httpx
 from sqlalchemy import create_engine, text
 
 
-async def run(url: str, requests: int) -> dict:
+class _Answer:
+    def __init__(self, status_code: int, body: bytes):
+        self.status_code, self.text = status_code, body.decode(errors="replace")
+
+
+class DirectClient:
+    """Calls the ASGI app itself (one http scope per request, as uvicorn builds it), so that the
+    figure is the app's CPU alone: httpx's ASGI transport costs ~0.5 ms per request of its own."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __aenter__(self):
+        return self
+
+    async def __aexit__(self, *exc):
+        return None
+
+    async def get(self, path: str, params: dict, headers: dict) -> _Answer:
+        query = "&".join(f"{k}={v}" for k, v in params.items()).encode()
+        scope = {"type": "http", "asgi": {"version": "3.0"}, "http_version": "1.1", "method": "GET",
+                 "scheme": "http", "path": path, "raw_path": path.encode(), "query_string": query,
+                 "root_path": "", "server": ("bench", 80), "client": ("127.0.0.1", 50000),
+                 "headers": [(b"host", b"bench"), *((k.lower().encode(), v.encode()) for k, v in headers.items())]}
+        status, body = 0, []
+
+        async def receive():
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body":
+                body.append(message.get("body", b""))
+
+        await self.app(scope, receive, send)
+        return _Answer(status, b"".join(body))
+
+
+async def run(url: str, requests: int, profile: str | None = None, kinds_wanted: tuple[str, ...] = ("list", "get"),
+              direct: bool = False) -> dict:
     os.environ["MEETINGS_DATABASE_URL"] = url
     os.environ.setdefault("MINILOK_DEV", "1")
     os.environ.setdefault("RATE_LIMIT_PER_MINUTE", "100000000")
@@ -39,8 +80,8 @@ async def run(url: str, requests: int) -> dict:
     tokens = {p: {"Authorization": f"Bearer {create_token(secret, 'puskesmas', puskesmas_id=p)}"} for p in puskesmas}
     rng = random.Random(1)
     results = {}
-    async with app.router.lifespan_context(app), httpx.AsyncClient(transport=httpx.ASGITransport(app),
-                                                                   base_url="http://bench") as client:
+    http = DirectClient(app) if direct else httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://bench")
+    async with app.router.lifespan_context(app), http as client:
         kinds = {
             "list": lambda: ("/api/v1/follow-ups", {"limit": 50, "status": rng.choice(["open", "in_progress"])},
                              tokens[rng.choice(puskesmas)]),
@@ -48,13 +89,24 @@ async def run(url: str, requests: int) -> dict:
                             or tokens[puskesmas[0]]),
         }
         for kind, make in kinds.items():
+            if kind not in kinds_wanted:
+                continue
             for warm in (True, False):
                 n = 200 if warm else requests
+                profiler = None
+                if profile and not warm:
+                    import cProfile
+
+                    profiler = cProfile.Profile()
+                    profiler.enable()
                 cpu, wall = time.process_time(), time.perf_counter()
                 for _ in range(n):
                     path, params, headers = make()
                     r = await client.get(path, params=params, headers=headers)
                     assert r.status_code in (200, 403), (r.status_code, r.text[:200])
+                if profiler is not None:
+                    profiler.disable()
+                    profiler.dump_stats(f"{profile}.{kind}.prof")
                 if not warm:
                     results[kind] = {"cpu_ms_per_request": round((time.process_time() - cpu) / n * 1000, 3),
                                      "wall_ms_per_request": round((time.perf_counter() - wall) / n * 1000, 3)}
@@ -65,9 +117,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--requests", type=int, default=2000)
+    parser.add_argument("--kinds", nargs="+", default=["list", "get"], choices=["list", "get"])
+    parser.add_argument("--profile", metavar="PREFIX",
+                        help="cProfile the measured requests into PREFIX.<kind>.prof (the CPU figures then include "
+                             "the profiler's own cost: compare them only with each other)")
+    parser.add_argument("--direct", action="store_true",
+                        help="call the ASGI app directly instead of through httpx's ASGI transport (the app's CPU "
+                             "alone; without it the figure includes ~0.5 ms per request of httpx, as earlier runs did)")
     args = parser.parse_args()
-    result = asyncio.run(run(args.database_url, args.requests))
-    print(json.dumps({"load_average": os.getloadavg(), **result}))
+    result = asyncio.run(run(args.database_url, args.requests, args.profile, tuple(args.kinds), args.direct))
+    print(json.dumps({"load_average": os.getloadavg(), "driver": "direct" if args.direct else "httpx", **result}))
 
 
 if __name__ == "__main__":
