@@ -56,7 +56,11 @@ def new_event(
 def dumps(event: dict[str, Any]) -> bytes:
     """Compact UTF-8 JSON (what json.dumps with separators=(",", ":"), ensure_ascii=False gave),
     through orjson: every event of a burst is encoded on its way into the outbox."""
-    return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
+    try:
+        return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
+    except orjson.JSONEncodeError:
+        # Integers beyond 64 bits (ids as an outside sender wrote them) are JSON orjson refuses.
+        return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def parse_event(body: bytes | str) -> dict[str, Any]:
