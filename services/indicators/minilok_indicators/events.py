@@ -122,10 +122,7 @@ class TargetEvents:
                     f"COPY {table.name} (event_id, type, subject, body, created_at) FROM STDIN") as copy:
                 for row in self.rows:
                     copy.write_row((*row, self.moment))
-            # What the shared outbox does after its own insert, where it does it (wakes the relay).
-            notify_channel = getattr(shared_outbox, "notify_channel", None)
-            if notify_channel is not None:
-                session.connection().exec_driver_sql(f"NOTIFY {notify_channel(table)}")
+            shared_outbox.wake_relay(session.connection(), table)
         else:
             session.execute(insert(table), [
                 {"event_id": event_id, "type": kind, "subject": subject, "body": body, "created_at": self.moment}

@@ -58,6 +58,14 @@ def notify_channel(table: Table) -> str:
     return f"minilok_{table.name}"
 
 
+def wake_relay(connection, table: Table) -> None:
+    """After writing rows into `table` by any means (insert, COPY): on PostgreSQL, NOTIFY its
+    channel. Delivered to the listening relay when this transaction commits, never before (and not
+    at all on a rollback); several in one transaction arrive as one."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"NOTIFY {notify_channel(table)}")
+
+
 class Outbox:
     """Writes events into a service's outbox inside the caller's transaction.
 
@@ -95,10 +103,7 @@ def write_pending(session: Session) -> None:
     connection = session.connection()
     for table, rows in by_table.items():
         connection.execute(insert(table), rows)
-        if connection.dialect.name == "postgresql":
-            # Delivered to the listening relay when this transaction commits, never before (and
-            # not at all on a rollback); several in one transaction arrive as one.
-            connection.exec_driver_sql(f"NOTIFY {notify_channel(table)}")
+        wake_relay(connection, table)
 
 
 @event.listens_for(Session, "before_flush")
@@ -164,8 +169,9 @@ class OutboxRelay:
 
     Only the leader publishes (several relays may run for availability), which keeps events of
     one subject in commit order. Idle, it waits for the next commit's NOTIFY (PostgreSQL) or its
-    poll interval, whichever comes first; on SQLite it polls. A row is marked sent only after RabbitMQ took its batch, so a
-    crash in between republishes it with the same event id, and consumers' inboxes drop the copy.
+    poll interval, whichever comes first; on SQLite it polls. A row is marked sent only after
+    RabbitMQ took its batch, so a crash in between republishes it with the same event id, and
+    consumers' inboxes drop the copy.
     """
 
     def __init__(self, engine: Engine, table: Table, rabbitmq_url: str, service: str,
