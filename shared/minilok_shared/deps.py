@@ -34,6 +34,22 @@ def _session_slots(app: FastAPI) -> anyio.Semaphore | None:
     return slots[loop]
 
 
+async def _take_session_slot(request: Request) -> anyio.Semaphore | None:
+    """Wait for one of the app's session slots (None: the app has no gate) and return the gate;
+    past MINILOK_REQUEST_QUEUE_SECONDS the request is shed with 503 and Retry-After."""
+    slots = _session_slots(request.app)
+    if slots is not None:
+        acquired = False
+        with anyio.move_on_after(request.app.state.settings.request_queue_seconds or None):
+            await slots.acquire()
+            acquired = True
+        if not acquired:
+            REQUESTS_SHED.labels(request.app.state.settings.service_name).inc()
+            raise HTTPException(503, "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly",
+                                headers={"Retry-After": "1"})
+    return slots
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """The request's session.
 
@@ -50,16 +66,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
     A request that waits longer than MINILOK_REQUEST_QUEUE_SECONDS for its turn gets 503 with
     Retry-After (load shedding when the database is the bottleneck)."""
-    slots = _session_slots(request.app)
-    if slots is not None:
-        acquired = False
-        with anyio.move_on_after(request.app.state.settings.request_queue_seconds or None):
-            await slots.acquire()
-            acquired = True
-        if not acquired:
-            REQUESTS_SHED.labels(request.app.state.settings.service_name).inc()
-            raise HTTPException(503, "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly",
-                                headers={"Retry-After": "1"})
+    slots = await _take_session_slot(request)
     hold: Hold | None = request.scope.get(IDEMPOTENCY_SCOPE)
     try:
         session = request.app.state.sessionmaker()
@@ -107,16 +114,7 @@ async def read_with_session(request: Request, read: Callable[..., T], *args: Any
     Same gate as `get_session` (at most the pool's connections at once, 503 with Retry-After past
     MINILOK_REQUEST_QUEUE_SECONDS); the slot is given back only once the thread is done with the
     session (the thread is not abandoned when the request is cancelled)."""
-    slots = _session_slots(request.app)
-    if slots is not None:
-        acquired = False
-        with anyio.move_on_after(request.app.state.settings.request_queue_seconds or None):
-            await slots.acquire()
-            acquired = True
-        if not acquired:
-            REQUESTS_SHED.labels(request.app.state.settings.service_name).inc()
-            raise HTTPException(503, "Layanan sedang sibuk, coba lagi sebentar / service busy, retry shortly",
-                                headers={"Retry-After": "1"})
+    slots = await _take_session_slot(request)
     try:
         session = request.app.state.sessionmaker()
         session.info["minilok_request"] = request
