@@ -19,6 +19,8 @@ from pathlib import Path
 
 import httpx
 import pika
+from minilok_shared.db import make_engine
+from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import queue_names
 from sqlalchemy import create_engine, text
 
@@ -273,3 +275,23 @@ class Running:
         self.consumer.stop()
         self.thread.join(10)
         assert not self.thread.is_alive()
+
+
+def engine_with_tables(url: str, metadata):
+    """A fixture's body (`yield from`): an engine on `url` with `metadata`'s tables created,
+    disposed after the test."""
+    engine = make_engine(url)
+    metadata.create_all(engine)
+    yield engine
+    engine.dispose()
+
+
+def amqp_channel(rabbitmq_url: str, declare_exchange: bool = False):
+    """A fixture's body (`yield from`): a channel on its own connection (with the events' topic
+    exchange declared if asked), closed after the test."""
+    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
+    channel = connection.channel()
+    if declare_exchange:
+        channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+    yield channel
+    connection.close()

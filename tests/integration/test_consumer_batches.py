@@ -10,13 +10,13 @@ import sys
 
 import pika
 import pytest
-from minilok_shared.db import make_engine, new_metadata
+from minilok_shared.db import new_metadata
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import ATTEMPTS_HEADER, EventConsumer, Handlers, declare_queues, inbox_table
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import Column, Integer, String, Table, event, func, insert, select
 from sqlalchemy.exc import OperationalError
-from support import Running, wait_for
+from support import Running, amqp_channel, engine_with_tables, wait_for
 
 metadata = new_metadata()
 inbox = inbox_table(metadata)
@@ -26,17 +26,12 @@ handled = Table("handled", metadata, Column("id", Integer, primary_key=True), Co
 
 @pytest.fixture
 def engine(database_url):
-    engine = make_engine(database_url("batches"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    yield from engine_with_tables(database_url("batches"), metadata)
 
 
 @pytest.fixture
 def channel(rabbitmq_url):
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
-    yield connection.channel()
-    connection.close()
+    yield from amqp_channel(rabbitmq_url)
 
 
 def recording(kind: str, fail_subject: str | None = None) -> Handlers:

@@ -8,15 +8,14 @@ import uuid
 
 import pika
 import pytest
-from sqlalchemy import Column, Integer, String, Table, func, insert, select
-from sqlalchemy.orm import Session
-
-from minilok_shared.db import make_engine, new_metadata
+from minilok_shared.db import new_metadata
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import ERROR_HEADER, EventConsumer, Handlers, inbox_table
 from minilok_shared.events.envelope import dumps, new_event
 from minilok_shared.events.outbox import Outbox, OutboxRelay, outbox_table
-from support import wait_for
+from sqlalchemy import Column, Integer, String, Table, func, insert, select
+from sqlalchemy.orm import Session
+from support import amqp_channel, engine_with_tables, wait_for
 
 metadata = new_metadata()
 outbox = outbox_table(metadata)
@@ -27,19 +26,12 @@ received = Table("received", metadata, Column("id", Integer, primary_key=True),
 
 @pytest.fixture
 def engine(database_url):
-    engine = make_engine(database_url("pipeline"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    yield from engine_with_tables(database_url("pipeline"), metadata)
 
 
 @pytest.fixture
 def channel(rabbitmq_url):
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
-    ch = connection.channel()
-    ch.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
-    yield ch
-    connection.close()
+    yield from amqp_channel(rabbitmq_url, declare_exchange=True)
 
 
 def tap(channel, routing_key: str) -> str:

@@ -10,14 +10,14 @@ import time
 
 import pika
 import pytest
-from minilok_shared.db import make_engine, new_metadata
+from minilok_shared.db import new_metadata
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import EventConsumer, Handlers, declare_queues, inbox_table
 from minilok_shared.events.envelope import dumps, new_event
 from minilok_shared.events.outbox import Outbox, OutboxRelay, outbox_table
 from sqlalchemy import Column, Integer, String, Table, insert, select
 from sqlalchemy.orm import Session
-from support import Running, backend, wait_for
+from support import Running, amqp_channel, backend, engine_with_tables, wait_for
 
 metadata = new_metadata()
 outbox = outbox_table(metadata)
@@ -28,19 +28,12 @@ handled = Table("handled_at_once", metadata, Column("id", Integer, primary_key=T
 
 @pytest.fixture
 def engine(database_url):
-    engine = make_engine(database_url("latency"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    yield from engine_with_tables(database_url("latency"), metadata)
 
 
 @pytest.fixture
 def channel(rabbitmq_url):
-    connection = pika.BlockingConnection(pika.URLParameters(rabbitmq_url))
-    ch = connection.channel()
-    ch.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
-    yield ch
-    connection.close()
+    yield from amqp_channel(rabbitmq_url, declare_exchange=True)
 
 
 def subjects(engine) -> list[str]:

@@ -13,12 +13,12 @@ import uuid
 
 import pika
 import pytest
-from minilok_shared.db import make_engine, new_metadata
+from minilok_shared.db import new_metadata
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import ATTEMPTS_HEADER, ERROR_HEADER, EventConsumer, Handlers, inbox_table
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import Column, Integer, String, Table, func, insert, select
-from support import BIN, Running, wait_for
+from support import BIN, Running, engine_with_tables, wait_for
 
 metadata = new_metadata()
 inbox = inbox_table(metadata)
@@ -39,10 +39,7 @@ def vhost_url():
 
 @pytest.fixture
 def engine(database_url):
-    engine = make_engine(database_url("poison"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    yield from engine_with_tables(database_url("poison"), metadata)
 
 
 def count(engine) -> int:

@@ -10,7 +10,7 @@ import uuid
 
 import pika
 import pytest
-from minilok_shared.db import make_engine, new_metadata
+from minilok_shared.db import new_metadata
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.consumer import (
     ATTEMPTS_HEADER,
@@ -23,7 +23,7 @@ from minilok_shared.events.consumer import (
 )
 from minilok_shared.events.envelope import dumps, new_event
 from sqlalchemy import Column, Integer, String, Table, insert, select
-from support import wait_for
+from support import engine_with_tables, wait_for
 
 metadata = new_metadata()
 inbox = inbox_table(metadata)
@@ -45,10 +45,7 @@ def vhost_url():
 
 @pytest.fixture
 def engine(database_url):
-    engine = make_engine(database_url("quorum"))
-    metadata.create_all(engine)
-    yield engine
-    engine.dispose()
+    yield from engine_with_tables(database_url("quorum"), metadata)
 
 
 def queue_types(vhost: str) -> dict[str, str]:
