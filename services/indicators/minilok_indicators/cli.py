@@ -96,7 +96,7 @@ def rebuild_aggregates(
 def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     """How many rows the file holds and the rows in chunks. A CSV is streamed (memory stays flat
     however large the file); a JSON file holds one list and is read whole."""
-    from minilok_indicators.formats.tabular import VALUE_COLUMNS, require_value_columns
+    from minilok_indicators.formats.tabular import require_value_columns, value_cells
 
     if path.suffix.lower() == ".json":
         rows = json.loads(path.read_text(encoding="utf-8-sig"))
@@ -109,17 +109,11 @@ def _row_chunks(path: Path, size: int) -> tuple[int, Iterator[list]]:
     require_value_columns(header)
 
     def chunks() -> Iterator[list]:
-        # The rows DictReader + clean_cells + value_columns made (cells trimmed, an empty or
-        # missing cell None, only the columns of POST /values, blank lines skipped), in one step.
         with open(path, encoding="utf-8-sig", newline="") as fh:
             reader = csv.reader(fh)
-            keep = [(i, name) for i, name in enumerate(next(reader, [])) if name in VALUE_COLUMNS]
             chunk = []
-            for cells in reader:
-                if not cells:
-                    continue
-                width = len(cells)
-                chunk.append({name: (cells[i].strip() or None) if i < width else None for i, name in keep})
+            for row in value_cells(next(reader, []), reader):
+                chunk.append(row)
                 if len(chunk) == size:
                     yield chunk
                     chunk = []
