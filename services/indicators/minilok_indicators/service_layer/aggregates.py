@@ -20,7 +20,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, load_only
@@ -31,23 +30,6 @@ from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
 
 _COLUMNS = ("numerator", "denominator", "denominator_reports", "reports")
-
-
-@dataclass
-class Delta:
-    numerator: float = 0.0
-    denominator: float = 0.0
-    denominator_reports: int = 0
-    reports: int = 0
-
-    def add(self, other: Delta) -> None:
-        self.numerator += other.numerator
-        self.denominator += other.denominator
-        self.denominator_reports += other.denominator_reports
-        self.reports += other.reports
-
-    def is_zero(self) -> bool:
-        return not (self.numerator or self.denominator or self.denominator_reports or self.reports)
 
 
 def containing_periods(period: Period) -> list[Period]:
@@ -65,8 +47,9 @@ def ancestors(area: Area) -> list[str]:
     return [*path_codes(area.path), NATIONAL]
 
 
-def _contribution(values: Iterable[tuple[float, float | None]], mean: bool) -> Delta:
-    """One area's own values over one period, as it adds to the rows above it."""
+def _contribution(values: Iterable[tuple[float, float | None]], mean: bool) -> tuple[float, float, int, int]:
+    """One area's own values over one period, as it adds to the rows above it: the rollup's
+    (numerator, denominator, denominator_reports, reports)."""
     numerator, dens, reports = 0.0, [], 0
     for value_numerator, value_denominator in values:
         numerator += value_numerator
@@ -74,12 +57,12 @@ def _contribution(values: Iterable[tuple[float, float | None]], mean: bool) -> D
         if value_denominator is not None:
             dens.append(value_denominator)
     denominator = (sum(dens) / len(dens) if mean else sum(dens)) if dens else 0.0
-    return Delta(numerator, denominator, len(dens), reports)
+    return numerator, denominator, len(dens), reports
 
 
-def _difference(before: Delta, after: Delta) -> Delta:
-    return Delta(after.numerator - before.numerator, after.denominator - before.denominator,
-                 after.denominator_reports - before.denominator_reports, after.reports - before.reports)
+def _difference(before: tuple, after: tuple) -> list:
+    """after - before, column by column (a change as `_add_to` sums them)."""
+    return [new - old for old, new in zip(before, after, strict=True)]
 
 
 def lock_years(session: Session, keys: Iterable[tuple[str, str]]) -> None:
@@ -168,7 +151,7 @@ def changes(session: Session, indicators: dict[str, Indicator], areas: dict[str,
                 parts = [str(p) for p in period.parts(indicator.period_type)]
                 old = _contribution((stored[(area_code, p)] for p in parts if (area_code, p) in stored), True)
                 new = _contribution((updated[(area_code, p)] for p in parts if (area_code, p) in updated), True)
-                _add_to(own, (code, str(period), area_code), list(vars(_difference(old, new)).values()))
+                _add_to(own, (code, str(period), area_code), _difference(old, new))
         else:
             # A flow: the area's own total of a period is its one value there, so the change is
             # the new value less the stored one (what `_contribution` gives, without the objects).
