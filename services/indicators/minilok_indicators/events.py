@@ -1,11 +1,12 @@
-"""What the indicators service tells the others: events written to its outbox (the only caller of `outbox.add`).
+"""What the indicators service tells the others: `indicator.below_target` and `indicator.recovered`,
+written to its outbox by `TargetEvents` (the only writer of its outbox).
 
-The below-target check of a bulk import can emit tens of thousands of events per chunk, so those
-go through `TargetEvents`: each body is put together from JSON pieces encoded once (the
-indicator's part once per indicator, an area's part once per area) and the rows are written in
-one statement (PostgreSQL: `COPY` into the outbox, in the caller's transaction). The bodies are
-byte for byte what `outbox.add` writes: the same CloudEvent, the same keys in the same order,
-encoded by the same `dumps` (a unit test compares them)."""
+The below-target check of a bulk import can emit tens of thousands of events per chunk, so each
+body is put together from JSON pieces encoded once (the indicator's part once per indicator, an
+area's part once per area) and the rows are written in one statement (PostgreSQL: `COPY` into the
+outbox, in the caller's transaction). The bodies are byte for byte what the shared `Outbox.add`
+would write: the same CloudEvent, the same keys in the same order, encoded by the same `dumps` (a
+unit test compares them)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from datetime import UTC, datetime
 
 from minilok_shared.events import outbox as shared_outbox
 from minilok_shared.events.envelope import dumps
-from minilok_shared.events.outbox import Outbox
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
@@ -24,7 +24,6 @@ from minilok_indicators.domain.periods import Period
 from minilok_indicators.models import Area, Indicator
 
 SOURCE = "/indicators"
-outbox = Outbox(models.outbox, source=SOURCE)
 BELOW_TARGET, RECOVERED = "indicator.below_target", "indicator.recovered"
 
 
@@ -59,16 +58,6 @@ def _target_event_data(indicator: Indicator, area: Area, period: Period, figures
         "pws_status": figures.get("pws_status"),
         "meets_target": figures["meets_target"],
     }
-
-
-def emit_below_target(session: Session, indicator: Indicator, area: Area, period: Period, figures: dict) -> dict:
-    """`indicator.below_target`: the area's rollup for the period fell short of its target."""
-    return outbox.add(session, BELOW_TARGET, area.code, _target_event_data(indicator, area, period, figures))
-
-
-def emit_recovered(session: Session, indicator: Indicator, area: Area, period: Period, figures: dict) -> dict:
-    """`indicator.recovered`: the area's rollup for the period meets its target again."""
-    return outbox.add(session, RECOVERED, area.code, _target_event_data(indicator, area, period, figures))
 
 
 class TargetEvents:
