@@ -80,6 +80,25 @@ def _staged(session: Session, table, columns: list[str], rows):
     return sql_table(name, *(sql_column(c) for c in columns))
 
 
+def delete_keys(session: Session, table, columns: list[str], keys: list[tuple]) -> None:
+    """Delete the rows of `table` whose `columns` hold one of `keys` (tuples in that order).
+    PostgreSQL: one statement, the keys travelling as one array per column joined back with
+    `unnest`; SQLite: an executemany."""
+    if not keys:
+        return
+    if dialect_name(session) == "postgresql":
+        arrays = ", ".join(f"CAST(:k{i} AS {table.c[name].type.compile(session.get_bind().dialect)}[])"
+                           for i, name in enumerate(columns))
+        matches = " AND ".join(f"{table.name}.{name} = k.{name}" for name in columns)
+        session.execute(text(f"DELETE FROM {table.name} USING unnest({arrays}) AS k({', '.join(columns)}) "
+                             f"WHERE {matches}"),
+                        {f"k{i}": [key[i] for key in keys] for i in range(len(columns))})
+        return
+    condition = " AND ".join(f"{name} = :{name}" for name in columns)
+    session.execute(text(f"DELETE FROM {table.name} WHERE {condition}"),
+                    [dict(zip(columns, key, strict=True)) for key in keys])
+
+
 def in_batches(session: Session, column, values) -> Iterator[ColumnElement[bool]]:
     """`column IN values` as few conditions as the database allows: one `= ANY(:array)` on
     PostgreSQL (one statement however many values, nothing to render or plan per value), an IN

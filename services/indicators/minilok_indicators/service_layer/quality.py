@@ -16,10 +16,10 @@ from dataclasses import dataclass
 
 from minilok_shared.db import utcnow
 from minilok_shared.pagination import Page, decode_cursor, keyset_page
-from sqlalchemy import and_, delete, exists, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, in_batches
+from minilok_indicators.dialect import bulk_upsert, delete_keys, descendant_filter, dialect_name, in_batches
 from minilok_indicators.domain.outliers import HISTORY, outlier
 from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, Indicator, IndicatorValue, ValueOutlier
@@ -91,8 +91,8 @@ HISTORY_CHUNK = 5000  # rows judged per history query: 12 periods x 5000 areas r
 def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list[dict]) -> int:
     """Compare each upserted row with its area's last 12 periods; flag or clear it in
     `value_outliers`. Called after the upsert, so that history within the same import counts.
-    One history query per chunk of rows and indicator, one delete per period. Returns how many
-    are flagged."""
+    One history query per chunk of rows and indicator, one delete of what is no longer flagged.
+    Returns how many are flagged."""
     values = IndicatorValue.__table__
     flagged = 0
     for chunk in chunks(rows, HISTORY_CHUNK):
@@ -100,7 +100,7 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
         for row in chunk:
             by_indicator.setdefault(row["indicator_code"], []).append(row)
         found: list[dict] = []
-        cleared: dict[tuple[str, str], list[str]] = {}
+        cleared: list[tuple[str, str, str]] = []  # (indicator, period, area) no longer flagged
         now = utcnow()
         for code, items in by_indicator.items():
             period_type = indicators[code].period_type
@@ -119,16 +119,13 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
                 hit = outlier(row["value"], [past[p] for p in before[row["period"]] if p in past]) \
                     if row["value"] is not None else None
                 if hit is None:
-                    cleared.setdefault((code, row["period"]), []).append(row["area_code"])
+                    cleared.append((code, row["period"], row["area_code"]))
                     continue
                 found.append({"indicator_code": code, "period": row["period"], "area_code": row["area_code"],
                               "value": hit.value, "median": hit.median,
                               # JSON and both databases keep a finite float: MAD = 0 scores as +/-1e9
                               "score": max(-1e9, min(1e9, hit.score)), "flagged_at": now})
-        for (code, period_text), area_codes in cleared.items():
-            for in_part in in_batches(session, ValueOutlier.area_code, area_codes):
-                session.execute(delete(ValueOutlier).where(ValueOutlier.indicator_code == code,
-                                                           ValueOutlier.period == period_text, in_part))
+        delete_keys(session, ValueOutlier.__table__, ["indicator_code", "period", "area_code"], cleared)
         # A re-import of the same flagged value keeps its first flagged_at.
         bulk_upsert(session, ValueOutlier.__table__, found, ["indicator_code", "period", "area_code"],
                     lambda excluded: {c: excluded[c] for c in ("value", "median", "score")})
