@@ -55,3 +55,17 @@ def test_each_event_has_its_own_id_and_an_area_is_encoded_once():
     assert len({row[0] for row in batch.rows}) == 2
     assert [json.loads(row[3])["data"]["period"] for row in batch.rows] == ["2026-01", "2026-02"]
     assert len(batch._areas) == 1
+
+
+def test_event_ids_are_distinct_random_uuids_across_draws():
+    import uuid
+
+    batch = TargetEvents(indicator(), MOMENT)
+    ids = [batch.add(True, AREA, "2026-03", FIGURES[0])["id"] for _ in range(2500)]  # three draws
+    assert len(set(ids)) == len(ids)
+    for text in ids:
+        parsed = uuid.UUID(text)
+        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
+    # The random part varies in every hex digit the version and variant leave free.
+    free = [i for i in range(36) if i not in (8, 13, 14, 18, 19, 23)]
+    assert all(len({text[i] for text in ids}) == 16 for i in free)

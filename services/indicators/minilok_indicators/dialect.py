@@ -43,15 +43,13 @@ def bulk_upsert(session: Session, table, rows: list, key: list[str], set_, where
         columns = list(rows[0])
     if dialect_name(session) == "postgresql":
         if len(rows) >= COPY_FROM:
-            staged = _staged(session, table, columns,
-                             rows if as_tuples else ([row[c] for c in columns] for row in rows))
-            statement = postgresql.insert(table).from_select(
-                columns, select(*(staged.c[name] for name in columns)).order_by(*(staged.c[name] for name in key)))
-        else:
-            arrays = [func.unnest(bindparam(f"c_{name}", value=[row[i] if as_tuples else row[name] for row in rows],
-                                            type_=postgresql.ARRAY(table.c[name].type)))
-                      for i, name in enumerate(columns)]
-            statement = postgresql.insert(table).from_select(columns, select(*arrays))
+            staged = stage(session, table, columns, rows if as_tuples else ([row[c] for c in columns] for row in rows))
+            upsert_staged(session, table, staged, key, set_, where)
+            return
+        arrays = [func.unnest(bindparam(f"c_{name}", value=[row[i] if as_tuples else row[name] for row in rows],
+                                        type_=postgresql.ARRAY(table.c[name].type)))
+                  for i, name in enumerate(columns)]
+        statement = postgresql.insert(table).from_select(columns, select(*arrays))
         session.execute(statement.on_conflict_do_update(
             index_elements=key, set_=set_(statement.excluded),
             where=where(statement.excluded) if where is not None else None))
@@ -63,7 +61,17 @@ def bulk_upsert(session: Session, table, rows: list, key: list[str], set_, where
         [dict(zip(columns, row, strict=True)) for row in rows] if as_tuples else rows)
 
 
-def _staged(session: Session, table, columns: list[str], rows):
+def upsert_staged(session: Session, table, staged, key: list[str], set_, where=None) -> None:
+    """`bulk_upsert` of the rows `stage` put in `staged` (PostgreSQL), in key order."""
+    columns = [c.name for c in staged.c]
+    statement = postgresql.insert(table).from_select(
+        columns, select(*(staged.c[name] for name in columns)).order_by(*(staged.c[name] for name in key)))
+    session.execute(statement.on_conflict_do_update(
+        index_elements=key, set_=set_(statement.excluded),
+        where=where(statement.excluded) if where is not None else None))
+
+
+def stage(session: Session, table, columns: list[str], rows):
     """The rows COPYed into an emptied TEMP table with these columns of `table` (no constraints,
     so no index to maintain); it lives as long as the connection, one per table and column set.
     `rows`: sequences of the columns' values, in their order."""

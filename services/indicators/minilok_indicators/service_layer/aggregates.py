@@ -213,6 +213,75 @@ def apply(session: Session, deltas: dict[tuple[str, str, str], list]) -> None:
                 columns=["indicator_code", "period", "area_code", *_COLUMNS])
 
 
+# --- flows of a large PostgreSQL batch: the same differences, worked out in SQL -----------------
+
+# The stored period text → the periods it counts towards (`containing_periods`): '2026-04' →
+# itself, '2026Q2', '2026'; '2026Q3' → itself, '2026'; '2026' → itself (NULLs are dropped).
+_CONTAINING_SQL = (
+    "(VALUES (c.period), "
+    "(CASE WHEN length(c.period) = 7 THEN substr(c.period, 1, 4) || 'Q' || "
+    "CAST((CAST(substr(c.period, 6, 2) AS INTEGER) + 2) / 3 AS TEXT) END), "
+    "(CASE WHEN length(c.period) > 4 THEN substr(c.period, 1, 4) END)) AS p(period)"
+)
+_CHANGES = "rollup_changes"
+
+
+def apply_staged_flows(session: Session, staged: str, codes: list[str]) -> None:
+    """What `changes` + `apply` do for the flows (`codes`) among the rows staged in the TEMP table
+    `staged` (columns of indicator_values), in a handful of statements and nothing read back:
+    each row's change against the stored value (call before the values are written), added to the
+    periods it counts towards, summed level by level from the deepest area up to the nation, and
+    added to `area_rollups` in key order. The sums may add in another order than Python's (the
+    same up to float rounding; counts, whole numbers, add up exactly either way)."""
+    if not codes:
+        return
+    session.execute(text(
+        f"CREATE TEMP TABLE IF NOT EXISTS {_CHANGES} (indicator_code VARCHAR(64), period VARCHAR(7), "
+        f"area_code VARCHAR(64), depth INTEGER, numerator FLOAT, denominator FLOAT, "
+        f"denominator_reports INTEGER, reports INTEGER)"))
+    session.execute(text(f"TRUNCATE {_CHANGES}"))
+    # Each row's own change: the new value less the stored one (a new row: itself, one report).
+    session.execute(text(
+        f"INSERT INTO {_CHANGES} "
+        f"SELECT c.indicator_code, p.period, c.area_code, a.depth, sum(c.numerator), sum(c.denominator), "
+        f"       sum(c.denominator_reports), sum(c.reports) "
+        f"FROM (SELECT s.indicator_code, s.period, s.area_code, "
+        f"             s.numerator - coalesce(v.numerator, 0) AS numerator, "
+        f"             coalesce(s.denominator, 0) - coalesce(v.denominator, 0) AS denominator, "
+        f"             CAST(s.denominator IS NOT NULL AS INTEGER) - CAST(v.denominator IS NOT NULL AS INTEGER) "
+        f"               AS denominator_reports, "
+        f"             CAST(v.indicator_code IS NULL AS INTEGER) AS reports "
+        f"      FROM {staged} s LEFT JOIN indicator_values v ON v.indicator_code = s.indicator_code "
+        f"           AND v.period = s.period AND v.area_code = s.area_code "
+        f"      WHERE s.indicator_code = ANY(:codes)) c "
+        f"CROSS JOIN LATERAL {_CONTAINING_SQL} "
+        f"JOIN areas a ON a.code = c.area_code "
+        f"WHERE p.period IS NOT NULL AND (c.numerator <> 0 OR c.denominator <> 0 "
+        f"      OR c.denominator_reports <> 0 OR c.reports <> 0) "
+        f"GROUP BY c.indicator_code, p.period, c.area_code, a.depth"), {"codes": codes})
+    deepest = session.scalar(text(f"SELECT max(depth) FROM {_CHANGES}"))
+    if deepest is None:
+        return
+    sums = "sum(r.numerator), sum(r.denominator), sum(r.denominator_reports), sum(r.reports)"
+    for depth in range(deepest, 0, -1):  # a parent adds up its children's sums once
+        session.execute(text(
+            f"INSERT INTO {_CHANGES} SELECT r.indicator_code, r.period, a.parent_code, :parent_depth, {sums} "
+            f"FROM {_CHANGES} r JOIN areas a ON a.code = r.area_code WHERE r.depth = :depth "
+            f"GROUP BY r.indicator_code, r.period, a.parent_code"), {"depth": depth, "parent_depth": depth - 1})
+    session.execute(text(
+        f"INSERT INTO {_CHANGES} SELECT r.indicator_code, r.period, :national, -1, {sums} "
+        f"FROM {_CHANGES} r WHERE r.depth = 0 GROUP BY r.indicator_code, r.period"), {"national": NATIONAL})
+    updates = ", ".join(f"{c} = area_rollups.{c} + excluded.{c}" for c in _COLUMNS)
+    session.execute(text(
+        f"INSERT INTO area_rollups (indicator_code, period, area_code, {', '.join(_COLUMNS)}) "
+        f"SELECT r.indicator_code, r.period, r.area_code, {sums} FROM {_CHANGES} r "
+        f"GROUP BY r.indicator_code, r.period, r.area_code "
+        f"HAVING sum(r.numerator) <> 0 OR sum(r.denominator) <> 0 OR sum(r.denominator_reports) <> 0 "
+        f"       OR sum(r.reports) <> 0 "
+        f"ORDER BY r.indicator_code, r.period, r.area_code "
+        f"ON CONFLICT (indicator_code, period, area_code) DO UPDATE SET {updates}"))
+
+
 # --- rebuild: the whole table from the values, set-based ------------------------------------------
 
 def _own_contributions_sql(indicator: Indicator) -> str:

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import bulk_upsert
+from minilok_indicators.dialect import COPY_FROM, bulk_upsert, dialect_name, stage, upsert_staged
 from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
@@ -177,16 +177,7 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
     rows = [latest[key] for key in sorted(latest)]
     if rows:
         aggregates.lock_years(session, [(row["indicator_code"], row["period"][:4]) for row in rows])
-        before = aggregates.current_values(session, sorted(latest))
-        deltas = aggregates.changes(session, indicators, areas, before, rows)
-        # A row that reports what is already stored stays as it is (updated_at included): an
-        # import run again over the same data changes nothing.
-        table = IndicatorValue.__table__
-        bulk_upsert(session, table, rows, ["indicator_code", "period", "area_code"],
-                    lambda excluded: {c: excluded[c] for c in ("numerator", "denominator", "value", "updated_at")},
-                    lambda excluded: or_(*(table.c[c].is_distinct_from(excluded[c])
-                                           for c in ("numerator", "denominator", "value"))))
-        aggregates.apply(session, deltas)
+        _write_values(session, indicators, areas, rows)
         quality.flag_outliers(session, indicators, rows)
 
     affected: dict[tuple[str, str], set[str]] = defaultdict(set)
@@ -207,6 +198,45 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         targets = targets_for(session, indicator, [ancestors[code] for code in scope])
         result.events += check_targets(session, indicator, by_period, targets)
     return result
+
+
+_KEY = ["indicator_code", "period", "area_code"]
+_VALUE_COLUMNS = [*_KEY, "numerator", "denominator", "value", "updated_at"]
+
+
+def _set_new(excluded):
+    return {c: excluded[c] for c in ("numerator", "denominator", "value", "updated_at")}
+
+
+def _changed(excluded):
+    # A row that reports what is already stored stays as it is (updated_at included): an import
+    # run again over the same data changes nothing.
+    table = IndicatorValue.__table__
+    return or_(*(table.c[c].is_distinct_from(excluded[c]) for c in ("numerator", "denominator", "value")))
+
+
+def _write_values(session: Session, indicators: dict[str, Indicator], areas: dict[str, Area],
+                  rows: list[dict]) -> None:
+    """Upsert the rows (distinct keys, in key order) and add what they change to the rollups.
+
+    A large PostgreSQL batch is staged once with COPY; the flows' rollup differences are worked
+    out from the staged rows in SQL (`aggregates.apply_staged_flows`) and only the stocks' (a
+    mean over months) in Python. Otherwise the stored values are read and `aggregates.changes`
+    works out every difference."""
+    table = IndicatorValue.__table__
+    if dialect_name(session) == "postgresql" and len(rows) >= COPY_FROM:
+        staged = stage(session, table, _VALUE_COLUMNS, ([row[c] for c in _VALUE_COLUMNS] for row in rows))
+        codes = {row["indicator_code"] for row in rows}
+        flows = sorted(code for code in codes if indicators[code].denominator_aggregation != "mean")
+        aggregates.apply_staged_flows(session, staged.name, flows)
+        stocks = [row for row in rows if indicators[row["indicator_code"]].denominator_aggregation == "mean"]
+        deltas = aggregates.changes(session, indicators, areas, {}, stocks) if stocks else {}
+        upsert_staged(session, table, staged, _KEY, _set_new, _changed)
+    else:
+        before = aggregates.current_values(session, [tuple(row[c] for c in _KEY) for row in rows])
+        deltas = aggregates.changes(session, indicators, areas, before, rows)
+        bulk_upsert(session, table, rows, _KEY, _set_new, _changed)
+    aggregates.apply(session, deltas)
 
 
 def _add_later_cumulative_periods(session: Session, indicators: dict[str, Indicator],
