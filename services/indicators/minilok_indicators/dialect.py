@@ -85,6 +85,9 @@ def stage(session: Session, table, columns: list[str], rows):
     with raw.cursor() as cursor, cursor.copy(f"COPY {name} ({column_list}) FROM STDIN") as copy:
         for row in rows:
             copy.write_row(row)
+    # Autovacuum never looks at a TEMP table: without statistics the planner takes the batch for
+    # a few dozen rows and joins it by nested loops, sorts spilling to disk.
+    session.execute(text(f"ANALYZE {name}"))
     return sql_table(name, *(sql_column(c) for c in columns))
 
 

@@ -224,6 +224,7 @@ _CONTAINING_SQL = (
     "(CASE WHEN length(c.period) > 4 THEN substr(c.period, 1, 4) END)) AS p(period)"
 )
 _CHANGES = "rollup_changes"
+SQL_WORK_MEM = "64MB"  # per sort or hash of a chunk's statements, for the transaction only
 
 
 def apply_staged_flows(session: Session, staged: str, codes: list[str]) -> None:
@@ -235,6 +236,8 @@ def apply_staged_flows(session: Session, staged: str, codes: list[str]) -> None:
     same up to float rounding; counts, whole numbers, add up exactly either way)."""
     if not codes:
         return
+    # A chunk's changes are sorted and summed in memory (the default 4 MB spills them to disk).
+    session.execute(text(f"SET LOCAL work_mem = '{SQL_WORK_MEM}'"))
     session.execute(text(
         f"CREATE TEMP TABLE IF NOT EXISTS {_CHANGES} (indicator_code VARCHAR(64), period VARCHAR(7), "
         f"area_code VARCHAR(64), depth INTEGER, numerator FLOAT, denominator FLOAT, "
@@ -259,6 +262,7 @@ def apply_staged_flows(session: Session, staged: str, codes: list[str]) -> None:
         f"WHERE p.period IS NOT NULL AND (c.numerator <> 0 OR c.denominator <> 0 "
         f"      OR c.denominator_reports <> 0 OR c.reports <> 0) "
         f"GROUP BY c.indicator_code, p.period, c.area_code, a.depth"), {"codes": codes})
+    session.execute(text(f"ANALYZE {_CHANGES}"))
     deepest = session.scalar(text(f"SELECT max(depth) FROM {_CHANGES}"))
     if deepest is None:
         return
