@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select, text
 from sqlalchemy.orm import Session, load_only
 
-from minilok_indicators.dialect import bulk_upsert, dialect_name, in_batches, transaction_lock
+from minilok_indicators.dialect import analyze_once, bulk_upsert, dialect_name, in_batches, transaction_lock
 from minilok_indicators.domain.hierarchy import NATIONAL, path_codes
 from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
@@ -262,7 +262,7 @@ def apply_staged_flows(session: Session, staged: str, codes: list[str]) -> None:
         f"WHERE p.period IS NOT NULL AND (c.numerator <> 0 OR c.denominator <> 0 "
         f"      OR c.denominator_reports <> 0 OR c.reports <> 0) "
         f"GROUP BY c.indicator_code, p.period, c.area_code, a.depth"), {"codes": codes})
-    session.execute(text(f"ANALYZE {_CHANGES}"))
+    analyze_once(session, _CHANGES)
     deepest = session.scalar(text(f"SELECT max(depth) FROM {_CHANGES}"))
     if deepest is None:
         return
