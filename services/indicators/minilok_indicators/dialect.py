@@ -100,6 +100,20 @@ def analyze_once(session: Session, temp_table: str) -> None:
         analysed.add(temp_table)
 
 
+def fetch_tuples(session: Session, statement) -> list[tuple]:
+    """The rows of a large read as plain tuples. PostgreSQL: the compiled statement runs on the
+    driver's own cursor, in the session's transaction (SQLAlchemy's rows cost ~4 us each, a tenth
+    of an import's CPU); only for columns the driver already returns as wanted (text, numbers,
+    booleans: no type decorator such as UTCDateTime)."""
+    if dialect_name(session) != "postgresql":
+        return [tuple(row) for row in session.execute(statement)]
+    compiled = statement.compile(dialect=session.get_bind().dialect, compile_kwargs={"render_postcompile": True})
+    raw = session.connection().connection.driver_connection
+    with raw.cursor() as cursor:
+        cursor.execute(compiled.string, compiled.params)
+        return cursor.fetchall()
+
+
 def delete_keys(session: Session, table, columns: list[str], keys: list[tuple]) -> None:
     """Delete the rows of `table` whose `columns` hold one of `keys` (tuples in that order).
     PostgreSQL: one statement, the keys travelling as one array per column joined back with

@@ -31,28 +31,33 @@ class Outlier:
     score: float  # signed; +/-inf when MAD = 0
 
 
-def modified_z(value: float, history: list[float]) -> float | None:
-    """The modified z-score of `value` against `history`; None when it is undefined (too short a
-    history, or MAD = 0 and value = median)."""
+def _score(value: float, history: list[float]) -> tuple[float, float] | None:
+    """(median, modified z-score) of `value` against `history`, each median worked out once;
+    None when the score is undefined (too short a history, or MAD = 0 and value = median)."""
     if len(history) < MIN_HISTORY:
         return None
     centre = median(history)
-    mad = median(abs(x - centre) for x in history)
+    mad = median([abs(x - centre) for x in history])
     if mad == 0:
         if value == centre:
             return None
-        return math.copysign(math.inf, value - centre)
-    return CONSISTENCY * (value - centre) / mad
+        return centre, math.copysign(math.inf, value - centre)
+    return centre, CONSISTENCY * (value - centre) / mad
+
+
+def modified_z(value: float, history: list[float]) -> float | None:
+    """The modified z-score of `value` against `history`; None when it is undefined (too short a
+    history, or MAD = 0 and value = median)."""
+    scored = _score(value, history)
+    return None if scored is None else scored[1]
 
 
 def outlier(value: float, history: list[float]) -> Outlier | None:
     """The value as an outlier of its history, or None when it is plausible (or cannot be judged)."""
-    if len(history) < MIN_HISTORY:
+    scored = _score(value, history)
+    if scored is None:
         return None
-    score = modified_z(value, history)
-    if score is None:
-        return None
-    centre = median(history)
+    centre, score = scored
     if math.isinf(score):
         if centre != 0 and abs(value - centre) <= MAD_ZERO_RELATIVE * abs(centre):
             return None

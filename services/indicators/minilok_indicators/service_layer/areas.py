@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from minilok_shared.db import utcnow
 from minilok_shared.errors import not_found
@@ -12,7 +13,7 @@ from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import and_, case, func, insert, literal, or_, select, tuple_
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import descendant_filter, dialect_name, starts_with
+from minilok_indicators.dialect import descendant_filter, dialect_name, fetch_tuples, in_batches, starts_with
 from minilok_indicators.domain.hierarchy import (
     child_path,
     order_parents_first,
@@ -37,6 +38,27 @@ def areas_by_code(session: Session, codes: Iterable[str]) -> dict[str, Area]:
     for part in chunks(unique):
         for area in session.scalars(select(Area).where(Area.code.in_(part))):
             found[area.code] = area
+    return found
+
+
+class AreaRef(NamedTuple):
+    """An area as a bulk read needs it (read only): what `Area` holds, without an ORM object."""
+    code: str
+    name: str
+    level: str
+    parent_code: str | None
+    path: str
+    depth: int
+
+
+def area_refs_by_code(session: Session, codes: Iterable[str]) -> dict[str, AreaRef]:
+    """`areas_by_code` for an import's tens of thousands of areas per chunk: plain tuples in one
+    `= ANY` query on PostgreSQL (ORM objects cost a tenth of the import's CPU)."""
+    found: dict[str, AreaRef] = {}
+    columns = (Area.code, Area.name, Area.level, Area.parent_code, Area.path, Area.depth)
+    for in_part in in_batches(session, Area.code, codes):
+        for row in fetch_tuples(session, select(*columns).where(in_part)):
+            found[row[0]] = AreaRef(*row)
     return found
 
 

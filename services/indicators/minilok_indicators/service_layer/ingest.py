@@ -22,7 +22,7 @@ from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
 from minilok_indicators.models import Area, AreaRollup, Indicator, IndicatorValue
 from minilok_indicators.schemas import ValueIn
 from minilok_indicators.service_layer import aggregates, quality
-from minilok_indicators.service_layer.areas import areas_by_code
+from minilok_indicators.service_layer.areas import AreaRef, area_refs_by_code
 from minilok_indicators.service_layer.rollups import targets_for
 from minilok_indicators.service_layer.targets import check_targets
 
@@ -128,7 +128,7 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
             result.reject(i + index_offset, *_validation_detail(exc))
     indicators = {i.code: i for i in session.scalars(
         select(Indicator).where(Indicator.code.in_({row[0] for _, row in parsed})))}
-    areas = areas_by_code(session, [row[1] for _, row in parsed])
+    areas = area_refs_by_code(session, [row[1] for _, row in parsed])
     # What the loop reads of each indicator, read off the ORM objects once per chunk, not per row.
     known = {code: (code, i.period_type, i.unit, i.factor) for code, i in indicators.items()}
 
@@ -185,7 +185,7 @@ def ingest_values(session: Session, raw_rows: list, *, event_levels: frozenset[s
         affected[(row["indicator_code"], row["period"])].update(path_codes(areas[row["area_code"]].path))
     _add_later_cumulative_periods(session, indicators, affected)
     needed = set().union(*affected.values()) - areas.keys() if affected else set()
-    ancestors = {**areas, **areas_by_code(session, needed)}
+    ancestors = {**areas, **area_refs_by_code(session, needed)}
     scopes: dict[str, dict] = defaultdict(dict)  # per indicator, all its periods checked at once
     for (indicator_code, period_text), codes in sorted(affected.items()):
         indicator = indicators[indicator_code]
@@ -215,7 +215,7 @@ def _changed(excluded):
     return or_(*(table.c[c].is_distinct_from(excluded[c]) for c in ("numerator", "denominator", "value")))
 
 
-def _write_values(session: Session, indicators: dict[str, Indicator], areas: dict[str, Area],
+def _write_values(session: Session, indicators: dict[str, Indicator], areas: dict[str, AreaRef],
                   rows: list[dict]) -> None:
     """Upsert the rows (distinct keys, in key order) and add what they change to the rollups.
 

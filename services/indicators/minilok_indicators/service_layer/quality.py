@@ -19,7 +19,14 @@ from minilok_shared.pagination import Page, decode_cursor, keyset_page
 from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from minilok_indicators.dialect import bulk_upsert, delete_keys, descendant_filter, dialect_name, in_batches
+from minilok_indicators.dialect import (
+    bulk_upsert,
+    delete_keys,
+    descendant_filter,
+    dialect_name,
+    fetch_tuples,
+    in_batches,
+)
 from minilok_indicators.domain.outliers import HISTORY, outlier
 from minilok_indicators.domain.periods import Period, parse_period_of_type
 from minilok_indicators.models import Area, Indicator, IndicatorValue, ValueOutlier
@@ -109,10 +116,10 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
             periods = sorted({p for ps in before.values() for p in ps})
             history: dict[str, dict[str, float]] = {}
             for in_part in in_batches(session, values.c.area_code, [row["area_code"] for row in items]):
-                for period_text, area_code, value in session.execute(
+                for period_text, area_code, value in fetch_tuples(session, (
                         select(values.c.period, values.c.area_code, values.c.value)
                         .where(values.c.indicator_code == code, values.c.period.in_(periods), in_part,
-                               values.c.value.is_not(None))).all():  # fetchall: one call, not one per row
+                               values.c.value.is_not(None)))):
                     history.setdefault(area_code, {})[period_text] = value
             for row in items:
                 past = history.get(row["area_code"], {})

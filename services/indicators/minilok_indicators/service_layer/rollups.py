@@ -13,7 +13,7 @@ from minilok_shared.errors import unprocessable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import descendant_filter, dialect_name, in_batches
+from minilok_indicators.dialect import descendant_filter, dialect_name, fetch_tuples, in_batches
 from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, Period, parse_period
 from minilok_indicators.domain.rollup import (
@@ -166,11 +166,11 @@ def _rollup_rows(session: Session, indicator: Indicator, periods: list[str], cod
     table = AreaRollup.__table__
     found: dict[tuple[str, str], Totals] = {}
     for in_part in in_batches(session, table.c.area_code, codes):
-        for period, area_code, numerator, denominator, denominator_reports, reports in session.execute(
+        for period, area_code, numerator, denominator, denominator_reports, reports in fetch_tuples(session, (
                 select(table.c.period, table.c.area_code, table.c.numerator, table.c.denominator,
                        table.c.denominator_reports, table.c.reports).where(
                     table.c.indicator_code == indicator.code, table.c.period.in_(sorted(set(periods))),
-                    in_part)).all():  # fetchall: one driver call, not one per row
+                    in_part))):
             found[(period, area_code)] = _as_totals((numerator, denominator, denominator_reports, reports))
     return found
 
@@ -199,12 +199,13 @@ def pws_figures(session: Session, indicator: Indicator, period: Period, codes: l
     ytd = [str(p) for p in year_to_date(indicator, period)] if cumulative else []
     rows = stored if stored is not None else _rollup_rows(session, indicator, [*wanted, *ytd], codes)
     result: dict[str, dict] = {}
+    period_text, previous_text = wanted
     for code in codes:
-        totals = rows.get((str(period), code), EMPTY)
+        totals = rows.get((period_text, code), EMPTY)
         running = (cumulative_totals((rows.get((p, code), EMPTY) for p in ytd), indicator.denominator_aggregation)
                    if cumulative else None)
         item = figures(indicator, totals, targets.get(code), period, running)
-        previous_value = rollup_value(rows.get((str(previous), code), EMPTY), indicator.factor, indicator.unit)
+        previous_value = rollup_value(rows.get((previous_text, code), EMPTY), indicator.factor, indicator.unit)
         current = item["period_value"]
         item["previous_value"] = previous_value
         item["change"] = None if current is None or previous_value is None else current - previous_value

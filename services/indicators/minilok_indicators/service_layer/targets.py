@@ -11,7 +11,14 @@ from minilok_shared.db import insert_on_conflict, utcnow
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.orm import Session, load_only
 
-from minilok_indicators.dialect import bulk_upsert, descendant_filter, dialect_name, in_batches, transaction_lock
+from minilok_indicators.dialect import (
+    bulk_upsert,
+    descendant_filter,
+    dialect_name,
+    fetch_tuples,
+    in_batches,
+    transaction_lock,
+)
 from minilok_indicators.domain.periods import Period, parse_period
 from minilok_indicators.events import TargetEvents
 from minilok_indicators.models import Area, AreaTarget, Indicator, IndicatorValue, TargetStatus
@@ -56,9 +63,9 @@ def check_targets(session: Session, indicator: Indicator, scopes: dict[Period, l
     status = TargetStatus.__table__
     known: dict[tuple[str, str], tuple[bool, float | None]] = {}
     for in_part in in_batches(session, status.c.area_code, codes):
-        known.update(((period, code), (below, value)) for period, code, below, value in session.execute(
+        known.update(((period, code), (below, value)) for period, code, below, value in fetch_tuples(session, (
             select(status.c.period, status.c.area_code, status.c.below, status.c.value).where(
-                status.c.indicator_code == indicator.code, status.c.period.in_(periods), in_part)).all())
+                status.c.indicator_code == indicator.code, status.c.period.in_(periods), in_part))))
     if targets is None:
         distinct = {area.code: area for areas in scopes.values() for area in areas}
         targets = targets_for(session, indicator, list(distinct.values()))
