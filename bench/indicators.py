@@ -6,7 +6,9 @@
 2. Ingest: `minilok indicators import FILE.csv` (the real CLI: validation, upsert, incremental
    rollups, below-target events into the outbox) on a year of monthly POSYANDU_DS values per
    kelurahan. Baseline in the same run: PostgreSQL `COPY` of the same CSV into a table shaped like
-   indicator_values (no validation, no rollups, no events).
+   indicator_values (no validation, no rollups, no events), and the floor: the rows the import
+   wrote (values, rollups, target status, outbox events) copied by one `INSERT ... SELECT` per
+   table into empty tables of the same shape, the least their writing can cost.
 3. Rollups: ~10,000,000 more values loaded with COPY straight into indicator_values (ten monthly
    indicators, a year, every kelurahan), their rollups rebuilt (`rebuild`, timed), then
    `GET /rollup` and `GET /ranking` on the real API at kota, provinsi and national level.
@@ -241,6 +243,28 @@ def time_from_values(url: str, cases: list[tuple[str, str, str]]) -> list[float]
     return seconds
 
 
+WRITTEN_TABLES = ("indicator_values", "area_rollups", "target_status", "outbox")
+
+
+def write_floor(url: str) -> tuple[float, dict[str, int]]:
+    """What writing the import's rows costs at the least: each table's rows copied by one
+    `INSERT ... SELECT` into an empty table of the same shape (keys and indexes included), with no
+    validation, no lookups and nothing computed; rolled back. The import cannot beat this."""
+    import psycopg
+
+    counts: dict[str, int] = {}
+    with psycopg.connect(psycopg_url(url)) as conn:
+        for name in WRITTEN_TABLES:
+            conn.execute(f"CREATE TEMP TABLE floor_{name} AS SELECT * FROM {name}")
+            conn.execute(f"CREATE TABLE floor_copy_{name} (LIKE {name} INCLUDING ALL)")
+        with Timer() as timer:
+            for name in WRITTEN_TABLES:
+                counts[name] = conn.execute(f"INSERT INTO floor_copy_{name} SELECT * FROM floor_{name}").rowcount
+            conn.execute("SELECT 1")
+        conn.rollback()
+    return timer.seconds, counts
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--import-values", type=int, default=995_904, help="rows through the import CLI")
@@ -270,15 +294,19 @@ def main() -> int:
             try:
                 imported = run_import(url, csv_path)
                 copy_seconds = copy_baseline(url, csv_path)
+                floor_seconds, floor_rows = write_floor(url)
             finally:
                 csv_path.unlink(missing_ok=True)
         else:
             imported, copy_seconds = {"seconds": 1.0, "cpu_seconds": 0.0, "events": 0, "rss": {"peak_mib": 0}}, 1.0
+            floor_seconds, floor_rows = 1.0, {}
         result["ingest"] = {"rows": count, "import": imported, "copy_seconds": round(copy_seconds, 2),
                             "import_rows_per_second": round(count / imported["seconds"]),
                             "copy_rows_per_second": round(count / copy_seconds),
                             "import_vs_copy": round(imported["seconds"] / copy_seconds, 1),
-                            "import_cpu_us_per_row": round(1e6 * imported.get("cpu_seconds", 0) / max(count, 1), 1)}
+                            "import_cpu_us_per_row": round(1e6 * imported.get("cpu_seconds", 0) / max(count, 1), 1),
+                            "write_floor_seconds": round(floor_seconds, 2), "write_floor_rows": floor_rows,
+                            "write_floor_vs_copy_percent": round(100 * copy_seconds / floor_seconds, 1)}
         rows += [("ingest: minilok indicators import", f"{count:,} rows", f"{imported['seconds']:.1f} s",
                   f"{count / imported['seconds']:,.0f} rows/s",
                   f"{imported['events']:,} events, peak RSS {imported['rss']['peak_mib']} MiB, "
@@ -286,7 +314,11 @@ def main() -> int:
                  ("  baseline: COPY of the same CSV", f"{count:,} rows", f"{copy_seconds:.1f} s",
                   f"{count / copy_seconds:,.0f} rows/s",
                   f"import = {imported['seconds'] / copy_seconds:.1f}x COPY "
-                  f"({100 * copy_seconds / imported['seconds']:.1f} % of its speed)")]
+                  f"({100 * copy_seconds / imported['seconds']:.1f} % of its speed)"),
+                 ("  floor: INSERT..SELECT of the rows written", f"{sum(floor_rows.values()):,} rows",
+                  f"{floor_seconds:.1f} s", "",
+                  f"{', '.join(f'{n} {c:,}' for n, c in floor_rows.items())}: an import at best "
+                  f"{100 * copy_seconds / floor_seconds:.1f} % of COPY")]
         print(f"import: {imported} / COPY {copy_seconds:.1f} s", flush=True)
         result["load_average"] = os.getloadavg()
         if args.import_only:
