@@ -49,16 +49,16 @@ def bulk_upsert(session: Session, table, rows: list, key: list[str], set_, where
         arrays = [func.unnest(bindparam(f"c_{name}", value=[row[i] if as_tuples else row[name] for row in rows],
                                         type_=postgresql.ARRAY(table.c[name].type)))
                   for i, name in enumerate(columns)]
-        statement = postgresql.insert(table).from_select(columns, select(*arrays))
-        session.execute(statement.on_conflict_do_update(
-            index_elements=key, set_=set_(statement.excluded),
-            where=where(statement.excluded) if where is not None else None))
+        session.execute(_on_conflict(postgresql.insert(table).from_select(columns, select(*arrays)), key, set_, where))
         return
-    statement = sqlite.insert(table)
-    session.execute(statement.on_conflict_do_update(
-        index_elements=key, set_=set_(statement.excluded),
-        where=where(statement.excluded) if where is not None else None),
-        [dict(zip(columns, row, strict=True)) for row in rows] if as_tuples else rows)
+    session.execute(_on_conflict(sqlite.insert(table), key, set_, where),
+                    [dict(zip(columns, row, strict=True)) for row in rows] if as_tuples else rows)
+
+
+def _on_conflict(statement, key: list[str], set_, where):
+    """`statement ON CONFLICT (key) DO UPDATE SET set_(excluded) [WHERE where(excluded)]`."""
+    return statement.on_conflict_do_update(index_elements=key, set_=set_(statement.excluded),
+                                           where=where(statement.excluded) if where is not None else None)
 
 
 def upsert_staged(session: Session, table, staged, key: list[str], set_, where=None) -> None:
@@ -66,9 +66,7 @@ def upsert_staged(session: Session, table, staged, key: list[str], set_, where=N
     columns = [c.name for c in staged.c]
     statement = postgresql.insert(table).from_select(
         columns, select(*(staged.c[name] for name in columns)).order_by(*(staged.c[name] for name in key)))
-    session.execute(statement.on_conflict_do_update(
-        index_elements=key, set_=set_(statement.excluded),
-        where=where(statement.excluded) if where is not None else None))
+    session.execute(_on_conflict(statement, key, set_, where))
 
 
 def stage(session: Session, table, columns: list[str], rows):
