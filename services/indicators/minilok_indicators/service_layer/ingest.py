@@ -227,9 +227,10 @@ def _write_values(session: Session, indicators: dict[str, Indicator], areas: dic
     if dialect_name(session) == "postgresql" and len(rows) >= COPY_FROM:
         staged = stage(session, table, _VALUE_COLUMNS, ([row[c] for c in _VALUE_COLUMNS] for row in rows))
         codes = {row["indicator_code"] for row in rows}
-        flows = sorted(code for code in codes if indicators[code].denominator_aggregation != "mean")
-        aggregates.apply_staged_flows(session, staged.name, flows)
-        stocks = [row for row in rows if indicators[row["indicator_code"]].denominator_aggregation == "mean"]
+        means = {code for code in codes if indicators[code].denominator_aggregation == "mean"}
+        aggregates.apply_staged_flows(session, staged.name, sorted(codes - means))
+        stocks = [row for row in rows if row["indicator_code"] in means]
+        # No stored values to pass: `changes` reads a stock's months itself (`before` is for flows).
         deltas = aggregates.changes(session, indicators, areas, {}, stocks) if stocks else {}
         upsert_staged(session, table, staged, _KEY, _set_new, _changed)
     else:

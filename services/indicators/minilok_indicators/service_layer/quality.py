@@ -133,10 +133,10 @@ def flag_outliers(session: Session, indicators: dict[str, Indicator], rows: list
                               # JSON and both databases keep a finite float: MAD = 0 scores as +/-1e9
                               "score": max(-1e9, min(1e9, hit.score)), "flagged_at": now})
         if cleared:  # only what is flagged now (few rows), not every key judged plausible
-            flagged_now = set(session.execute(
+            flagged_now = set(fetch_tuples(session, (
                 select(ValueOutlier.indicator_code, ValueOutlier.period, ValueOutlier.area_code).where(
                     ValueOutlier.indicator_code.in_(sorted({key[0] for key in cleared})),
-                    ValueOutlier.period.in_(sorted({key[1] for key in cleared})))).all())
+                    ValueOutlier.period.in_(sorted({key[1] for key in cleared}))))))
             delete_keys(session, ValueOutlier.__table__, ["indicator_code", "period", "area_code"],
                         [key for key in cleared if key in flagged_now])
         # A re-import of the same flagged value keeps its first flagged_at.
