@@ -8,6 +8,7 @@ over the subtree); tests check the stored rollups against it and the benchmark m
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from minilok_shared.errors import unprocessable
 from sqlalchemy import func, select
@@ -32,6 +33,28 @@ from minilok_indicators.service_layer.areas import area_or_404, children_of, chu
 from minilok_indicators.service_layer.catalogue import indicator_or_404
 
 EMPTY = Totals(0.0, None, 0)
+
+
+class Rule(NamedTuple):
+    """What the arithmetic reads of an indicator, read off the ORM object once: a national
+    below-target check works out figures for hundreds of thousands of areas, and every attribute
+    of a mapped object is a Python-level descriptor call."""
+    code: str
+    unit: str
+    factor: float
+    target: float | None
+    direction: str
+    period_type: str
+    denominator_aggregation: str
+    target_basis: str
+
+
+def rule_of(indicator: Indicator | Rule) -> Rule:
+    if isinstance(indicator, Rule):
+        return indicator
+    return Rule(indicator.code, indicator.unit, indicator.factor, indicator.target, indicator.direction,
+                indicator.period_type, indicator.denominator_aggregation or "sum",
+                getattr(indicator, "target_basis", None) or "period")
 
 
 @dataclass
@@ -193,6 +216,7 @@ def pws_figures(session: Session, indicator: Indicator, period: Period, codes: l
     value with the previous period's own value: for a cumulative indicator this month's coverage
     against last month's, as PWS KIA does (the cumulative coverage only ever rises in a year).
     `stored`: those rows read beforehand for several periods at once (`rollup_rows_for`)."""
+    indicator = rule_of(indicator)
     previous = period.previous()
     cumulative = is_cumulative(indicator)
     wanted = [str(period), str(previous)]
