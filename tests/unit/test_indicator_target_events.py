@@ -57,15 +57,19 @@ def test_each_event_has_its_own_id_and_an_area_is_encoded_once():
     assert len(batch._areas) == 1
 
 
-def test_event_ids_are_distinct_random_uuids_across_draws():
+def test_event_ids_are_distinct_uuids_of_version_7_in_the_order_they_were_made():
+    import time
     import uuid
 
     batch = TargetEvents(indicator(), MOMENT)
-    ids = [batch.add(True, AREA, "2026-03", FIGURES[0])["id"] for _ in range(2500)]  # three draws
+    ids = [batch.add(True, AREA, "2026-03", FIGURES[0])["id"] for _ in range(2500)]
     assert len(set(ids)) == len(ids)
     for text in ids:
         parsed = uuid.UUID(text)
-        assert str(parsed) == text and parsed.version == 4 and parsed.variant == uuid.RFC_4122
-    # The random part varies in every hex digit the version and variant leave free.
-    free = [i for i in range(36) if i not in (8, 13, 14, 18, 19, 23)]
-    assert all(len({text[i] for text in ids}) == 16 for i in free)
+        assert str(parsed) == text and parsed.version == 7 and parsed.variant == uuid.RFC_4122
+    # Later ids sort later (the outbox's unique index grows at its end), led by the Unix time in ms.
+    assert ids == sorted(ids)
+    millis = int(ids[-1].replace("-", "")[:12], 16)
+    assert abs(millis - time.time() * 1000) < 60_000
+    # The random part varies (here in its last eight hex digits).
+    assert len({text[-8:] for text in ids}) == len(ids)

@@ -17,8 +17,13 @@ def test_new_event_is_a_structured_cloudevent_with_our_extensions():
     assert parse_event(dumps(event)) == event
 
 
-def test_event_ids_are_unique():
-    assert len({new_event("a.b", "/x", 1, {})["id"] for _ in range(100)}) == 100
+def test_event_ids_are_unique_uuids_of_version_7_that_sort_in_the_order_they_were_made():
+    import uuid
+
+    ids = [new_event("a.b", "/x", 1, {})["id"] for _ in range(100)]
+    assert len(set(ids)) == 100 and ids == sorted(ids)
+    assert all(uuid.UUID(text).version == 7 for text in ids)
+    assert new_event("a.b", "/x", 1, {}, id="given")["id"] == "given"
 
 
 @pytest.mark.parametrize(

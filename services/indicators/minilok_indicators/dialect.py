@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import datetime
+from functools import lru_cache
 
 from sqlalchemy import ColumnElement, any_, bindparam, func, select, text
 from sqlalchemy import column as sql_column
@@ -22,6 +24,13 @@ def dialect_name(session: Session) -> str:
 
 
 COPY_FROM = 500  # rows from which a PostgreSQL upsert goes through COPY and a staging table
+
+
+@lru_cache(maxsize=64)
+def copy_timestamp(moment: datetime) -> str:
+    """A timestamp as COPY text, formatted once: the rows of a batch share one, and psycopg's
+    datetime dumper costs about twice a float's for every cell (1 us a row at 100k rows)."""
+    return moment.isoformat()
 
 
 def bulk_upsert(session: Session, table, rows: list, key: list[str], set_, where=None,

@@ -4,11 +4,11 @@ the CloudEvents SDK so that what leaves us and what we accept is checked by the 
 from __future__ import annotations
 
 import json
-import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+import uuid_utils
 from cloudevents.core.exceptions import BaseCloudEventException
 from cloudevents.core.formats.json import JSONFormat
 
@@ -18,6 +18,14 @@ _FORMAT = JSONFormat()
 
 class InvalidEvent(ValueError):
     """The body is not a CloudEvent we can handle; the reason goes with it to the dead letters."""
+
+
+def new_event_id() -> str:
+    """A UUID of version 7 (RFC 9562): 48 bits of Unix milliseconds, then random bits. Ids made
+    later sort later, so the unique indexes of the outboxes and inboxes grow at their right
+    edge instead of touching a random page per event (with random ids the index cost ~40 % of a
+    bulk import's outbox writes). It tells no more than the event's own `time`."""
+    return str(uuid_utils.uuid7())
 
 
 def new_event(
@@ -35,10 +43,10 @@ def new_event(
 
     Built directly (this is on the hot path of bursts); `parse_event` and the unit tests check
     the result with the CloudEvents SDK."""
-    moment = (time or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    moment = (time or datetime.now(UTC)).astimezone(UTC)
     event: dict[str, Any] = {
         "specversion": "1.0",
-        "id": id or str(uuid.uuid4()),
+        "id": id or new_event_id(),
         "source": source,
         "type": type,
         "subject": str(subject),

@@ -15,7 +15,7 @@ from pydantic import TypeAdapter, ValidationError
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from minilok_indicators.dialect import COPY_FROM, bulk_upsert, dialect_name, stage, upsert_staged
+from minilok_indicators.dialect import COPY_FROM, bulk_upsert, copy_timestamp, dialect_name, stage, upsert_staged
 from minilok_indicators.domain.hierarchy import path_codes
 from minilok_indicators.domain.periods import InvalidPeriod, parse_period_of_type
 from minilok_indicators.domain.rollup import Totals, rollup_value, row_error
@@ -225,7 +225,9 @@ def _write_values(session: Session, indicators: dict[str, Indicator], areas: dic
     works out every difference."""
     table = IndicatorValue.__table__
     if dialect_name(session) == "postgresql" and len(rows) >= COPY_FROM:
-        staged = stage(session, table, _VALUE_COLUMNS, ([row[c] for c in _VALUE_COLUMNS] for row in rows))
+        staged = stage(session, table, _VALUE_COLUMNS, ((
+            row["indicator_code"], row["period"], row["area_code"], row["numerator"], row["denominator"],
+            row["value"], copy_timestamp(row["updated_at"])) for row in rows))
         codes = {row["indicator_code"] for row in rows}
         means = {code for code in codes if indicators[code].denominator_aggregation == "mean"}
         aggregates.apply_staged_flows(session, staged.name, sorted(codes - means))
