@@ -68,3 +68,37 @@ def test_handlers_bind_their_patterns_and_dispatch_by_type():
         handler(None)
     assert seen == ["any", "completed"]
     assert handlers.for_type("meeting.scheduled") == []
+
+
+def test_processes_forked_from_one_parent_make_different_event_ids():
+    # Celery's prefork children inherit their parent's random state: ids made in the same
+    # millisecond by two children must still differ (the generator is reseeded after a fork).
+    import os
+    import time
+
+    new_event("a.b", "/x", 1, {})  # the parent's generator is in use before the fork
+    start_at = time.time_ns() + 50_000_000
+    readers, children = [], []
+    for _ in range(2):
+        read_end, write_end = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child
+            os.close(read_end)
+            while time.time_ns() < start_at:
+                pass
+            ids = [new_event("a.b", "/x", 1, {})["id"] for _ in range(200)]
+            os.write(write_end, json.dumps(ids).encode())
+            os._exit(0)
+        os.close(write_end)
+        readers.append(read_end)
+        children.append(pid)
+    made = []
+    for read_end in readers:
+        data = b""
+        while chunk := os.read(read_end, 1 << 20):
+            data += chunk
+        os.close(read_end)
+        made.append(set(json.loads(data)))
+    for pid in children:
+        assert os.waitpid(pid, 0)[1] == 0
+    assert len(made[0]) == len(made[1]) == 200 and not made[0] & made[1]

@@ -4,6 +4,7 @@ the CloudEvents SDK so that what leaves us and what we accept is checked by the 
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -26,6 +27,11 @@ def new_event_id() -> str:
     edge instead of touching a random page per event (with random ids the index cost ~40 % of a
     bulk import's outbox writes). It tells no more than the event's own `time`."""
     return str(uuid_utils.uuid7())
+
+
+# Its generator keeps state in the process; a forked child (Celery's prefork pool) starts afresh
+# rather than sharing the parent's sequence (aminalaee/uuid-utils#42).
+os.register_at_fork(after_in_child=uuid_utils.reseed_rng)
 
 
 def new_event(
