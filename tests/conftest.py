@@ -14,7 +14,6 @@ import tempfile
 import uuid
 
 import pytest
-
 from support import RUN_ID, database_url_factory, drain_dropped_databases
 
 TEST_SECRET = "minilok-test-secret-0123456789abcdef0123456789"

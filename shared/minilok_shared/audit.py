@@ -170,7 +170,8 @@ def audit_router(table: Table) -> APIRouter:
 
     @router.get("/audit", response_model=Page[AuditEntry])
     def list_audit(session: SessionDep, _admin: AdminOnly,
-                   entity: Annotated[str | None, Query(max_length=100, description="Table name, e.g. followups")] = None,
+                   entity: Annotated[str | None, Query(
+                       max_length=100, description="Table name, e.g. followups")] = None,
                    entity_id: Annotated[str | None, Query(max_length=100)] = None,
                    limit: int = LimitQuery, cursor: str | None = None):
         """Newest first; admins only."""

@@ -24,8 +24,9 @@ def make_celery(service: str, settings: CommonSettings, include: list[str] | Non
         worker_hijack_root_logger=False,
         broker_connection_retry_on_startup=True,
         # A task not acknowledged within this long (its worker died) is delivered again.
-        broker_transport_options={"visibility_timeout": 600,
-                                  **({"global_keyprefix": settings.redis_key_prefix} if settings.redis_key_prefix else {})},
+        broker_transport_options={
+            "visibility_timeout": 600,
+            **({"global_keyprefix": settings.redis_key_prefix} if settings.redis_key_prefix else {})},
         enable_utc=True,
         timezone="UTC",
     )

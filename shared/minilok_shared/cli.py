@@ -20,7 +20,7 @@ from __future__ import annotations
 import signal
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 
@@ -72,12 +72,12 @@ def prepare(spec: ServiceSpec):
 @token_app.command("create")
 def token_create(
     role: Annotated[str, typer.Option(help=f"One of: {', '.join(ROLES)}")],
-    puskesmas: Annotated[Optional[str], typer.Option(help="Puskesmas id (role puskesmas)")] = None,
-    agency: Annotated[Optional[str], typer.Option(help="Agency id (role agency; role dinas: its agency)")] = None,
+    puskesmas: Annotated[str | None, typer.Option(help="Puskesmas id (role puskesmas)")] = None,
+    agency: Annotated[str | None, typer.Option(help="Agency id (role agency; role dinas: its agency)")] = None,
     ttl: Annotated[int, typer.Option(help="Lifetime in seconds (0: no expiry, for a service account)",
                                      min=0)] = DEFAULT_TTL_SECONDS,
-    subject: Annotated[Optional[str], typer.Option(help="Who the token is for (audit)")] = None,
-    area: Annotated[Optional[str], typer.Option(
+    subject: Annotated[str | None, typer.Option(help="Who the token is for (audit)")] = None,
+    area: Annotated[str | None, typer.Option(
         help="Area code: role dinas (required: the dinas's area), role puskesmas (a narrower working "
              "area; default: the puskesmas's own area)")] = None,
 ) -> None:
@@ -161,7 +161,7 @@ def secret_init() -> None:
 
 
 @db_app.command("upgrade")
-def db_upgrade(services: Annotated[Optional[list[str]], typer.Argument(help="Services (default: all)")] = None) -> None:
+def db_upgrade(services: Annotated[list[str] | None, typer.Argument(help="Services (default: all)")] = None) -> None:
     """Migrate each service's database to the latest schema."""
     specs = [_service(name) for name in services] if services else list(all_services().values())
     for spec in specs:
@@ -195,7 +195,7 @@ def _stop_on_signals(stop) -> None:
     signal.signal(signal.SIGINT, lambda *_: stop())
 
 
-HealthPort = Annotated[Optional[int], typer.Option(
+HealthPort = Annotated[int | None, typer.Option(
     "--health-port", min=0, max=65535,
     help="Serve GET /health, /ready and /metrics on this port (default: MINILOK_HEALTH_PORT; 0: off)")]
 
@@ -394,7 +394,7 @@ def dlq_list(service: str, limit: Annotated[int, typer.Option(min=1, max=10_000)
 @dlq_app.command("replay")
 def dlq_replay(
     service: str,
-    event_id: Annotated[Optional[str], typer.Option(help="Only this event")] = None,
+    event_id: Annotated[str | None, typer.Option(help="Only this event")] = None,
     limit: Annotated[int, typer.Option(min=1, max=10_000)] = 100,
 ) -> None:
     """Send dead letters back to the service's queue for another try (attempts start over)."""

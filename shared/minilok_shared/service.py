@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 @dataclass
 class ServiceSpec:
     name: str
-    settings: Callable[[], "ServiceSettings"]
+    settings: Callable[[], ServiceSettings]
     metadata: MetaData
     migrations: str  # the Alembic script directory
     app: str  # "module:factory" returning the FastAPI app
@@ -37,7 +37,7 @@ class ServiceSpec:
         obj = getattr(import_module(module), attr)
         return obj
 
-    def load_handlers(self) -> "Handlers":
+    def load_handlers(self) -> Handlers:
         assert self.handlers, f"{self.name} consumes no events"
         return self.load(self.handlers)
 

@@ -11,10 +11,9 @@ import sys
 from pathlib import Path
 
 import httpx
-from playwright.sync_api import sync_playwright
-
 from minilok_shared.auth import create_token
 from minilok_shared.config import CommonSettings
+from playwright.sync_api import sync_playwright
 
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run"]

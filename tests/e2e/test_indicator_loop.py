@@ -5,17 +5,16 @@ a follow-up on it completes → the indicators service shows the value before an
 from __future__ import annotations
 
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
-
 from support import BIN, wait_for
 
 pytestmark = pytest.mark.e2e
 
 
 def month(offset: int) -> str:
-    today = datetime.now(timezone.utc)
+    today = datetime.now(UTC)
     index = today.year * 12 + today.month - 1 + offset
     return f"{index // 12}-{index % 12 + 1:02d}"
 

@@ -5,10 +5,9 @@ scheduler (beat), meetings worker, relay, notifications consumer and worker."""
 from __future__ import annotations
 
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
-
 from support import wait_for
 
 pytestmark = pytest.mark.e2e
@@ -51,7 +50,7 @@ def test_overdue_then_escalated_to_the_parent_then_quiet_once_completed(system, 
     with WebhookReceiver().running() as owner_hooks, WebhookReceiver().running() as parent_hooks:
         owner_hooks.secret = subscribe(system, owner_hooks.url, babinsa["id"])["secret"]
         parent_hooks.secret = subscribe(system, parent_hooks.url, koramil["id"])["secret"]
-        due = datetime.now(timezone.utc) - timedelta(seconds=1)  # minutes entered late
+        due = datetime.now(UTC) - timedelta(seconds=1)  # minutes entered late
         r = meetings.post(f"/meetings/{meeting['id']}/follow-ups", json={
             "title": "Mekanisme rujukan dan logistik kegawatdaruratan bersama Koramil dan Polsek",
             "owner_agency_id": babinsa["id"], "due_at": due.isoformat()})
@@ -79,7 +78,7 @@ def test_overdue_then_escalated_to_the_parent_then_quiet_once_completed(system, 
         wait_for(lambda: "followup.completed" in events_for(owner_hooks, followup["id"]), 20, message="completed")
 
         # Level 3 would have fired 20 s after the due time; completion stops it.
-        time.sleep(max(0.0, (due + timedelta(seconds=23) - datetime.now(timezone.utc)).total_seconds()))
+        time.sleep(max(0.0, (due + timedelta(seconds=23) - datetime.now(UTC)).total_seconds()))
         owner_events = events_for(owner_hooks, followup["id"])
         assert owner_events.count("followup.overdue") == 1
         assert owner_events.count("followup.escalated") == 1  # the owner hears all about its own work

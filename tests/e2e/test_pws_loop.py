@@ -8,8 +8,8 @@ from __future__ import annotations
 import subprocess
 
 import pytest
-
 from support import BIN, wait_for
+
 from tests.integration.test_indicators_api import BATAM
 from tests.integration.test_proposals_pws import EXTRA, csv_text
 

@@ -6,7 +6,6 @@ import os
 
 import pytest
 from fastapi.testclient import TestClient
-
 from minilok_shared.auth import create_token
 from minilok_shared.db import upgrade
 from minilok_shared.service import get_service

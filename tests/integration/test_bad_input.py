@@ -9,10 +9,9 @@ import os
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
-
 from minilok_shared.auth import create_token
 from minilok_shared.service import get_service
+from sqlalchemy import create_engine, text
 from support import PG_ADMIN_URL, backend, free_port
 
 

@@ -5,7 +5,7 @@ escalated to are recorded, and the policy API carries repeat_every and progress_
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from minilok_meetings import models
 from minilok_meetings.service_layer import reminders
@@ -52,7 +52,7 @@ def test_the_last_step_repeats_once_per_period_to_the_same_agencies(meetings_api
     ids = setup_puskesmas(api)
     sessions = api.client.app.state.sessionmaker
     f = new_followup(api, ids, due_at="2026-01-05T10:00:00+08:00", owner_agency_id=ids["rt"])
-    reminders.scan(sessions, now=datetime(2026, 1, 20, tzinfo=timezone.utc))  # through level 3 (14 January)
+    reminders.scan(sessions, now=datetime(2026, 1, 20, tzinfo=UTC))  # through level 3 (14 January)
     last = outbox_events(api, "followup.escalated")[-1]
     assert "repeat" not in last["data"]
     first_repeat = datetime.fromisoformat(api.get(f"/api/v1/follow-ups/{f['id']}").json()["next_reminder_at"])
@@ -70,7 +70,7 @@ def test_the_last_step_repeats_once_per_period_to_the_same_agencies(meetings_api
     assert escalated_to(api, f["id"]) == {ids["kelurahan"]: 2, ids["head"]: 3, ids["dinkes"]: 3}
 
     # Down for three weeks: one repeat (the latest), then on from its due time.
-    reminders.scan(sessions, now=datetime(2026, 2, 13, tzinfo=timezone.utc))
+    reminders.scan(sessions, now=datetime(2026, 2, 13, tzinfo=UTC))
     repeats = [e["data"]["repeat"] for e in outbox_events(api, "followup.escalated") if "repeat" in e["data"]]
     assert repeats == [1, 4]  # 29 January, 5 and 12 February passed; only the one of 12 February is sent
     # Then 5 working days from 12 February: 13, 18, 19, 20 and 23 (16-17 February: Imlek and its cuti bersama).
@@ -78,7 +78,7 @@ def test_the_last_step_repeats_once_per_period_to_the_same_agencies(meetings_api
     assert next_at == datetime(2026, 2, 23, 10, tzinfo=timezone(timedelta(hours=8)))
 
     api.post(f"/api/v1/follow-ups/{f['id']}/complete", json={"note": "Selesai"})
-    reminders.scan(sessions, now=datetime(2026, 6, 1, tzinfo=timezone.utc))
+    reminders.scan(sessions, now=datetime(2026, 6, 1, tzinfo=UTC))
     assert len([e for e in outbox_events(api, "followup.escalated") if "repeat" in e["data"]]) == 2
 
 
@@ -86,15 +86,15 @@ def test_concurrent_scanners_send_each_repeat_once(meetings_api):
     api = meetings_api
     ids = setup_puskesmas(api)
     sessions = api.client.app.state.sessionmaker
-    due = datetime(2026, 1, 5, 2, tzinfo=timezone.utc)
-    last_step = datetime(2026, 1, 14, 2, tzinfo=timezone.utc)  # level 3, seven working days after
+    due = datetime(2026, 1, 5, 2, tzinfo=UTC)
+    last_step = datetime(2026, 1, 14, 2, tzinfo=UTC)  # level 3, seven working days after
     with sessions() as session, session.begin():
         for i in range(300):
             session.add(models.FollowUp(
                 meeting_id=ids["meeting"], puskesmas_id=ids["puskesmas"], title=f"RTL {i}",
                 owner_agency_id=ids["kelurahan"], status="open", due_at=due, escalation_level=3,
                 reminder_stage=4, last_stage_at=last_step, next_reminder_at=last_step + timedelta(days=7)))
-    now = datetime(2026, 1, 23, tzinfo=timezone.utc)  # the first repeat was due on 22 January
+    now = datetime(2026, 1, 23, tzinfo=UTC)  # the first repeat was due on 22 January
     errors = []
 
     def run():
@@ -138,5 +138,5 @@ def test_the_policy_carries_repeat_and_pause(meetings_api):
     # Open work follows the new policy at once: no repeats after the last step now.
     api.put(url, json={"steps": steps, "repeat_every": None})
     f = new_followup(api, ids, due_at="2026-01-05T10:00:00+08:00")
-    reminders.scan(api.client.app.state.sessionmaker, now=datetime(2026, 3, 1, tzinfo=timezone.utc))
+    reminders.scan(api.client.app.state.sessionmaker, now=datetime(2026, 3, 1, tzinfo=UTC))
     assert api.get(f"/api/v1/follow-ups/{f['id']}").json()["next_reminder_at"] is None

@@ -108,7 +108,7 @@ def test_two_relays_publish_each_event_once(engine, channel, rabbitmq_url, uniqu
         # Anything extra would have arrived by now.
         wait_for(lambda: channel.queue_declare(queue, passive=True).method.message_count == 0, 2)
     finally:
-        for r, t in zip(relays, threads):
+        for r, t in zip(relays, threads, strict=True):
             stop(r, t)
     assert sorted(e["data"]["n"] for e in events) == list(range(50))
     assert len({e["id"] for e in events}) == 50

@@ -12,14 +12,13 @@ from io import BytesIO
 import boto3
 import pytest
 from fastapi.testclient import TestClient
+from minilok_meetings import models
+from minilok_meetings.config import get_settings
+from minilok_meetings.documents.evidence_files import MAX_BYTES
 from PIL import ExifTags, Image
 from pypdf import PdfReader
 from reportlab.pdfgen import canvas
 from sqlalchemy import select
-
-from minilok_meetings import models
-from minilok_meetings.config import get_settings
-from minilok_meetings.documents.evidence_files import MAX_BYTES
 from support import free_port
 
 

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from minilok_meetings.service_layer import reminders
 from test_meetings_followups import new_followup, outbox_events, setup_puskesmas
@@ -20,7 +20,7 @@ def test_an_owner_asks_and_the_puskesmas_approves_moving_the_due_time_and_restar
     sessions = api.client.app.state.sessionmaker
     f = new_followup(api, ids, due_at="2026-01-05T10:00:00+08:00")
     owner = api.headers("agency", agency_id=ids["kelurahan"])
-    reminders.scan(sessions, now=datetime(2026, 1, 20, tzinfo=timezone.utc))  # overdue and escalated
+    reminders.scan(sessions, now=datetime(2026, 1, 20, tzinfo=UTC))  # overdue and escalated
     api.post(f"/api/v1/follow-ups/{f['id']}/acknowledge", headers=owner, json={})
     before = api.get(f"/api/v1/follow-ups/{f['id']}").json()
     assert before["escalation_level"] == 3 and before["paused_until"]
@@ -52,7 +52,7 @@ def test_an_owner_asks_and_the_puskesmas_approves_moving_the_due_time_and_restar
     kinds = [h["kind"] for h in api.get(f"/api/v1/follow-ups/{f['id']}/history").json()["items"]]
     assert kinds[-2:] == ["extension_requested", "extension_approved"]
     # The new ladder fires from its start: overdue once more after the new due time.
-    reminders.scan(sessions, now=datetime(2026, 2, 28, tzinfo=timezone.utc))
+    reminders.scan(sessions, now=datetime(2026, 2, 28, tzinfo=UTC))
     assert len(outbox_events(api, "followup.overdue")) == 2
 
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import func, select, update
-
 from minilok_meetings import models as meetings_models
 from minilok_shared.db import utcnow
 from minilok_shared.idempotency import _caller, _digest
+from sqlalchemy import func, select, update
 from test_meetings_followups import outbox_events, setup_puskesmas
 
 

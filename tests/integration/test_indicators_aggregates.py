@@ -9,19 +9,18 @@ import random
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from sqlalchemy import select, text
-
 from minilok_indicators.dialect import COPY_FROM
-from minilok_indicators.service_layer.aggregates import NATIONAL, rebuild
+from minilok_indicators.domain.periods import Period
+from minilok_indicators.models import Area, AreaRollup, Indicator
 from minilok_indicators.schemas import IndicatorCreate
+from minilok_indicators.service_layer.aggregates import NATIONAL, rebuild
 from minilok_indicators.service_layer.areas import add_areas
 from minilok_indicators.service_layer.catalogue import upsert_indicators
-from minilok_indicators.domain.periods import Period
 from minilok_indicators.service_layer.ingest import ingest_values
-from minilok_indicators.models import Area, AreaRollup, Indicator
 from minilok_indicators.service_layer.rollups import national_area, totals_from_values, totals_of
 from minilok_indicators.spec import spec
 from minilok_shared.db import alembic_config, make_engine, make_sessionmaker, upgrade
+from sqlalchemy import select, text
 
 INDICATORS = [
     # A flow: denominators add up over months.

@@ -9,11 +9,9 @@ from datetime import UTC, datetime
 import pytest
 import redis
 from fastapi.testclient import TestClient
-from sqlalchemy import select, text
-
 from minilok_indicators.app import create_app
-from minilok_indicators.dialect import descendant_filter
 from minilok_indicators.config import get_settings
+from minilok_indicators.dialect import descendant_filter
 from minilok_indicators.handlers import handlers
 from minilok_indicators.models import Area, inbox, outbox
 from minilok_indicators.spec import spec
@@ -22,6 +20,7 @@ from minilok_shared.auth import create_token
 from minilok_shared.db import upgrade
 from minilok_shared.events.consumer import EventConsumer
 from minilok_shared.events.envelope import new_event
+from sqlalchemy import select, text
 
 
 def auth(role: str = "admin", **ids) -> dict[str, str]:

@@ -6,10 +6,9 @@ import json
 import os
 import subprocess
 
-from sqlalchemy import create_engine, delete, func, select
-
-from minilok_indicators.service_layer.catalogue import read_catalogue
 from minilok_indicators.models import AreaRollup, Indicator, IndicatorValue
+from minilok_indicators.service_layer.catalogue import read_catalogue
+from sqlalchemy import create_engine, delete, func, select
 from support import BIN
 
 SPM = [f"SPM_{name}" for name in ("BUMIL", "BULIN", "BBL", "BALITA", "USIA_DIKDAS", "USIA_PRODUKTIF", "LANSIA",

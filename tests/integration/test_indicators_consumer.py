@@ -4,12 +4,11 @@ often RabbitMQ delivers it."""
 from __future__ import annotations
 
 import pika
-from sqlalchemy import create_engine, func, select
-
 from minilok_indicators.models import FollowUpCompletion, inbox
 from minilok_shared.events import EXCHANGE
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps, new_event
 from minilok_shared.events.outbox import declare_exchange
+from sqlalchemy import create_engine, func, select
 from support import Processes, wait_for
 
 

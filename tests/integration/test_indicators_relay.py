@@ -7,7 +7,6 @@ import os
 
 import pika
 from fastapi.testclient import TestClient
-
 from minilok_indicators.app import create_app
 from minilok_indicators.config import get_settings
 from minilok_indicators.spec import spec

@@ -5,12 +5,11 @@ of its own puskesmas or shared ones (its dinas kesehatan)."""
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import insert
-
 from minilok_meetings import models
 from minilok_meetings.handlers import handlers
 from minilok_shared.events.consumer import EventConsumer
 from minilok_shared.events.envelope import new_event
+from sqlalchemy import insert
 
 
 def create(api, path, body, headers=None):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from minilok_meetings import models
@@ -168,7 +168,7 @@ def test_the_owner_acknowledges_and_the_next_escalation_waits(meetings_api):
     assert all(body[k].endswith("+08:00") for k in ("due_at", "acknowledged_at", "paused_until", "next_reminder_at"))
     listed = api.get("/api/v1/follow-ups", params={"meeting_id": f["meeting_id"]}).json()["items"]
     assert [x["acknowledged_at"] for x in listed if x["id"] == f["id"]] == [body["acknowledged_at"]]
-    assert datetime.fromisoformat(body["next_reminder_at"]) == datetime(2030, 1, 28, 15, 59, 59, tzinfo=timezone.utc)
+    assert datetime.fromisoformat(body["next_reminder_at"]) == datetime(2030, 1, 28, 15, 59, 59, tzinfo=UTC)
     event = outbox_events(api, "followup.acknowledged")
     assert len(event) == 1 and event[0]["data"]["note"] == "Siap" and event[0]["subject"] == str(f["id"])
     last = api.get(f"/api/v1/follow-ups/{f['id']}/history").json()["items"][-1]
@@ -244,7 +244,7 @@ def test_scan_fires_overdue_then_escalates_up_the_chain_once_each(meetings_api):
     ids = setup_puskesmas(api)
     f = new_followup(api, ids, due_at="2026-01-05T10:00:00+08:00", owner_agency_id=ids["rt"])
     sessions = api.client.app.state.sessionmaker
-    due = datetime(2026, 1, 5, 2, tzinfo=timezone.utc)
+    due = datetime(2026, 1, 5, 2, tzinfo=UTC)
 
     reminders.scan(sessions, now=due - timedelta(days=1))
     assert [e["type"] for e in outbox_events(api) if e["type"] != "followup.created"][-1] == "followup.due_soon"
@@ -277,16 +277,16 @@ def test_completing_stops_reminders_and_rescheduling_restarts_them(meetings_api)
     api.post(f"/api/v1/follow-ups/{done['id']}/start")
     api.post(f"/api/v1/follow-ups/{done['id']}/complete", json={"note": "ok"})
     moved = new_followup(api, ids, due_at="2026-01-05T10:00:00+08:00")
-    reminders.scan(sessions, now=datetime(2026, 1, 6, tzinfo=timezone.utc))
+    reminders.scan(sessions, now=datetime(2026, 1, 6, tzinfo=UTC))
     overdue = outbox_events(api, "followup.overdue")
     assert [e["data"]["followup"]["id"] for e in overdue] == [moved["id"]]
 
     r = api.patch(f"/api/v1/follow-ups/{moved['id']}", json={"due_date": "2026-02-27"})
     assert r.status_code == 200 and r.json()["escalation_level"] == 0
     assert r.json()["due_at"] == "2026-02-27T23:59:59+08:00"
-    reminders.scan(sessions, now=datetime(2026, 1, 20, tzinfo=timezone.utc))
+    reminders.scan(sessions, now=datetime(2026, 1, 20, tzinfo=UTC))
     assert len(outbox_events(api, "followup.overdue")) == 1
-    reminders.scan(sessions, now=datetime(2026, 2, 28, tzinfo=timezone.utc))
+    reminders.scan(sessions, now=datetime(2026, 2, 28, tzinfo=UTC))
     assert len(outbox_events(api, "followup.overdue")) == 2
     history = api.get(f"/api/v1/follow-ups/{moved['id']}/history").json()["items"]
     updated = [h for h in history if h["kind"] == "updated"][0]
@@ -302,9 +302,9 @@ def test_concurrent_scans_fire_each_stage_once(meetings_api):
             session.add(models.FollowUp(
                 meeting_id=ids["meeting"], puskesmas_id=ids["puskesmas"], title=f"RTL {i}",
                 owner_agency_id=ids["kelurahan"], status="open",
-                due_at=datetime(2026, 1, 5, tzinfo=timezone.utc),
-                next_reminder_at=datetime(2026, 1, 3, tzinfo=timezone.utc)))
-    now = datetime(2026, 1, 5, 1, tzinfo=timezone.utc)
+                due_at=datetime(2026, 1, 5, tzinfo=UTC),
+                next_reminder_at=datetime(2026, 1, 3, tzinfo=UTC)))
+    now = datetime(2026, 1, 5, 1, tzinfo=UTC)
     errors = []
 
     def run():

@@ -8,11 +8,10 @@ from datetime import datetime
 from io import BytesIO
 
 import pytest
+from minilok_meetings import models
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import event, select
-
-from minilok_meetings import models
 
 
 @pytest.fixture

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import pika
 import pytest
-from sqlalchemy import create_engine, func, select
-
 from minilok_meetings import models
 from minilok_meetings.handlers import handlers
 from minilok_shared.db import upgrade
@@ -15,6 +13,7 @@ from minilok_shared.events.consumer import EventConsumer
 from minilok_shared.events.envelope import CONTENT_TYPE, dumps, new_event
 from minilok_shared.events.outbox import declare_exchange
 from minilok_shared.service import get_service
+from sqlalchemy import create_engine, func, select
 from support import Processes, wait_for
 
 

@@ -4,16 +4,16 @@ message, and every gathered delivery shares its fate."""
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 from minilok_notifications import models
+from minilok_notifications.channels import messages
+from minilok_notifications.config import get_settings
 from minilok_notifications.service_layer.attempts import attempt
 from minilok_notifications.service_layer.digests import DIGEST_TYPE
 from minilok_notifications.service_layer.fan_out import record_event
 from minilok_notifications.service_layer.sweep import due_deliveries
-from minilok_notifications.channels import messages
-from minilok_notifications.config import get_settings
 from minilok_shared.events.envelope import new_event
 from receivers import WebhookReceiver
 
@@ -36,7 +36,7 @@ def test_daily_digest_gathers_held_events_into_one_delivery(service_api, monkeyp
             "digest": "daily"}, headers=api.headers("agency", agency_id=7))
         assert r.status_code == 201, r.text
         receiver.secret = r.json()["secret"]
-        evening = datetime(2026, 2, 21, 12, 0, tzinfo=timezone.utc)  # 19:00 WIB
+        evening = datetime(2026, 2, 21, 12, 0, tzinfo=UTC)  # 19:00 WIB
         with sessions.begin() as session:
             for n in (1, 2, 3):
                 assert record_event(session, followup_event(n), now=evening) == []  # held
@@ -45,8 +45,8 @@ def test_daily_digest_gathers_held_events_into_one_delivery(service_api, monkeyp
         assert [d.status for d in held] == ["held"] * 3
         assert held[0].next_attempt_at.astimezone(ZoneInfo("Asia/Jakarta")).hour == 7
 
-        assert due_deliveries(sessions, now=datetime(2026, 2, 21, 23, 0, tzinfo=timezone.utc)) == []
-        morning = datetime(2026, 2, 22, 0, 1, tzinfo=timezone.utc)  # 07:01 WIB
+        assert due_deliveries(sessions, now=datetime(2026, 2, 21, 23, 0, tzinfo=UTC)) == []
+        morning = datetime(2026, 2, 22, 0, 1, tzinfo=UTC)  # 07:01 WIB
         due = due_deliveries(sessions, now=morning)
         assert len(due) == 1
         status, _ = attempt(sessions, get_settings(), due[0])

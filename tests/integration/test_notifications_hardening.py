@@ -7,9 +7,9 @@ import json
 
 import pytest
 from minilok_notifications import models
+from minilok_notifications.handlers import handlers
 from minilok_notifications.service_layer.attempts import attempt
 from minilok_notifications.service_layer.fan_out import record_event
-from minilok_notifications.handlers import handlers
 from minilok_shared.events.consumer import EventConsumer
 from sqlalchemy import select
 from test_notifications_support import TEST_SECRET, Receiver, followup_event, notifications_client, token

@@ -10,9 +10,9 @@ from types import SimpleNamespace
 
 import pytest
 from minilok_notifications.channels import Message, SendResult
+from minilok_notifications.channels.target_guard import TargetGuard, target_key
 from minilok_notifications.config import NotificationsSettings
 from minilok_notifications.service_layer.attempts import apply_result
-from minilok_notifications.channels.target_guard import TargetGuard, target_key
 from test_notifications_support import Receiver, notifications_client, send_test, token
 
 ADMIN = token("admin")

@@ -12,7 +12,6 @@ import uuid
 
 import httpx
 import pytest
-
 from minilok_shared.health import HealthServer, Heartbeat, Probe, check_redis
 from support import Processes, free_port, wait_for
 

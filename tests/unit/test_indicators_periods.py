@@ -1,7 +1,6 @@
 """Reporting periods and the area hierarchy rules (no I/O)."""
 
 import pytest
-
 from minilok_indicators.domain.hierarchy import (
     child_path,
     order_parents_first,
@@ -29,8 +28,8 @@ def test_invalid_periods(text):
         parse_period(text)
 
 
-@pytest.mark.parametrize("text", ["0000", "0000-01", "0000Q1", "0999-12", "2026-01\n", "2026\n", "\u0662\u0660\u0662\u0666",
-                                  "10000", "2026-13"])
+@pytest.mark.parametrize("text", ["0000", "0000-01", "0000Q1", "0999-12", "2026-01\n", "2026\n",
+                                  "\u0662\u0660\u0662\u0666", "10000", "2026-13"])
 def test_periods_without_a_real_year_are_invalid(text):
     with pytest.raises(InvalidPeriod):
         parse_period(text)

@@ -1,7 +1,6 @@
 """Rollup arithmetic of the indicators service (no I/O)."""
 
 import pytest
-
 from minilok_indicators.domain.rollup import (
     Totals,
     combine_area,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import pytest
-
 from minilok_meetings.domain.area_codes import dotted_prefixes, within
 
 

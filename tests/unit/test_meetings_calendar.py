@@ -1,8 +1,7 @@
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
-
 from minilok_meetings.domain.calendar import WorkingCalendar, add_working_days_to_time, end_of_local_day
 from minilok_meetings.domain.followup import resolve_due_at
 
@@ -41,19 +40,19 @@ def test_a_puskesmas_can_add_its_own_days_off():
 
 @pytest.mark.parametrize("tz, utc_hour", [("Asia/Jakarta", 16), ("Asia/Makassar", 15), ("Asia/Jayapura", 14)])
 def test_a_due_date_ends_at_23_59_59_local_time(tz, utc_hour):
-    due = resolve_due_at(tz=tz, counted_from=datetime(2026, 2, 18, tzinfo=timezone.utc), calendar=calendar,
+    due = resolve_due_at(tz=tz, counted_from=datetime(2026, 2, 18, tzinfo=UTC), calendar=calendar,
                          due_date=date(2026, 2, 20))
-    assert due.astimezone(timezone.utc) == datetime(2026, 2, 20, utc_hour, 59, 59, tzinfo=timezone.utc)
+    assert due.astimezone(UTC) == datetime(2026, 2, 20, utc_hour, 59, 59, tzinfo=UTC)
 
 
 def test_working_days_count_from_the_meeting_s_local_date():
     # A meeting at 16:30 UTC on Friday 20 Feb is already on Saturday 01:30 in Jayapura (WIT, +09).
-    meeting_at = datetime(2026, 2, 20, 16, 30, tzinfo=timezone.utc)
+    meeting_at = datetime(2026, 2, 20, 16, 30, tzinfo=UTC)
     jakarta = resolve_due_at(tz="Asia/Jakarta", counted_from=meeting_at, calendar=calendar, due_in_working_days=1)
     jayapura = resolve_due_at(tz="Asia/Jayapura", counted_from=meeting_at, calendar=calendar, due_in_working_days=1)
     assert jakarta == end_of_local_day(date(2026, 2, 23), "Asia/Jakarta")
     assert jayapura == end_of_local_day(date(2026, 2, 23), "Asia/Jayapura")
-    jakarta_fri_morning = resolve_due_at(tz="Asia/Jakarta", counted_from=datetime(2026, 2, 20, 1, tzinfo=timezone.utc),
+    jakarta_fri_morning = resolve_due_at(tz="Asia/Jakarta", counted_from=datetime(2026, 2, 20, 1, tzinfo=UTC),
                                          calendar=calendar, due_in_working_days=1)
     assert jakarta_fri_morning.date() == date(2026, 2, 23)
 

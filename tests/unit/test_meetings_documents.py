@@ -6,14 +6,12 @@ from datetime import UTC, date, datetime
 from io import BytesIO
 
 import pytest
-from openpyxl import load_workbook
-from pypdf import PdfReader
-
 from minilok_meetings.documents.content import AgendaRow, AttendanceRow, CarriedOverRow, FollowUpRow, MinutesContent
 from minilok_meetings.documents.dates import format_tanggal, format_waktu
 from minilok_meetings.documents.followups_xlsx import COLUMNS, render_followups_xlsx
 from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
-
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 # --- dates -------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from minilok_meetings.domain.calendar import WorkingCalendar
@@ -36,7 +36,7 @@ def test_each_stage_fires_once_in_order():
     fire, done, next_at = advance(stages, done, DUE + timedelta(seconds=1))
     assert [s.kind for _, s in fire] == ["overdue"] and done == 2
     assert next_at == stages[2].at
-    fire, done, next_at = advance(stages, done, datetime(2026, 5, 1, tzinfo=timezone.utc))
+    fire, done, next_at = advance(stages, done, datetime(2026, 5, 1, tzinfo=UTC))
     assert [s.level for _, s in fire] == [2, 3] and done == 4
     assert next_at is None
 

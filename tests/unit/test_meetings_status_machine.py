@@ -1,9 +1,8 @@
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-
 from minilok_meetings.domain.followup import STATUSES, TRANSITIONS, IllegalTransition, is_overdue, next_status
 
 LEGAL = {
@@ -41,7 +40,7 @@ def test_no_sequence_of_actions_reaches_an_unknown_status(actions):
 
 
 def test_overdue_is_only_for_active_work_past_its_due_time():
-    now = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    now = datetime(2026, 3, 1, tzinfo=UTC)
     past, future = now - timedelta(seconds=1), now + timedelta(hours=1)
     assert is_overdue("open", past, now) and is_overdue("in_progress", past, now)
     assert not is_overdue("open", future, now)

@@ -8,12 +8,11 @@ from datetime import UTC, datetime
 from io import BytesIO
 
 import pytest
-from openpyxl import load_workbook
-from pypdf import PdfReader
-
 from minilok_meetings.documents.content import AgendaRow, AttendanceRow, FollowUpRow, MinutesContent
 from minilok_meetings.documents.followups_xlsx import EXCEL_CELL_MAX, render_followups_xlsx
 from minilok_meetings.documents.minutes_pdf import render_minutes_pdf
+from openpyxl import load_workbook
+from pypdf import PdfReader
 
 DUE = datetime(2026, 3, 20, 16, 59, tzinfo=UTC)
 

@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import pytest
 from minilok_notifications.channels import SendResult
-from minilok_notifications.service_layer.attempts import apply_result
 from minilok_notifications.domain.retries import (
     BASE_DELAYS_SECONDS,
     JITTER,
@@ -15,6 +14,7 @@ from minilok_notifications.domain.retries import (
     parse_retry_after,
     retry_delay,
 )
+from minilok_notifications.service_layer.attempts import apply_result
 
 NOW = datetime(2026, 2, 20, 8, 0, tzinfo=UTC)
 

@@ -1,10 +1,9 @@
 import json
 
 import pytest
-
 from minilok_shared.events.consumer import Handlers
-from minilok_shared.events.topics import topic_matches
 from minilok_shared.events.envelope import InvalidEvent, dumps, new_event, parse_event
+from minilok_shared.events.topics import topic_matches
 
 
 def test_new_event_is_a_structured_cloudevent_with_our_extensions():

@@ -4,10 +4,9 @@ Celery bootstep's state and the settings (no I/O: clocks and connections are fak
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import create_engine
-
 from minilok_shared.config import CommonSettings
 from minilok_shared.health import Heartbeat, Probe, readiness
+from sqlalchemy import create_engine
 
 
 class Clock:

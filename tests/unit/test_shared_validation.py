@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import base64
 import json
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 from fastapi import HTTPException
-from pydantic import BaseModel, ValidationError
-
 from minilok_shared.pagination import decode_cursor, encode_cursor
 from minilok_shared.validation import Day, Instant, MultiLine, SingleLine, json_problem
+from pydantic import BaseModel, ValidationError
 
 
 def raw_cursor(text: str) -> str:
@@ -33,7 +32,7 @@ def test_a_forged_cursor_is_a_422_naming_cursor(text, kinds):
 
 
 def test_a_cursor_the_service_wrote_reads_back():
-    at = datetime(2026, 5, 20, 2, 0, tzinfo=timezone.utc)
+    at = datetime(2026, 5, 20, 2, 0, tzinfo=UTC)
     assert decode_cursor(encode_cursor([at.isoformat(), 7]), (datetime, int)) == [at, 7]
     assert decode_cursor(encode_cursor(["3171"]), (str,)) == ["3171"]
     assert decode_cursor(encode_cursor([2**63 - 1])) == [2**63 - 1]

@@ -7,10 +7,9 @@ from typing import Literal
 
 import pytest
 from fastapi import HTTPException
+from minilok_meetings.web.errors import MESSAGES, describe, field_errors
 from minilok_shared.errors import conflict, forbidden, not_found, unprocessable
 from pydantic import BaseModel, Field, HttpUrl, TypeAdapter, ValidationError, field_validator
-
-from minilok_meetings.web.errors import MESSAGES, describe, field_errors
 
 RAW = ("loc", "[", "{", "_id", "value_error", "Input should", "Value error", "422")
 

@@ -4,9 +4,9 @@ written to its outbox by `TargetEvents` (the only writer of its outbox).
 The below-target check of a bulk import can emit tens of thousands of events per chunk, so each
 body is encoded in one call, with the parts that repeat spliced in as they were encoded once (the
 indicator's once per indicator, an area's once per area), and the rows are written in one
-statement (PostgreSQL: `COPY` into the outbox, in the caller's transaction). The bodies are byte for byte what the shared `Outbox.add`
-would write: the same CloudEvent, the same keys in the same order, encoded by the same `dumps` (a
-unit test compares them)."""
+statement (PostgreSQL: `COPY` into the outbox, in the caller's transaction). The bodies are byte
+for byte what the shared `Outbox.add` would write: the same CloudEvent, the same keys in the same
+order, encoded by the same `dumps` (a unit test compares them)."""
 
 from __future__ import annotations
 

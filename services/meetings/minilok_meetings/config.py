@@ -1,13 +1,12 @@
 """Settings of the meetings service, read from the environment (MEETINGS_* and the common MINILOK_* ones)."""
 
-from typing import ClassVar
 import os
 from functools import lru_cache
 from pathlib import Path
-
-from pydantic import Field, field_validator
+from typing import ClassVar
 
 from minilok_shared.config import ServiceSettings
+from pydantic import Field, field_validator
 
 
 class MeetingsSettings(ServiceSettings):

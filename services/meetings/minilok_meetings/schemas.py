@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from itertools import pairwise
 from typing import Annotated, Literal
 
 import phonenumbers
@@ -583,7 +584,7 @@ class PolicyIn(Strict):
     @field_validator("steps")
     @classmethod
     def in_order(cls, steps: list[StepIn]) -> list[StepIn]:
-        if any(b.after < a.after for a, b in zip(steps, steps[1:])):
+        if any(b.after < a.after for a, b in pairwise(steps)):
             raise ValueError("langkah harus urut waktu / steps must be in order of 'after'")
         return steps
 
