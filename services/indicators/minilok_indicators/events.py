@@ -28,12 +28,6 @@ SOURCE = "/indicators"
 BELOW_TARGET, RECOVERED = "indicator.below_target", "indicator.recovered"
 
 
-def _fast_dumps(event: dict) -> bytes:
-    """The outbox's own `dumps` without its fallback for integers beyond 64 bits, which a body of
-    floats, texts and flags never holds (and which could not encode a Fragment)."""
-    return orjson.dumps(event, option=orjson.OPT_NON_STR_KEYS)
-
-
 def _indicator_part(indicator: Indicator) -> dict:
     return {"code": indicator.code, "name": indicator.name, "name_en": indicator.name_en,
             "unit": indicator.unit, "direction": indicator.direction, "period_type": indicator.period_type}
@@ -85,7 +79,7 @@ class TargetEvents:
         target = figures["target"]
         # One encoding per event, the indicator's and the area's parts spliced in as they were
         # encoded once (orjson.Fragment); the keys in `_target_event_data`'s order.
-        body = _fast_dumps({
+        body = dumps({
             "specversion": "1.0", "id": event_id, "source": SOURCE, "type": kind, "subject": subject,
             "time": self._time, "datacontenttype": "application/json",
             "data": {

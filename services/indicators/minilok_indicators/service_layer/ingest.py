@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from minilok_shared.auth import Principal
 from minilok_shared.db import utcnow
@@ -225,9 +226,9 @@ def _write_values(session: Session, indicators: dict[str, Indicator], areas: dic
     works out every difference."""
     table = IndicatorValue.__table__
     if dialect_name(session) == "postgresql" and len(rows) >= COPY_FROM:
-        staged = stage(session, table, _VALUE_COLUMNS, ((
-            row["indicator_code"], row["period"], row["area_code"], row["numerator"], row["denominator"],
-            row["value"], copy_timestamp(row["updated_at"])) for row in rows))
+        figures = itemgetter(*_VALUE_COLUMNS[:-1])  # updated_at last: COPY gets it as text
+        staged = stage(session, table, _VALUE_COLUMNS,
+                       ((*figures(row), copy_timestamp(row["updated_at"])) for row in rows))
         codes = {row["indicator_code"] for row in rows}
         means = {code for code in codes if indicators[code].denominator_aggregation == "mean"}
         aggregates.apply_staged_flows(session, staged.name, sorted(codes - means))

@@ -49,9 +49,7 @@ class Rule(NamedTuple):
     target_basis: str
 
 
-def rule_of(indicator: Indicator | Rule) -> Rule:
-    if isinstance(indicator, Rule):
-        return indicator
+def rule_of(indicator: Indicator) -> Rule:
     return Rule(indicator.code, indicator.unit, indicator.factor, indicator.target, indicator.direction,
                 indicator.period_type, indicator.denominator_aggregation or "sum",
                 getattr(indicator, "target_basis", None) or "period")
